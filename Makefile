@@ -1,0 +1,62 @@
+# phoneflash: every command anyone runs is a target here; CI runs `make test`.
+GO       ?= go
+BUILD    ?= build
+GOK      ?= gok
+IMG      ?= $(BUILD)/phoneflash.img
+INSTANCE ?= phoneflash
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Go test timeout for the whole suite (make test must stay under 15 minutes).
+TEST_TIMEOUT ?= 14m
+
+.PHONY: all build test unit lint cross depcheck demo bench image update fuzz soak clean
+
+all: build
+
+## build: the commands for this machine, into $(BUILD)/
+build:
+	$(GO) build -o $(BUILD)/ ./cmd/...
+
+## test: lint, cross, depcheck and every test. Tests that need root (network
+## namespaces) skip with a message when not root; as root they run.
+test: lint cross depcheck unit
+
+unit:
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## lint: gofmt, go vet and staticcheck (fetched through the Go module proxy)
+lint:
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './$(BUILD)/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## cross: the arm64 binaries for the Raspberry Pi, with their sizes
+cross:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/linux_arm64/ ./cmd/...
+	@for f in $(BUILD)/linux_arm64/*; do printf 'cross: %-40s %8d bytes\n' "$$f" "$$(stat -c %s "$$f")"; done
+
+## depcheck: the package dependency rules of design.md
+depcheck:
+	$(GO) run ./cmd/depcheck
+
+## demo: the whole job on simulated hardware (root)
+demo:
+	$(GO) run ./cmd/phoneflash demo
+
+## bench: phoneflash against tftpd-hpa, dnsmasq, atftpd and Kea (root)
+bench:
+	@echo "make bench: not built yet in this version" >&2; exit 1
+
+## image: a full SD-card image with gok (github.com/gokrazy/tools)
+image:
+	@command -v $(GOK) >/dev/null 2>&1 || { echo "make image: gok is not installed; install it with: go install github.com/gokrazy/tools/cmd/gok@latest" >&2; exit 1; }
+	mkdir -p $(BUILD)
+	$(GOK) --parent_dir gokrazy -i $(INSTANCE) overwrite --full $(IMG)
+
+## update: gok update to a running appliance over the network
+update:
+	@command -v $(GOK) >/dev/null 2>&1 || { echo "make update: gok is not installed; install it with: go install github.com/gokrazy/tools/cmd/gok@latest" >&2; exit 1; }
+	$(GOK) --parent_dir gokrazy -i $(INSTANCE) update
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,239 @@
+package appliance
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultTarget is the SIP load phones are taken to unless -target says
+// otherwise.
+const DefaultTarget = "SIP11.9-4-2SR1-1S"
+
+// Port is one bench network interface and the address the appliance owns on
+// it.
+type Port struct {
+	Name string       // interface name, e.g. eth1
+	Addr netip.Prefix // our address and subnet, e.g. 10.79.1.1/24
+}
+
+// Pool returns the first and last address leased on the port: .100 to .199
+// of the port's /24 by default; for other prefix lengths, the upper half of
+// the subnet minus the broadcast address.
+func (p Port) Pool() (first, last netip.Addr) {
+	pfx := p.Addr.Masked()
+	if p.Addr.Bits() == 24 && p.Addr.Addr().Is4() {
+		b := pfx.Addr().As4()
+		b[3] = 100
+		first = netip.AddrFrom4(b)
+		b[3] = 199
+		return first, netip.AddrFrom4(b)
+	}
+	b := pfx.Addr().As4()
+	base := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	size := uint32(1) << (32 - p.Addr.Bits())
+	lo, hi := base+size/2, base+size-2
+	return u32addr(lo), u32addr(hi)
+}
+
+func u32addr(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// DefaultPortAddr is the address port i (0-based) owns unless configured:
+// 10.79.(i+1).1/24.
+func DefaultPortAddr(i int) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 79, byte(i + 1), 1}), 24)
+}
+
+// Config is everything `phoneflash serve` needs to run the appliance.
+type Config struct {
+	Ports        []Port
+	Uplink       string        // never served; may be absent on this machine
+	FirmwareDir  string        // the firmware store
+	StateDir     string        // leases, journal, account table uploads
+	HTTPAddr     string        // web UI and API listen address; "" disables it
+	Target       string        // load name phones end on
+	AccountsFile string        // operator's account table (CSV), optional
+	Board        string        // sim, pi or none
+	BoardProfile string        // board profile JSON (pi)
+	LeaseTime    time.Duration // DHCP lease time
+}
+
+// ParsePorts parses the -ports value: a comma-separated list of interface
+// names, each optionally followed by =ADDR/BITS to override the default
+// address 10.79.(i+1).1/24.
+func ParsePorts(s string) ([]Port, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("-ports: no bench port given; name the bench NICs, e.g. -ports eth1,eth2")
+	}
+	var ports []Port
+	for i, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		name, addr, hasAddr := strings.Cut(item, "=")
+		if name == "" {
+			return nil, fmt.Errorf("-ports: entry %d is empty; write -ports eth1,eth2 without stray commas", i+1)
+		}
+		p := Port{Name: name, Addr: DefaultPortAddr(i)}
+		if hasAddr {
+			pfx, err := netip.ParsePrefix(addr)
+			if err != nil || !pfx.Addr().Is4() || pfx.Bits() > 29 || pfx.Bits() < 8 {
+				return nil, fmt.Errorf("-ports: %q: address %q is not an IPv4 address with a prefix length from /8 to /29; write it like %s=10.79.1.1/24", name, addr, name)
+			}
+			if pfx.Addr() == pfx.Masked().Addr() {
+				return nil, fmt.Errorf("-ports: %q: %s is the network address; give the appliance's own address, e.g. %s", name, pfx, netip.PrefixFrom(pfx.Masked().Addr().Next(), pfx.Bits()))
+			}
+			p.Addr = pfx
+		}
+		ports = append(ports, p)
+	}
+	return ports, nil
+}
+
+// Env is what Validate looks at on the machine. Fields default to the real
+// machine when nil.
+type Env struct {
+	Interfaces func() ([]net.Interface, error)
+}
+
+func (e Env) interfaces() ([]net.Interface, error) {
+	if e.Interfaces != nil {
+		return e.Interfaces()
+	}
+	return net.Interfaces()
+}
+
+// Validate checks the configuration against itself and the machine. Each
+// error is one line that says what to change. It creates a missing directory
+// when its parent exists.
+func (c Config) Validate(env Env) error {
+	if len(c.Ports) == 0 {
+		return errors.New("-ports: no bench port given; name the bench NICs, e.g. -ports eth1,eth2")
+	}
+	ifs, err := env.interfaces()
+	if err != nil {
+		return fmt.Errorf("listing network interfaces: %w", err)
+	}
+	var have []string
+	for _, ifc := range ifs {
+		have = append(have, ifc.Name)
+	}
+	seen := map[string]bool{}
+	subnets := map[netip.Prefix]string{}
+	for _, p := range c.Ports {
+		if seen[p.Name] {
+			return fmt.Errorf("-ports: %q is listed twice; list each bench NIC once", p.Name)
+		}
+		seen[p.Name] = true
+		if c.Uplink != "" && p.Name == c.Uplink {
+			return fmt.Errorf("-ports: %q is the uplink (-uplink %s); the uplink is never served, choose other bench NICs or another -uplink", p.Name, c.Uplink)
+		}
+		if !slices.Contains(have, p.Name) {
+			return fmt.Errorf("-ports: no network interface %q on this machine (it has: %s); plug in the NIC or fix the name", p.Name, strings.Join(have, ", "))
+		}
+		if other, dup := subnets[p.Addr.Masked()]; dup {
+			return fmt.Errorf("-ports: %q and %q share subnet %s; give each bench port its own subnet", other, p.Name, p.Addr.Masked())
+		}
+		subnets[p.Addr.Masked()] = p.Name
+	}
+	if err := checkDir("-firmware", c.FirmwareDir); err != nil {
+		return err
+	}
+	if err := checkDir("-state", c.StateDir); err != nil {
+		return err
+	}
+	if c.HTTPAddr != "" {
+		if err := checkListenAddr(c.HTTPAddr); err != nil {
+			return err
+		}
+	}
+	switch c.Board {
+	case "sim", "none":
+	case "pi":
+		if c.BoardProfile == "" {
+			return errors.New("-board pi needs -board-profile FILE describing the bench wiring")
+		}
+	default:
+		return fmt.Errorf("-board %q: unknown board; use sim, pi or none", c.Board)
+	}
+	if c.BoardProfile != "" {
+		if err := checkFile("-board-profile", c.BoardProfile); err != nil {
+			return err
+		}
+	}
+	if c.AccountsFile != "" {
+		if err := checkFile("-accounts", c.AccountsFile); err != nil {
+			return err
+		}
+	}
+	if strings.TrimSpace(c.Target) == "" || strings.ContainsAny(c.Target, "/\\ ") {
+		return fmt.Errorf("-target %q: not a load name; write it like %s", c.Target, DefaultTarget)
+	}
+	if c.LeaseTime < time.Minute {
+		return fmt.Errorf("-lease-time %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)
+	}
+	return nil
+}
+
+func checkDir(flag, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("%s: no directory given", flag)
+	}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, perr := os.Stat(filepath.Dir(dir)); perr != nil {
+			return fmt.Errorf("%s %s: directory does not exist and neither does its parent; create it (mkdir -p %s) or point %s elsewhere", flag, dir, dir, flag)
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return fmt.Errorf("%s %s: directory does not exist and cannot be created (%v); create it or point %s elsewhere", flag, dir, errors.Unwrap(err), flag)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %v", flag, dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s %s: not a directory; point %s at a directory", flag, dir, flag)
+	}
+	f, err := os.CreateTemp(dir, ".phoneflash-write-check-*")
+	if err != nil {
+		return fmt.Errorf("%s %s: directory is not writable (%v); fix its permissions or point %s elsewhere", flag, dir, errors.Unwrap(err), flag)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+func checkFile(flag, name string) error {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return fmt.Errorf("%s %s: cannot read it (%v); give an existing file", flag, name, errors.Unwrap(err))
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s %s: is a directory; give a file", flag, name)
+	}
+	return nil
+}
+
+func checkListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-http %q: not HOST:PORT; write it like 127.0.0.1:8079 or :8079", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("-http %q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if host != "" && host != "localhost" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("-http %q: host %q is not an IP address; use an address of the uplink or 127.0.0.1", addr, host)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+// Package board describes the bench hardware that phoneflash drives: the PoE
+// power-sourcing equipment (PSE), the status display and the LEDs.
+//
+// It holds interfaces and value types only. Real drivers live in
+// board/tps23861, board/oled and board/leds and are assembled by board/pi;
+// board/sim provides simulated hardware for tests and the demo. The appliance
+// depends on this package alone, so it never sees periph.io/x/host.
+package board
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"time"
+)
+
+// Channel numbers a PoE channel of the PSE, 0-based.
+type Channel int
+
+// DetectResult is what the PSE's detection cycle found on a channel.
+type DetectResult int
+
+// Detection results, after the TPS23861 port status register (0x0C+n, bits 3:0).
+const (
+	DetectUnknown     DetectResult = iota
+	DetectShort                    // short circuit
+	DetectLow                      // resistance too low
+	DetectValid                    // valid 25 kΩ signature: an 802.3af/at device
+	DetectHigh                     // resistance too high
+	DetectOpen                     // nothing connected
+	DetectMOSFETFault              // MOSFET fault
+	DetectLegacy                   // large capacitance: pre-standard device
+)
+
+var detectNames = [...]string{"unknown", "short", "too-low", "valid", "too-high", "open", "mosfet-fault", "legacy"}
+
+func (d DetectResult) String() string {
+	if d < 0 || int(d) >= len(detectNames) {
+		return fmt.Sprintf("detect(%d)", int(d))
+	}
+	return detectNames[d]
+}
+
+// PortStatus is a snapshot of one PoE channel.
+type PortStatus struct {
+	Channel   Channel
+	Detect    DetectResult
+	Class     int  // 802.3af class 0..4, -1 when not classified
+	Enabled   bool // power enable requested
+	PowerGood bool // the PSE reports power good
+	CurrentA  float64
+	VoltageV  float64
+}
+
+// PSEEventKind says what happened on a channel.
+type PSEEventKind int
+
+// Kinds of PSE events.
+const (
+	EventDetected    PSEEventKind = iota // detection and classification finished
+	EventPowerGood                       // power came up and is good
+	EventPowerOff                        // power was removed (by request or fault)
+	EventDisconnect                      // the powered device went away (DC disconnect)
+	EventOverCurrent                     // ICUT/ILIM fault
+	EventShort                           // short circuit at detection
+)
+
+var eventNames = [...]string{"detected", "power-good", "power-off", "disconnect", "over-current", "short"}
+
+func (k PSEEventKind) String() string {
+	if k < 0 || int(k) >= len(eventNames) {
+		return fmt.Sprintf("pse-event(%d)", int(k))
+	}
+	return eventNames[k]
+}
+
+// PSEEvent is one change on a PoE channel.
+type PSEEvent struct {
+	Channel Channel
+	Kind    PSEEventKind
+	Status  PortStatus
+}
+
+// PSE switches and watches power on PoE channels.
+type PSE interface {
+	// Channels is the number of PoE channels.
+	Channels() int
+	// SetPower turns a channel's power on or off.
+	SetPower(ctx context.Context, ch Channel, on bool) error
+	// Cycle removes power for off, then restores it.
+	Cycle(ctx context.Context, ch Channel, off time.Duration) error
+	// Status reads one channel.
+	Status(ctx context.Context, ch Channel) (PortStatus, error)
+	// Watch calls fn for every event until ctx is done. It blocks.
+	Watch(ctx context.Context, fn func(PSEEvent)) error
+}
+
+// Display shows one-bit frames. Show must not block on the bus: an adapter
+// keeps only the newest frame and draws it when the bus is free.
+type Display interface {
+	Bounds() image.Rectangle
+	Show(frame image.Image) error
+}
+
+// Pattern is what an LED does.
+type Pattern int
+
+// LED patterns, shared by every surface that shows a stage.
+const (
+	Off         Pattern = iota
+	On                  // idle, phone done
+	SlowBlink           // working
+	FastBlink           // needs a person
+	DoubleBlink         // failed
+)
+
+var patternNames = [...]string{"off", "on", "slow-blink", "fast-blink", "double-blink"}
+
+func (p Pattern) String() string {
+	if p < 0 || int(p) >= len(patternNames) {
+		return fmt.Sprintf("pattern(%d)", int(p))
+	}
+	return patternNames[p]
+}
+
+// LEDs drives one LED per bench port and a system LED.
+type LEDs interface {
+	// SetPort sets the LED of bench port i (0-based, in -ports order).
+	SetPort(i int, p Pattern) error
+	// SetSystem sets the system LED.
+	SetSystem(p Pattern) error
+}
+
+// Hardware is everything the appliance can drive. Any accessor may return
+// nil when the board lacks that part (for example no PSE: power is switched by
+// hand).
+type Hardware interface {
+	PSE() PSE
+	Display() Display
+	LEDs() LEDs
+	// ChannelOf maps a bench port (0-based) to its PoE channel; ok is false
+	// when the port has no switched power.
+	ChannelOf(port int) (ch Channel, ok bool)
+	// Close leaves the hardware in its safe state (display message, LEDs off,
+	// PoE as configured). It gets a fresh, short context.
+	Close(ctx context.Context) error
+}
+
+// None is hardware with nothing attached: no PSE, no display, no LEDs. It is
+// what `-board none` runs on.
+type None struct{}
+
+var _ Hardware = None{}
+
+func (None) PSE() PSE                      { return nil }
+func (None) Display() Display              { return nil }
+func (None) LEDs() LEDs                    { return nil }
+func (None) ChannelOf(int) (Channel, bool) { return 0, false }
+func (None) Close(context.Context) error   { return nil }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/phoneflash/phoneflash"
+
+func TestCheckRules(t *testing.T) {
+	tests := []struct {
+		name string
+		pkg  Package
+		want string // substring of the one violation, "" for none
+	}{
+		{"firmware stdlib ok", Package{ImportPath: mod + "/firmware", Deps: []string{"archive/tar", "crypto/sha1"}}, ""},
+		{"firmware external", Package{ImportPath: mod + "/firmware", Deps: []string{"golang.org/x/sync/errgroup"}}, "standard library only"},
+		{"firmware imports board", Package{ImportPath: mod + "/firmware", Deps: []string{mod + "/board"}}, "standard library only"},
+		{"appliance periph host", Package{ImportPath: mod + "/appliance", Deps: []string{"periph.io/x/host/v3"}}, "periph.io/x/host"},
+		{"appliance sub pi", Package{ImportPath: mod + "/appliance/web", Imports: []string{mod + "/board/pi"}, Deps: []string{mod + "/board/pi"}}, "board/pi"},
+		{"appliance conn ok", Package{ImportPath: mod + "/appliance", Deps: []string{"periph.io/x/conn/v3"}}, ""},
+		{"cmd imports pi ok", Package{ImportPath: mod + "/cmd/phoneflash", Imports: []string{mod + "/board/pi"}}, ""},
+		{"board imports pi", Package{ImportPath: mod + "/board/sim", Imports: []string{mod + "/board/pi"}}, "only cmd/"},
+		{"import cmd", Package{ImportPath: mod + "/appliance", Imports: []string{mod + "/cmd/phonesim"}}, "nothing imports cmd/"},
+		{"dhcpd session", Package{ImportPath: mod + "/appliance/dhcpd", Deps: []string{mod + "/appliance/session"}}, "knows nothing of sessions"},
+		{"tftpd board", Package{ImportPath: mod + "/appliance/tftpd", Deps: []string{mod + "/board"}}, "knows nothing of sessions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Check(mod, []Package{tt.pkg})
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("Check = %v, want no violation", got)
+				}
+				return
+			}
+			if len(got) == 0 || !strings.Contains(got[0].String(), tt.want) {
+				t.Fatalf("Check = %v, want a violation containing %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDeliberateBadImport builds a throwaway module with the bad imports the
+// rules forbid and checks that depcheck finds each through real `go list`.
+func TestDeliberateBadImport(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":              "module " + mod + "\n\ngo 1.26\n",
+		"board/pi/pi.go":      "package pi\n",
+		"firmware/fw.go":      "package firmware\n\nimport _ \"" + mod + "/board/pi\"\n",
+		"appliance/a.go":      "package appliance\n\nimport _ \"" + mod + "/board/pi\"\n",
+		"appliance/ok/ok.go":  "package ok\n\nimport _ \"strings\"\n",
+		"cmd/phoneflash/m.go": "package main\n\nimport _ \"" + mod + "/board/pi\"\n\nfunc main() {}\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gotMod, pkgs, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotMod != mod {
+		t.Fatalf("module = %q, want %q", gotMod, mod)
+	}
+	vs := Check(gotMod, pkgs)
+	var lines []string
+	for _, v := range vs {
+		lines = append(lines, v.String())
+	}
+	all := strings.Join(lines, "\n")
+	for _, want := range []string{
+		mod + "/firmware imports " + mod + "/board/pi: firmware uses the standard library only",
+		mod + "/appliance imports " + mod + "/board/pi: only cmd/... imports board/pi",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("violations:\n%s\nmissing %q", all, want)
+		}
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "/cmd/phoneflash imports") || strings.Contains(l, "appliance/ok") {
+			t.Errorf("false positive: %s", l)
+		}
+	}
+}
+
+// TestThisModule keeps the real tree honest.
+func TestThisModule(t *testing.T) {
+	m, pkgs, err := List("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs := Check(m, pkgs); len(vs) > 0 {
+		t.Fatalf("dependency rules broken: %v", vs)
+	}
+}

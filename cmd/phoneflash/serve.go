@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/phoneflash/phoneflash/appliance"
+	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/board/sim"
+)
+
+const permDir = "/perm/phoneflash"
+
+// serveFlags parses the flags of `phoneflash serve` into a Config.
+func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
+	fs := flag.NewFlagSet("phoneflash serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg appliance.Config
+	ports := fs.String("ports", "", "bench `NICs`, comma-separated, in port order (port 1 first). Port i owns 10.79.(i+1).1/24\nand leases .100-.199; override one with NAME=ADDR/BITS, e.g. eth1=10.80.0.1/24. Required.")
+	fs.StringVar(&cfg.Uplink, "uplink", "eth0", "the `NIC` facing the office LAN; never served, never touched")
+	fs.StringVar(&cfg.FirmwareDir, "firmware", permDir+"/firmware", "firmware store `dir`ectory (created if its parent exists)")
+	fs.StringVar(&cfg.StateDir, "state", permDir+"/state", "state `dir`ectory: leases, phone journal, uploads (created if its parent exists)")
+	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8079", "web page and API listen `address`; keep it off the bench ports (an uplink address, or empty to disable)")
+	fs.StringVar(&cfg.Target, "target", appliance.DefaultTarget, "the `load` every phone ends on")
+	fs.StringVar(&cfg.AccountsFile, "accounts", "", "operator's account table, CSV with a header (`file`); without it phones end 'done (no account)'")
+	fs.StringVar(&cfg.Board, "board", "none", "hardware: sim (simulated PSE, display, LEDs), pi (the Raspberry Pi bench) or none (no power control)")
+	fs.StringVar(&cfg.BoardProfile, "board-profile", "", "board profile JSON (`file`): I2C bus, PSE and OLED addresses, per-port PoE channel and LEDs; required for -board pi")
+	fs.DurationVar(&cfg.LeaseTime, "lease-time", time.Hour, "DHCP lease `duration` handed to phones")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: phoneflash serve -ports IF[,IF...] [flags]\n\nRuns the appliance: configures the bench ports, serves DHCP and TFTP on them,\nwalks every phone to the target load and shows progress.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q; all settings are flags (see phoneflash serve -h)", fs.Arg(0))
+	}
+	p, err := appliance.ParsePorts(*ports)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Ports = p
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := serveFlags(args, stderr)
+	if err == nil {
+		err = cfg.Validate(appliance.Env{})
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "phoneflash serve: %v\n", err)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	hw, err := openBoard(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "phoneflash serve: %v\n", err)
+		return exitFailure
+	}
+	if err := appliance.Run(ctx, cfg, hw, log); err != nil {
+		log.Error("appliance stopped", "err", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func openBoard(cfg appliance.Config) (board.Hardware, error) {
+	switch cfg.Board {
+	case "sim":
+		return sim.New(len(cfg.Ports)), nil
+	case "none":
+		return board.None{}, nil
+	}
+	return nil, fmt.Errorf("-board %s: not built yet in this version; use -board none or -board sim", cfg.Board)
+}
+
+// flagExit maps a flag parsing error to an exit code: -h is not an error.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}

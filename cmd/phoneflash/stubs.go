@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// Subcommands that later pieces of work build. Each already answers -h.
+
+func runFirmware(_ context.Context, args []string, _, stderr io.Writer) int {
+	return stub("firmware", "import|list|verify|plan [flags]", "Imports Cisco firmware (.cop.sgn, .zip, .tar.gz, folders) into the store, lists and verifies it, and plans a phone's upgrade path.", args, stderr)
+}
+
+func runStatus(_ context.Context, args []string, _, stderr io.Writer) int {
+	return stub("status", "[flags]", "Prints every phone the appliance has handled, with its stage, and writes the CSV report.", args, stderr)
+}
+
+func runDemo(_ context.Context, args []string, _, stderr io.Writer) int {
+	return stub("demo", "[flags]", "Runs the whole job on simulated hardware in network namespaces (needs root).", args, stderr)
+}
+
+func stub(name, synopsis, about string, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("phoneflash "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: phoneflash %s %s\n\n%s\n", name, synopsis, about)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	return notBuilt(name, stderr)
+}
