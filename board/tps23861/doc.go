@@ -1,0 +1,49 @@
+// Package tps23861 drives the Texas Instruments TPS23861, a four-port
+// IEEE 802.3at power-sourcing controller (PSE), over I²C with
+// periph.io/x/conn/v3/i2c. It takes an i2c.Bus and never opens one.
+//
+// The driver runs the chip in semi-auto mode: the chip detects and classifies
+// whatever is plugged in, and the host decides when to power a port. Dev
+// implements board.PSE: SetPower, Cycle, Status (current and voltage in
+// periph physic units through Measure) and Watch, which reports power-good,
+// power-off, disconnect, over-current and short events. Watch waits on the
+// optional interrupt pin and also polls, so a missed edge or an unwired pin
+// only costs latency.
+//
+// # Sources
+//
+//   - Datasheet: https://www.ti.com/lit/ds/symlink/tps23861.pdf (register map,
+//     semi-auto operation).
+//   - Register map and scaling as used here: the mainline Linux hwmon driver
+//     drivers/hwmon/tps23861.c (port status codes, 14-bit little-endian
+//     current and voltage, 61.039 µA/LSB at 255 mΩ, 62.260 µA/LSB at 250 mΩ,
+//     3.662 mV/LSB) and TI's reference C API (TPS23861.h, main_semi_auto.c:
+//     the semi-auto flow of enabling detect/class and DC disconnect, waiting
+//     for classification and writing PWON).
+//   - Collected in the project's domain notes, "hardware-and-gokrazy" B.2.
+//
+// # Registers used
+//
+//	0x01 interrupt mask        0x12 operating mode (2 bits per port, 2 = semi-auto)
+//	0x03 power event (CoR)     0x13 DC disconnect enable
+//	0x05 detect event (CoR)    0x14 detect/class enable
+//	0x07 fault event (CoR)     0x17 general mask 1 (INTEN bit 7, 250 mΩ bit 0)
+//	0x09 ILIM event (CoR)      0x19 power enable (PWON bits 0-3, PWOFF bits 4-7)
+//	0x0C+n port n status       0x1A reset (bit 7 clears all interrupts)
+//	0x10 power status          0x30+4n / 0x32+4n port n current / voltage
+//
+// # Address straps
+//
+// The 7-bit address is 0x20 with the address pins grounded (TI support
+// forum, thread 740059); the full A1-A4 strap table is not confirmed from the
+// datasheet, so probe the bus (cmd/boardcheck scans it) on new hardware.
+// Register 0x11 holds the address and the AUTO bit; this driver never writes
+// it. The chip does not clash with an SSD1306 at 0x3C/0x3D.
+//
+// # Wiring
+//
+// SDA and SCL to the Pi's I²C-1 (GPIO2/GPIO3, header pins 3 and 5) with the
+// usual pull-ups; the open-drain, active-low INT output to a Pi GPIO with a
+// pull-up (the driver configures PullUp and a falling edge). Without INT,
+// set Opts.Int to nil and the driver polls.
+package tps23861
