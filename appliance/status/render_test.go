@@ -73,7 +73,11 @@ func goldens() []golden {
 		one(loading("001B54AA0001", 3, 5, 3_100_000, 5_000_000)),
 		one(phone("001B54AA0002", session.StageDone)),
 		one(phone("001B54AA0003", session.StageDHCP)),
-		one(func() session.Phone { p := phone("001B54AA0004", session.StageFailed); p.Reason = "password too long"; return p }()),
+		one(func() session.Phone {
+			p := phone("001B54AA0004", session.StageFailed)
+			p.Reason = "password too long"
+			return p
+		}()),
 	)
 	out = append(out,
 		golden{"bench-4", full, 0},
