@@ -45,6 +45,7 @@ func Run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger) e
 		"state", cfg.StateDir, "target", cfg.Target, "board", cfg.Board)
 	services := []service{
 		{name: "pse", run: func(ctx context.Context) error { return watchPSE(ctx, hw, log) }},
+		{name: "hardware", run: func(ctx context.Context) error { return runHardware(ctx, cfg, hw, nil, log) }},
 	}
 	if leds := hw.LEDs(); leds != nil {
 		if err := leds.SetSystem(board.On); err != nil {
