@@ -11,6 +11,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance"
 	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/board/pi"
 	"github.com/phoneflash/phoneflash/board/sim"
 )
 
@@ -54,6 +55,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err == nil {
 		err = cfg.Validate(appliance.Env{})
 	}
+	var profile board.Profile
+	if err == nil && cfg.Board == "pi" {
+		profile, err = boardProfile(cfg)
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -62,7 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	hw, err := openBoard(cfg)
+	hw, err := openBoard(cfg, profile, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "phoneflash serve: %v\n", err)
 		return exitFailure
@@ -74,12 +79,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-func openBoard(cfg appliance.Config) (board.Hardware, error) {
+// boardProfile loads and validates the -board-profile file against the
+// ports served; errors are one line naming the field.
+func boardProfile(cfg appliance.Config) (board.Profile, error) {
+	p, err := board.LoadProfile(cfg.BoardProfile)
+	if err != nil {
+		return p, err
+	}
+	var names []string
+	for _, port := range cfg.Ports {
+		names = append(names, port.Name)
+	}
+	if err := p.CheckPorts(names); err != nil {
+		return p, fmt.Errorf("board profile %s: %w", cfg.BoardProfile, err)
+	}
+	return p, nil
+}
+
+func openBoard(cfg appliance.Config, profile board.Profile, log *slog.Logger) (board.Hardware, error) {
 	switch cfg.Board {
 	case "sim":
 		return sim.New(len(cfg.Ports)), nil
 	case "none":
 		return board.None{}, nil
+	case "pi":
+		var names []string
+		for _, port := range cfg.Ports {
+			names = append(names, port.Name)
+		}
+		return pi.Open(profile, names, log)
 	}
 	return nil, fmt.Errorf("-board %s: not built yet in this version; use -board none or -board sim", cfg.Board)
 }

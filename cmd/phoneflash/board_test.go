@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestServeBadBoardProfileExit: a wrong -board-profile stops `serve -board
+// pi` before any hardware is touched, with one line naming the field and
+// exit code 2.
+func TestServeBadBoardProfileExit(t *testing.T) {
+	tests := []struct {
+		name, json, want string
+	}{
+		{"oled address", `{"i2c_bus": "/dev/i2c-1", "oled": {"addr": "0x78"}, "ports": [{"interface": "lo"}]}`, "oled.addr 0x78"},
+		{"port missing", `{"ports": [{"interface": "eth1"}]}`, "-ports lo: not in the board profile's ports (it has eth1)"},
+		{"unknown field", `{"ports": [{"interface": "lo", "color": "red"}]}`, `unknown field "color"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prof := filepath.Join(t.TempDir(), "board.json")
+			if err := os.WriteFile(prof, []byte(tt.json), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			args := []string{"serve", "-ports", "lo", "-firmware", t.TempDir(), "-state", t.TempDir(), "-board", "pi", "-board-profile", prof}
+			code := run(context.Background(), args, &stdout, &stderr)
+			if code != exitUsage {
+				t.Fatalf("exit code = %d, want %d; stderr: %s", code, exitUsage, stderr.String())
+			}
+			msg := stderr.String()
+			if !strings.Contains(msg, tt.want) || !strings.Contains(msg, prof) || strings.Count(msg, "\n") != 1 {
+				t.Fatalf("stderr = %q, want one line naming the file and %q", msg, tt.want)
+			}
+		})
+	}
+}
