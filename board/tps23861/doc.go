@@ -12,8 +12,8 @@
 //
 // # Sources
 //
-//   - Datasheet: https://www.ti.com/lit/ds/symlink/tps23861.pdf (register map,
-//     semi-auto operation).
+//   - Datasheet: https://www.ti.com/lit/ds/symlink/tps23861.pdf (SLUSBX9, register
+//     map, semi-auto operation, the 0x19 push-button register).
 //   - Register map and scaling as used here: the mainline Linux hwmon driver
 //     drivers/hwmon/tps23861.c (port status codes, 14-bit little-endian
 //     current and voltage, 61.039 µA/LSB at 255 mΩ, 62.260 µA/LSB at 250 mΩ,
@@ -21,6 +21,22 @@
 //     the semi-auto flow of enabling detect/class and DC disconnect, waiting
 //     for classification and writing PWON).
 //   - Collected in the project's domain notes, "hardware-and-gokrazy" B.2.
+//
+// # Semi-auto power-on
+//
+// With detect and class enabled, a PWON write in semi-auto mode powers the
+// port "after completion of next good detect and classification" (datasheet,
+// table of port behaviour to a commanded power on), so SetPower(on) never
+// forces 48 V onto a device without a valid 25 kΩ signature. PWON is a
+// push-button: after a disconnect the port stays off, so Watch writes PWON
+// again when the chip classifies a device on a channel the host wants
+// powered. PWON is ignored during the cool-down after an ICUT/ILIM fault;
+// the next classification retries it.
+//
+// The AUTO bit (register 0x11 bit 7, EEPROM, set as shipped) starts the chip
+// in auto mode at power-on, which powers phones before phoneflash runs; New
+// switches to semi-auto. Clear AUTO once with TI's tools if that matters
+// (TI E2E FAQ thread 723201); this driver never writes 0x11.
 //
 // # Registers used
 //

@@ -132,9 +132,10 @@ func check(ch board.Channel) error {
 	return nil
 }
 
-// SetPower implements board.PSE. On writes PWON: the chip powers the port
-// if it has seen a valid device, and Watch powers it after the next valid
-// classification otherwise. Off writes PWOFF.
+// SetPower implements board.PSE. On writes PWON: in semi-auto mode the chip
+// powers the port after its next good detection and classification, and
+// Watch writes PWON again whenever a wanted, unpowered channel classifies
+// (after a disconnect or a fault). Off writes PWOFF.
 func (d *Dev) SetPower(_ context.Context, ch board.Channel, on bool) error {
 	if err := check(ch); err != nil {
 		return err
