@@ -12,7 +12,7 @@
 //
 // # Sources
 //
-//   - Datasheet: https://www.ti.com/lit/ds/symlink/tps23861.pdf (SLUSBX9, register
+//   - Datasheet: https://www.ti.com/lit/ds/symlink/tps23861.pdf (register
 //     map, semi-auto operation, the 0x19 push-button register).
 //   - Register map and scaling as used here: the mainline Linux hwmon driver
 //     drivers/hwmon/tps23861.c (port status codes, 14-bit little-endian
