@@ -1,10 +1,12 @@
 // Package board describes the bench hardware that phoneflash drives: the PoE
 // power-sourcing equipment (PSE), the status display and the LEDs.
 //
-// It holds interfaces and value types only. Real drivers live in
-// board/tps23861, board/oled and board/leds and are assembled by board/pi;
-// board/sim provides simulated hardware for tests and the demo. The appliance
-// depends on this package alone, so it never sees periph.io/x/host.
+// It holds interfaces, value types and the board profile (profile.go: the
+// JSON description of a bench's wiring, validated at start-up) only. Real
+// drivers live in board/tps23861, board/oled and board/leds and are
+// assembled by board/pi; board/sim provides simulated hardware for tests and
+// the demo; board/font is the OLED's bitmap font. The appliance depends on
+// this package alone, so it never sees periph.io/x/host.
 package board
 
 import (
