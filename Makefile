@@ -8,7 +8,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Go test timeout for the whole suite (make test must stay under 15 minutes).
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all build test unit lint cross depcheck demo bench image update fuzz soak clean
+.PHONY: all build test unit lint cross depcheck demo bench image update builddir-sum fuzz soak clean
 
 all: build
 
@@ -47,15 +47,24 @@ demo:
 bench:
 	@echo "make bench: not built yet in this version" >&2; exit 1
 
-## image: a full SD-card image with gok (github.com/gokrazy/tools)
-image:
-	@command -v $(GOK) >/dev/null 2>&1 || { echo "make image: gok is not installed; install it with: go install github.com/gokrazy/tools/cmd/gok@latest" >&2; exit 1; }
+BUILDDIR = gokrazy/$(INSTANCE)/builddir/github.com/phoneflash/phoneflash
+GOK_HINT = gok is not installed; install it with: go install github.com/gokrazy/tools/cmd/gok@latest (and put $$(go env GOPATH)/bin on PATH)
+
+# The instance builds this checkout through a replace directive in its
+# builddir; keep the builddir's go.sum in step with the module's.
+builddir-sum:
+	cp go.sum $(BUILDDIR)/go.sum
+
+## image: a full SD-card image with gok (github.com/gokrazy/tools).
+## IMG=/dev/sdX writes the card directly; the default writes a file.
+image: builddir-sum
+	@command -v $(GOK) >/dev/null 2>&1 || { echo "make image: $(GOK_HINT)" >&2; exit 1; }
 	mkdir -p $(BUILD)
 	$(GOK) --parent_dir gokrazy -i $(INSTANCE) overwrite --full $(IMG)
 
-## update: gok update to a running appliance over the network
-update:
-	@command -v $(GOK) >/dev/null 2>&1 || { echo "make update: gok is not installed; install it with: go install github.com/gokrazy/tools/cmd/gok@latest" >&2; exit 1; }
+## update: gok update to a running appliance over the network (no SSH)
+update: builddir-sum
+	@command -v $(GOK) >/dev/null 2>&1 || { echo "make update: $(GOK_HINT)" >&2; exit 1; }
 	$(GOK) --parent_dir gokrazy -i $(INSTANCE) update
 
 clean:
