@@ -32,7 +32,7 @@ func snapshot(t testing.TB, root string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		if rel == firmware.StagingDir {
+		if filepath.Base(rel) == firmware.StagingDir {
 			ents, err := os.ReadDir(p)
 			if err != nil || len(ents) != 0 {
 				t.Errorf("staging folder holds %d entries after the import (%v)", len(ents), err)
