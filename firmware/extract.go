@@ -156,7 +156,7 @@ func (x *extractor) tarEntries(r io.Reader) error {
 			return err
 		}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // the reader reports old-style TypeRegA entries as TypeReg
 		case tar.TypeDir:
 			continue
 		case tar.TypeSymlink:
