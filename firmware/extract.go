@@ -328,29 +328,54 @@ func (x *extractor) extract() error {
 }
 
 // signed handles a file that starts with a signed header: a COP, whose
-// payload is a gzip'd tar found at the header length, or a loose .loads/.sbn.
+// payload is a gzip'd tar found at the header length (never by searching for
+// the gzip magic).
 func (x *extractor) signed(br *bufio.Reader, size int64) error {
 	h, err := ReadHeader(br)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", x.src, err)
 	}
-	base := filepath.Base(x.src)
-	if strings.HasSuffix(h.FileName, ".loads") || strings.HasSuffix(h.FileName, ".sbn") {
-		f, err := os.Open(x.src)
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		defer f.Close()
-		var count int
-		var total int64 = *x.written
-		if err := x.declare(&total, size, &count, base); err != nil {
-			return err
-		}
-		return x.add(base, size, f)
+	if isFirmwareName(h.FileName) {
+		return x.loose(x.src, size)
 	}
 	payload, _ := br.Peek(2)
 	if len(payload) < 2 || payload[0] != 0x1f || payload[1] != 0x8b {
 		return x.errorf("the payload after the %d-byte signed header (embedded name %s) is not gzip", h.Length, h.FileName)
 	}
 	return x.gzipTar(br)
+}
+
+func isFirmwareName(name string) bool {
+	return strings.HasSuffix(name, ".loads") || strings.HasSuffix(name, ".sbn")
+}
+
+// loose copies one loose signed file (a .loads or .sbn given by itself).
+func (x *extractor) loose(p string, size int64) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	var count int
+	total := *x.written
+	if err := x.declare(&total, size, &count, p); err != nil {
+		return err
+	}
+	return x.add(filepath.Base(p), size, f)
+}
+
+// isLooseFile reports whether p is a single signed .loads or .sbn file
+// (several of them given together form one source).
+func isLooseFile(p string) bool {
+	st, err := os.Stat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h, err := ReadHeader(bufio.NewReader(f))
+	return err == nil && isFirmwareName(h.FileName)
 }

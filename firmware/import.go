@@ -73,6 +73,54 @@ func (s *Store) Import(srcs ...string) (ImportResult, error) {
 	return res, s.Reload()
 }
 
+// sourceGroup is what one staging folder receives: one container or
+// folder, or all the loose .loads and .sbn files given together.
+type sourceGroup struct {
+	paths []string
+	loose bool
+}
+
+func groupSources(srcs []string) []sourceGroup {
+	var out []sourceGroup
+	loose := sourceGroup{loose: true}
+	for _, src := range srcs {
+		if isLooseFile(src) {
+			loose.paths = append(loose.paths, src)
+		} else {
+			out = append(out, sourceGroup{paths: []string{src}})
+		}
+	}
+	if len(loose.paths) > 0 {
+		out = append(out, loose)
+	}
+	return out
+}
+
+// label names a group in messages.
+func (g sourceGroup) label() string {
+	if !g.loose || len(g.paths) == 1 {
+		return g.paths[0]
+	}
+	return fmt.Sprintf("%s (and %d more loose files)", g.paths[0], len(g.paths)-1)
+}
+
+// extract fills x's folder from the group.
+func (g sourceGroup) extract(x *extractor) error {
+	if !g.loose {
+		return x.extract()
+	}
+	for _, p := range g.paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if err := x.loose(p, st.Size()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // stageSources extracts and assembles every source, merging loads that
 // several sources hold (the COP and the zip of one release, say).
 func (s *Store) stageSources(stage string, srcs []string, res *ImportResult) ([]stagedLoad, error) {
@@ -81,16 +129,16 @@ func (s *Store) stageSources(stage string, srcs []string, res *ImportResult) ([]
 	s.mu.RUnlock()
 	var written int64
 	byName := map[string]*stagedLoad{}
-	for i, src := range srcs {
+	for i, g := range groupSources(srcs) {
 		dir := filepath.Join(stage, fmt.Sprintf("src%d", i))
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
-		x := &extractor{src: src, dir: dir, limits: limits, written: &written, origin: map[string]string{}}
-		if err := x.extract(); err != nil {
+		x := &extractor{src: g.label(), dir: dir, limits: limits, written: &written, origin: map[string]string{}}
+		if err := g.extract(x); err != nil {
 			return nil, err
 		}
-		loads, ignored, err := assemble(dir, src)
+		loads, ignored, err := assemble(dir, g.label())
 		if err != nil {
 			return nil, err
 		}

@@ -352,3 +352,30 @@ func TestKnownGood(t *testing.T) {
 		t.Errorf("synthetic files reported known: %v", rep.Known)
 	}
 }
+
+// TestImportLooseFiles: the files of a load given one by one form one source.
+func TestImportLooseFiles(t *testing.T) {
+	s := newStore(t)
+	l := fwgen.SIP942()
+	dir := source(t, "folder", l)
+	var args []string
+	for _, name := range append(append([]string{l.LoadsFile()}, l.TermFiles()...), l.ImageNames()...) {
+		args = append(args, filepath.Join(dir, name))
+	}
+	res, err := s.Import(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(firmware.ImportResult{Added: []string{l.Name}}, res); d != "" {
+		t.Errorf("result (-want +got):\n%s", d)
+	}
+	got, _ := s.Load(l.Name)
+	if d := diff(wantLoad(t, l, []firmware.Model{firmware.Model7906, firmware.Model7911}), strip(got)); d != "" {
+		t.Errorf("load (-want +got):\n%s", d)
+	}
+	// Only the .loads, without its images: a clear error.
+	_, err = newStore(t).Import(args[0])
+	if err == nil || !strings.Contains(err.Error(), "SIP11.9-4-2SR1-1S.loads lists jar11sip.9-4-2ES9.sbn, which is not in "+args[0]) {
+		t.Errorf("error %v", err)
+	}
+}
