@@ -42,6 +42,7 @@ func wanted(base string) bool {
 type extractor struct {
 	src     string // the source as the user named it, for messages
 	dir     string // staging directory of this source
+	store   string // the store's directory, never imported from
 	limits  Limits
 	written *int64 // bytes written by the whole import
 	origin  map[string]string
@@ -243,6 +244,9 @@ func (x *extractor) zipEntry(zf *zip.File) error {
 // folder collects firmware files from a directory tree. Symlinks and special
 // files with firmware names are refused; other files are ignored.
 func (x *extractor) folder(root string) error {
+	if overlaps(root, x.store) {
+		return x.errorf("overlaps the firmware store %s; import from a folder outside it", x.store)
+	}
 	count := 0
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -378,4 +382,21 @@ func isLooseFile(p string) bool {
 	defer f.Close()
 	h, err := ReadHeader(bufio.NewReader(f))
 	return err == nil && isFirmwareName(h.FileName)
+}
+
+// overlaps reports whether one of the directories a and b holds the other.
+func overlaps(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	if ra, err := filepath.EvalSymlinks(a); err == nil {
+		a = ra
+	}
+	if rb, err := filepath.EvalSymlinks(b); err == nil {
+		b = rb
+	}
+	within := func(x, y string) bool { return x == y || strings.HasPrefix(x, y+string(filepath.Separator)) }
+	return within(a, b) || within(b, a)
 }

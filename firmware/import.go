@@ -134,7 +134,7 @@ func (s *Store) stageSources(stage string, srcs []string, res *ImportResult) ([]
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
-		x := &extractor{src: g.label(), dir: dir, limits: limits, written: &written, origin: map[string]string{}}
+		x := &extractor{src: g.label(), dir: dir, store: s.dir, limits: limits, written: &written, origin: map[string]string{}}
 		if err := g.extract(x); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package firmware_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -377,5 +378,48 @@ func TestImportLooseFiles(t *testing.T) {
 	_, err = newStore(t).Import(args[0])
 	if err == nil || !strings.Contains(err.Error(), "SIP11.9-4-2SR1-1S.loads lists jar11sip.9-4-2ES9.sbn, which is not in "+args[0]) {
 		t.Errorf("error %v", err)
+	}
+}
+
+func TestStoreFS(t *testing.T) {
+	s := newStore(t)
+	l := fwgen.SIP942()
+	if _, err := s.Import(source(t, "cop", l)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fwgen.Files(l, testScale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range want {
+		got, err := fs.ReadFile(s.FS(), l.Name+"/"+f.Name)
+		if err != nil || !bytes.Equal(got, f.Data) {
+			t.Errorf("%s: %d bytes, %v", f.Name, len(got), err)
+		}
+	}
+	for _, bad := range []string{l.Name + "/manifest.json", l.Name, "../x", "/" + l.Name + "/term06.default.loads", l.Name + "/x/y", "nosuch/term06.default.loads"} {
+		if _, err := s.FS().Open(bad); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Open(%q) = %v, want ErrNotExist", bad, err)
+		}
+	}
+	// Importing the store into itself is refused.
+	if _, err := s.Import(s.Dir()); err == nil || !strings.Contains(err.Error(), "overlaps the firmware store") {
+		t.Errorf("self-import error %v", err)
+	}
+}
+
+// BenchmarkImportCOP imports the SIP COP at its real size (8.4 MB).
+func BenchmarkImportCOP(b *testing.B) {
+	dir := b.TempDir()
+	cop, err := fwgen.WriteCOP(dir, fwgen.SIP942(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fwgen.SIP942().TotalImageBytes(1))
+	for b.Loop() {
+		s := newStore(b)
+		if _, err := s.Import(cop); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
