@@ -423,3 +423,36 @@ func BenchmarkImportCOP(b *testing.B) {
 		}
 	}
 }
+
+// TestBrokenFolder: a load folder whose manifest is garbage is reported by
+// Verify and blocks importing that load, with the store left as it was.
+func TestBrokenFolder(t *testing.T) {
+	s := newStore(t)
+	l := fwgen.SIP942()
+	bad := filepath.Join(s.Dir(), l.Name)
+	if err := os.Mkdir(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, firmware.ManifestName), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	rep := s.Verify()
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].String(), l.Name+": manifest unreadable") {
+		t.Errorf("problems %v", rep.Problems)
+	}
+	src := source(t, "cop", l)
+	if _, err := s.Import(source(t, "cop", fwgen.SCCP852())); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s.Dir())
+	_, err := s.Import(src)
+	if err == nil || !strings.Contains(err.Error(), "has no readable manifest") {
+		t.Fatalf("error %v", err)
+	}
+	if d := diff(before, snapshot(t, s.Dir())); d != "" {
+		t.Errorf("store changed:\n%s", d)
+	}
+}
