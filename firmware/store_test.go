@@ -456,3 +456,41 @@ func TestBrokenFolder(t *testing.T) {
 		t.Errorf("store changed:\n%s", d)
 	}
 }
+
+// TestConcurrentReadersDuringImport: serving goes on while a load is added
+// (run with -race).
+func TestConcurrentReadersDuringImport(t *testing.T) {
+	s := storeWithSCCP(t)
+	src := source(t, "cop", fwgen.SIP942())
+	done := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(errc)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for _, l := range s.Loads() {
+				f, err := s.Open(l.Name, l.Images[0])
+				if err != nil {
+					errc <- err
+					return
+				}
+				f.Close()
+			}
+		}
+	}()
+	_, err := s.Import(src)
+	close(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("reader: %v", err)
+	}
+	if len(s.Loads()) != 2 {
+		t.Errorf("loads %d", len(s.Loads()))
+	}
+}
