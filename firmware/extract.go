@@ -121,12 +121,17 @@ func (x *extractor) readErr(name string, err error) error {
 	return fmt.Errorf("import %s: %s: %w", x.src, name, err)
 }
 
-// declare counts an entry's declared size against the limit before reading it.
-func (x *extractor) declare(total *int64, size int64, count *int, name string) error {
+// countEntry counts one more archive entry against the limit.
+func (x *extractor) countEntry(count *int) error {
 	*count++
 	if *count > x.limits.MaxEntries {
 		return x.errorf("has more than %d entries", x.limits.MaxEntries)
 	}
+	return nil
+}
+
+// declare counts an entry's declared size against the limit before reading it.
+func (x *extractor) declare(total *int64, size int64, name string) error {
 	if size < 0 {
 		return x.errorf("entry %s has a negative size", name)
 	}
@@ -153,12 +158,15 @@ func (x *extractor) tarEntries(r io.Reader) error {
 		if err != nil {
 			return x.readErr(fmt.Sprintf("after %d entries", count), err)
 		}
+		if err := x.countEntry(&count); err != nil {
+			return err
+		}
 		if err := x.checkName(hdr.Name); err != nil {
 			return err
 		}
 		switch hdr.Typeflag {
 		case tar.TypeReg: // the reader reports old-style TypeRegA entries as TypeReg
-		case tar.TypeDir:
+		case tar.TypeDir, tar.TypeXGlobalHeader: // git archive writes a pax global header
 			continue
 		case tar.TypeSymlink:
 			return x.errorf("entry %q is a symlink (to %q); firmware archives hold plain files", hdr.Name, hdr.Linkname)
@@ -169,7 +177,7 @@ func (x *extractor) tarEntries(r io.Reader) error {
 		default:
 			return x.errorf("entry %q has unsupported tar type %q", hdr.Name, hdr.Typeflag)
 		}
-		if err := x.declare(&total, hdr.Size, &count, hdr.Name); err != nil {
+		if err := x.declare(&total, hdr.Size, hdr.Name); err != nil {
 			return err
 		}
 		if err := x.add(hdr.Name, hdr.Size, tr); err != nil {
@@ -204,6 +212,9 @@ func (x *extractor) zipEntries(f *os.File, size int64) error {
 	var total int64
 	var count int
 	for _, zf := range zr.File {
+		if err := x.countEntry(&count); err != nil {
+			return err
+		}
 		if err := x.checkName(zf.Name); err != nil {
 			return err
 		}
@@ -219,7 +230,7 @@ func (x *extractor) zipEntries(f *os.File, size int64) error {
 		if zf.UncompressedSize64 > uint64(x.limits.MaxBytes) {
 			return x.errorf("expands past the size limit of %d bytes (at %s)", x.limits.MaxBytes, zf.Name)
 		}
-		if err := x.declare(&total, int64(zf.UncompressedSize64), &count, zf.Name); err != nil {
+		if err := x.declare(&total, int64(zf.UncompressedSize64), zf.Name); err != nil {
 			return err
 		}
 		if err := x.zipEntry(zf); err != nil {
@@ -263,8 +274,11 @@ func (x *extractor) folder(root string) error {
 		if err != nil {
 			return fmt.Errorf("import %s: %w", x.src, err)
 		}
-		var total int64 = *x.written
-		if err := x.declare(&total, info.Size(), &count, rel); err != nil {
+		if err := x.countEntry(&count); err != nil {
+			return err
+		}
+		total := *x.written
+		if err := x.declare(&total, info.Size(), rel); err != nil {
 			return err
 		}
 		f, err := os.Open(p)
@@ -360,9 +374,8 @@ func (x *extractor) loose(p string, size int64) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	var count int
 	total := *x.written
-	if err := x.declare(&total, size, &count, p); err != nil {
+	if err := x.declare(&total, size, p); err != nil {
 		return err
 	}
 	return x.add(filepath.Base(p), size, f)
