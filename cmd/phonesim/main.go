@@ -1,0 +1,197 @@
+// Binary phonesim simulates one Cisco CP-7906G or CP-7911G phone on the
+// wire, for tests, `phoneflash demo` and benchmarks. It runs as root inside
+// a network namespace on one interface: it sets the phone's MAC, boots
+// (cold-boot wait, DHCP with the firmware's exact DISCOVER/REQUEST bytes and
+// back-off), assigns the leased address, and fetches files over plain
+// RFC 1350 TFTP like the phone's loader does (domain notes §9, scenarios A
+// to E): default-load mode after a keyed reset, the old loader's refusal of
+// 9.x loads (the stepping stone), image staging, flash writes and reboots,
+// and the SIP config check with its password limit.
+//
+// Flash state lives in a JSON file (-flash), written atomically at every
+// simulated flash write, so killing the process is a power cut and starting
+// it again with the same file is power-on. SIGUSR1 is the operator's keyed
+// hard reset (3491672850*#). At exit it writes a JSON result (-result) and
+// prints a one-line summary on stdout.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2
+	exitCut     = 3
+	exitMaxTime = 4
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "phonesim:", err)
+		return exitUsage
+	}
+	level := slog.LevelInfo
+	if c.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	p, cleanup, err := setup(ctx, c, log)
+	if err != nil {
+		log.Error("phonesim: setup", "err", err.Error())
+		return exitError
+	}
+	defer cleanup()
+	resets := make(chan struct{})
+	go func() {
+		for range usr1 {
+			p.log.Info("SIGUSR1: operator power-cycles holding # and keys 3491672850*#")
+			select {
+			case resets <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	exit, code, runErr := supervise(ctx, c, p, resets)
+	return finish(c, p, exit, code, runErr, stdout, log)
+}
+
+// supervise runs the phone until -until, a signal, -max-time, a -cut-at
+// power cut or an error.
+func supervise(ctx context.Context, c config, p *phone, resets chan struct{}) (string, int, error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(runCtx, resets) }()
+	var maxT <-chan time.Time
+	if c.MaxTime > 0 {
+		maxT = time.After(c.MaxTime)
+	}
+	select {
+	case <-p.rec.reached:
+		cancel()
+		return "until", exitOK, <-errc
+	case <-ctx.Done():
+		cancel()
+		return "signal", exitOK, <-errc
+	case <-maxT:
+		cancel()
+		return "max-time", exitMaxTime, <-errc
+	case err := <-errc:
+		if errors.Is(err, errCut) {
+			return "power-cut", exitCut, nil
+		}
+		if err == nil {
+			err = errors.New("phone stopped")
+		}
+		return "error", exitError, err
+	}
+}
+
+// finish writes the flash's power state, the result and the summary.
+func finish(c config, p *phone, exit string, code int, runErr error, stdout io.Writer, log *slog.Logger) int {
+	p.flash.Powered = false
+	if exit == "signal" || exit == "power-cut" {
+		p.flash.PowerCuts++
+	}
+	if err := p.save(); err != nil {
+		log.Error("phonesim: save flash", "err", err.Error())
+		code = exitError
+	}
+	res := p.rec.final(p.flash, exit, runErr)
+	if runErr != nil {
+		log.Error("phonesim: stopped", "err", runErr.Error())
+	}
+	if c.ResultPath != "" {
+		if err := writeResult(c.ResultPath, res); err != nil {
+			log.Error("phonesim: result", "err", err.Error())
+			code = exitError
+		}
+	}
+	fmt.Fprintln(stdout, res.summary())
+	return code
+}
+
+// setup powers the phone on: interface, flash (detecting a power cut by
+// SIGKILL), keyed reset, sockets.
+func setup(ctx context.Context, c config, log *slog.Logger) (*phone, func(), error) {
+	nif, err := openIface(c.Iface)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, exists, err := loadFlash(c.FlashPath)
+	if err == nil && !exists {
+		f, err = c.initialFlash()
+	}
+	if err != nil {
+		nif.Close()
+		return nil, nil, err
+	}
+	mac := c.MAC
+	if mac == nil && f.MAC != "" {
+		mac, _ = net.ParseMAC(f.MAC)
+	}
+	if mac, err = nif.prepare(mac); err != nil {
+		nif.Close()
+		return nil, nil, err
+	}
+	id := Identity{MAC: mac, Model: f.Model}
+	f.MAC = mac.String()
+	log = log.With("mac", id.MACU(), "model", id.ModelString())
+	if f.Powered {
+		f.PowerCuts++
+		log.Warn("power came back: the last run ended in a power cut")
+	}
+	f.Powered = true
+	if c.KeyedReset {
+		f = f.format()
+		log.Info("keyed reset 3491672850*# at power-on: /flash0 formatted except the CNU")
+	}
+	if err := saveFlash(c.FlashPath, f); err != nil {
+		nif.Close()
+		return nil, nil, err
+	}
+	conn, err := listenDHCP(ctx, c.Iface)
+	if err != nil {
+		nif.Close()
+		return nil, nil, err
+	}
+	seed := c.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	clock := simClock{scale: c.Opt.Timescale, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	rec := newRecorder(Result{MAC: id.MACU(), Model: id.ModelString(), Scenario: c.Scenario, Timescale: c.Opt.Timescale},
+		c.Until, c.UntilN, log)
+	p := &phone{id: id, opt: c.Opt, flashPath: c.FlashPath, flash: f, clock: clock, log: log, rec: rec, nif: nif,
+		dhcp: &dhcpClient{id: id, conn: conn, dst: &net.UDPAddr{IP: net.IPv4bcast, Port: 67}, clock: clock, log: log},
+		tftp: newTFTPClient(c.Opt.TFTPTimeout)}
+	return p, func() { conn.Close(); nif.Close() }, nil
+}
