@@ -65,24 +65,25 @@ var errCut = errors.New("power cut")
 type tftpClient struct {
 	Timeout time.Duration // select() timeout: 4 s
 	Retries int           // retransmissions of the last packet: 3
+	Port    int           // the server's request port: 69
 	// Listen opens the client socket (a fresh TID per file).
 	Listen func() (net.PacketConn, error)
 }
 
 func newTFTPClient(timeout time.Duration) *tftpClient {
-	return &tftpClient{Timeout: timeout, Retries: 3, Listen: func() (net.PacketConn, error) {
+	return &tftpClient{Timeout: timeout, Retries: 3, Port: 69, Listen: func() (net.PacketConn, error) {
 		return net.ListenUDP("udp4", nil)
 	}}
 }
 
 // transfer is the state of one download.
 type transfer struct {
-	conn  net.PacketConn
-	tid   net.Addr
-	last  []byte   // the packet to retransmit
+	conn   net.PacketConn
+	tid    net.Addr
+	last   []byte   // the packet to retransmit
 	lastTo net.Addr // where it goes
-	block uint16
-	f     Fetch
+	block  uint16
+	f      Fetch
 }
 
 // Get fetches name from server:69, keeping up to keep bytes of its start.
@@ -96,7 +97,7 @@ func (c *tftpClient) Get(ctx context.Context, server net.IP, name string, keep i
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	t := &transfer{conn: conn, f: Fetch{Name: name}, last: buildRRQ(name),
-		lastTo: &net.UDPAddr{IP: server, Port: 69}}
+		lastTo: &net.UDPAddr{IP: server, Port: c.Port}}
 	if _, err := conn.WriteTo(t.last, t.lastTo); err != nil {
 		return c.fail(t, outError, "send RRQ", err)
 	}
