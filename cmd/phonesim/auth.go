@@ -38,10 +38,10 @@ type LoadsInfo struct {
 func checkSigned(name string, head []byte) (int, error) {
 	h, err := firmware.ParseHeader(head)
 	if err != nil {
-		return 0, fmt.Errorf("File is not signed!: %w", err)
+		return 0, fmt.Errorf("auth: File is not signed!: %w", err)
 	}
 	if h.FileName != name {
-		return 0, fmt.Errorf("filename doesn't match filename in envelope: requested %s, envelope %s", name, h.FileName)
+		return 0, fmt.Errorf("auth: filename doesn't match filename in envelope: requested %s, envelope %s", name, h.FileName)
 	}
 	return h.Length, nil
 }
@@ -66,7 +66,7 @@ func parseLoadsFile(name string, data []byte) (LoadsInfo, error) {
 		return LoadsInfo{}, fmt.Errorf("%s: %w", name, err)
 	}
 	if lvl, ok := lf.Hardware[1]; ok && lvl > hwcLevel {
-		return LoadsInfo{}, fmt.Errorf("Load rejected - hardware compatibility mismatch (loadhwc %d, myhwc %d)", lvl, hwcLevel)
+		return LoadsInfo{}, fmt.Errorf("auth: Load rejected - hardware compatibility mismatch (loadhwc %d, myhwc %d)", lvl, hwcLevel)
 	}
 	info := LoadsInfo{Images: lf.Images, Protocol: protocolOf(lf.Images)}
 	if ln, err := firmware.ParseLoadName(name); err == nil {
@@ -127,7 +127,7 @@ func dashedPrefix(s string) string {
 // old CNU refuses 9.x loads (the stepping-stone rule), new CNUs accept all.
 func acceptLoad(cnu string, li LoadsInfo) error {
 	if cnu == cnuOld && li.Version.Major >= 9 {
-		return fmt.Errorf("Authentication *** FAILED ***: the old loader refuses %s (version %s); install 8.3(3)..8.5(2) first", li.Name, li.Version)
+		return fmt.Errorf("auth: Authentication *** FAILED ***: the old loader refuses %s (version %s); install 8.3(3)..8.5(2) first", li.Name, li.Version)
 	}
 	return nil
 }

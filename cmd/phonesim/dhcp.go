@@ -107,6 +107,9 @@ func leaseFrom(m *dhcpv4.DHCPv4) Lease {
 	return l
 }
 
+// errNoServer means the lease names no TFTP server the phone can use.
+var errNoServer = errors.New("no TFTP server")
+
 // TFTPChoice is the server the phone talks to and why.
 type TFTPChoice struct {
 	IP     net.IP
@@ -124,13 +127,13 @@ func chooseTFTP(alt net.IP, l Lease) (TFTPChoice, error) {
 	case l.Opt66 != "":
 		ip := net.ParseIP(l.Opt66).To4()
 		if ip == nil {
-			return TFTPChoice{}, fmt.Errorf("dhcp: option 66 %q is not a dotted IPv4 address (the simulator does no DNS)", l.Opt66)
+			return TFTPChoice{}, fmt.Errorf("dhcp: option 66 %q is not a dotted IPv4 address (the simulator does no DNS): %w", l.Opt66, errNoServer)
 		}
 		return TFTPChoice{ip, "option66"}, nil
 	case l.Siaddr != nil && !l.Siaddr.IsUnspecified():
 		return TFTPChoice{l.Siaddr, "siaddr"}, nil
 	}
-	return TFTPChoice{}, errors.New("dhcp: no TFTP server (no alternate, option 150, option 66 or siaddr)")
+	return TFTPChoice{}, fmt.Errorf("dhcp: no alternate, option 150, option 66 or siaddr: %w", errNoServer)
 }
 
 // dhcpBackoff is the retransmission schedule: 4, 8, 16, 32, 64 s. After the

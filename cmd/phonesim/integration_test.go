@@ -262,3 +262,76 @@ func TestIntegrationKeyedReset(t *testing.T) {
 		t.Errorf("flash after the reset: %+v", f)
 	}
 }
+
+// TestIntegrationIdleSIGTERM: an SCCP phone without any config idles after
+// trying SEP<MAC>.cnf.xml and XMLDefault.cnf.xml; SIGTERM (a power cut)
+// still writes the result.
+func TestIntegrationIdleSIGTERM(t *testing.T) {
+	t.Parallel()
+	b := newBench(t, 7)
+	flash := filepath.Join(b.dir, "flash.json")
+	result := filepath.Join(b.dir, "result.json")
+	cmd, out := b.start(flash, result, "-scenario", "sccp852", "-model", "7906")
+	deadline := time.Now().Add(15 * time.Second)
+	for len(b.requests()) < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no config requests:\n%s", out)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("phonesim: %v\n%s", err, out)
+	}
+	res := readResult(t, result)
+	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + "=not-found",
+		"XMLDefault.cnf.xml=not-found"}
+	if diff := cmp.Diff(want, names(res)); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if res.State != "idle" || res.Exit != "signal" || res.PowerCuts != 1 || res.Model != "CP-7906G" {
+		t.Errorf("state %s exit %s power cuts %d model %s", res.State, res.Exit, res.PowerCuts, res.Model)
+	}
+}
+
+// TestIntegrationNewCNUTakesSIPTermFile: a keyed reset at power-on on a
+// phone with the 8.5 CNU puts it in default-load mode, where it accepts
+// the 9.x term file (Scenario B step 4) and installs SIP from it.
+func TestIntegrationNewCNUTakesSIPTermFile(t *testing.T) {
+	t.Parallel()
+	b := newBench(t, 8)
+	sip := fwgen.SIP942()
+	b.setFiles(loadFiles(t, sip))
+	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	flash := filepath.Join(b.dir, "flash.json")
+	code, res := b.run(flash, "-scenario", "sccp852", "-keyed-reset", "-until", "done")
+	if code != 0 || res.Load != "SIP11.9-4-2SR1-1S" || res.Resets != 1 || res.FlashWrites != 1 || res.Reboots != 2 {
+		t.Fatalf("exit %d load %s resets %d flash writes %d reboots %d", code, res.Load, res.Resets, res.FlashWrites, res.Reboots)
+	}
+	want := append([]string{"term11.default.loads=ok"}, withOutcome("ok", sip.ImageNames()...)...)
+	want = append(want, sipBoot...)
+	if diff := cmp.Diff(want, names(res)); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// TestIntegrationCutAtDHCP: a cut during DHCP is a plain reboot into the
+// previous load.
+func TestIntegrationCutAtDHCP(t *testing.T) {
+	t.Parallel()
+	b := newBench(t, 9)
+	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	flash := filepath.Join(b.dir, "flash.json")
+	code, res := b.run(flash, "-scenario", "sip", "-cut-at", "dhcp")
+	if code != exitCut || len(res.Requests) != 0 || res.State != "dhcp" {
+		t.Fatalf("exit %d state %s requests %d, want 3 dhcp 0", code, res.State, len(res.Requests))
+	}
+	code, res = b.run(flash, "-until", "done")
+	if code != 0 || res.PowerCuts != 1 || res.Boots != 2 {
+		t.Errorf("exit %d power cuts %d boots %d", code, res.PowerCuts, res.Boots)
+	}
+	if diff := cmp.Diff(sipBoot, names(res)); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}

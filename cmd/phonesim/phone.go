@@ -28,6 +28,10 @@ type Options struct {
 	Cut         cutPoint
 }
 
+// noServerRetry is how long a phone without a TFTP server waits before it
+// asks DHCP again ("No TFTP server"; 30 s is an unconfirmed default).
+const noServerRetry = 30 * time.Second
+
 // next is what a boot session leads to.
 type next int
 
@@ -140,7 +144,15 @@ func (p *phone) bootCycle(ctx context.Context) error {
 // session gets a lease, picks the TFTP server and does what the flash
 // state calls for.
 func (p *phone) session(ctx context.Context) (next, error) {
-	if err := p.acquire(ctx); err != nil {
+	err := p.acquire(ctx)
+	if errors.Is(err, errNoServer) {
+		p.rec.enter("no-tftp", "reason", err.Error())
+		if err := p.clock.sleep(ctx, noServerRetry); err != nil {
+			return 0, err
+		}
+		return nextRetry, nil
+	}
+	if err != nil {
 		return 0, err
 	}
 	switch {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -90,8 +89,6 @@ func TestTFTPGetFromPin(t *testing.T) {
 // scripted is a hand-driven TFTP server on loopback.
 type scripted struct {
 	conn net.PacketConn
-	mu   sync.Mutex
-	got  [][]byte
 }
 
 func newScripted(t *testing.T) *scripted {
