@@ -54,7 +54,7 @@ func scenarioFlash(name string) (Flash, error) {
 // format is the keyed hard reset 3491672850*#: /flash0 is formatted except
 // the CNU, so the next boot is in default-load mode.
 func (f Flash) format() Flash {
-	f.Load, f.HasITL, f.AltTFTP, f.Config, f.Writing = "", false, "", "", ""
+	f.Load, f.HasITL, f.AltTFTP, f.Config, f.Writing, f.WritingCNU = "", false, "", "", "", false
 	f.Resets++
 	return f
 }

@@ -1,18 +1,3 @@
-// Binary phonesim simulates one Cisco CP-7906G or CP-7911G phone on the
-// wire, for tests, `phoneflash demo` and benchmarks. It runs as root inside
-// a network namespace on one interface: it sets the phone's MAC, boots
-// (cold-boot wait, DHCP with the firmware's exact DISCOVER/REQUEST bytes and
-// back-off), assigns the leased address, and fetches files over plain
-// RFC 1350 TFTP like the phone's loader does (domain notes §9, scenarios A
-// to E): default-load mode after a keyed reset, the old loader's refusal of
-// 9.x loads (the stepping stone), image staging, flash writes and reboots,
-// and the SIP config check with its password limit.
-//
-// Flash state lives in a JSON file (-flash), written atomically at every
-// simulated flash write, so killing the process is a power cut and starting
-// it again with the same file is power-on. SIGUSR1 is the operator's keyed
-// hard reset (3491672850*#). At exit it writes a JSON result (-result) and
-// prints a one-line summary on stdout.
 package main
 
 import (
@@ -153,6 +138,9 @@ func setup(ctx context.Context, c config, log *slog.Logger) (*phone, func(), err
 	if err != nil {
 		nif.Close()
 		return nil, nil, err
+	}
+	if f.Model == "" {
+		f.Model = c.Model
 	}
 	mac := c.MAC
 	if mac == nil && f.MAC != "" {
