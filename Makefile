@@ -60,3 +60,9 @@ update:
 
 clean:
 	rm -rf $(BUILD)
+
+## fuzz: run the firmware fuzz targets for FUZZTIME each (make test runs their seeds)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./firmware/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLoads$$' -fuzztime $(FUZZTIME) ./firmware/

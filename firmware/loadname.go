@@ -19,9 +19,11 @@ const (
 // Version is a Cisco release number such as 8.5(2) or 9.4(2)SR1, with the
 // build number of the load name (the 1 of 9-4-2SR1-1). Zero fields are absent.
 type Version struct {
-	Major, Minor, Maint int
-	SR                  int // service release; 0 for none
-	Build               int // the -N after the SR; 0 for none
+	Major int `json:"major"`
+	Minor int `json:"minor"`
+	Maint int `json:"maint"`
+	SR    int `json:"sr,omitempty"`    // service release; 0 for none
+	Build int `json:"build,omitempty"` // the -N after the SR; 0 for none
 }
 
 // Compare orders versions: -1 if v < w, 0 if equal, +1 if v > w. A service
