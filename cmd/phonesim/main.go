@@ -124,48 +124,18 @@ func finish(c config, p *phone, exit string, code int, runErr error, stdout io.W
 	return code
 }
 
-// setup powers the phone on: interface, flash (detecting a power cut by
-// SIGKILL), keyed reset, sockets.
+// setup powers the phone on: interface, flash, sockets.
 func setup(ctx context.Context, c config, log *slog.Logger) (*phone, func(), error) {
 	nif, err := openIface(c.Iface)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, exists, err := loadFlash(c.FlashPath)
-	if err == nil && !exists {
-		f, err = c.initialFlash()
-	}
+	f, id, err := powerOn(c, nif, log)
 	if err != nil {
 		nif.Close()
 		return nil, nil, err
 	}
-	if f.Model == "" {
-		f.Model = c.Model
-	}
-	mac := c.MAC
-	if mac == nil && f.MAC != "" {
-		mac, _ = net.ParseMAC(f.MAC)
-	}
-	if mac, err = nif.prepare(mac); err != nil {
-		nif.Close()
-		return nil, nil, err
-	}
-	id := Identity{MAC: mac, Model: f.Model}
-	f.MAC = mac.String()
 	log = log.With("mac", id.MACU(), "model", id.ModelString())
-	if f.Powered {
-		f.PowerCuts++
-		log.Warn("power came back: the last run ended in a power cut")
-	}
-	f.Powered = true
-	if c.KeyedReset {
-		f = f.format()
-		log.Info("keyed reset 3491672850*# at power-on: /flash0 formatted except the CNU")
-	}
-	if err := saveFlash(c.FlashPath, f); err != nil {
-		nif.Close()
-		return nil, nil, err
-	}
 	conn, err := listenDHCP(ctx, c.Iface)
 	if err != nil {
 		nif.Close()
@@ -182,4 +152,40 @@ func setup(ctx context.Context, c config, log *slog.Logger) (*phone, func(), err
 		dhcp: &dhcpClient{id: id, conn: conn, dst: &net.UDPAddr{IP: net.IPv4bcast, Port: 67}, clock: clock, log: log},
 		tftp: newTFTPClient(c.Opt.TFTPTimeout)}
 	return p, func() { conn.Close(); nif.Close() }, nil
+}
+
+// powerOn reads (or creates) the flash, sets the MAC on the interface,
+// counts a power cut left by SIGKILL, applies -keyed-reset and marks the
+// phone powered.
+func powerOn(c config, nif *phoneIface, log *slog.Logger) (Flash, Identity, error) {
+	f, exists, err := loadFlash(c.FlashPath)
+	if err == nil && !exists {
+		f, err = c.initialFlash()
+	}
+	if err != nil {
+		return f, Identity{}, err
+	}
+	if f.Model == "" {
+		f.Model = c.Model
+	}
+	mac := c.MAC
+	if mac == nil && f.MAC != "" {
+		mac, _ = net.ParseMAC(f.MAC)
+	}
+	if mac, err = nif.prepare(mac); err != nil {
+		return f, Identity{}, err
+	}
+	id := Identity{MAC: mac, Model: f.Model}
+	f.MAC = mac.String()
+	log = log.With("mac", id.MACU(), "model", id.ModelString())
+	if f.Powered {
+		f.PowerCuts++
+		log.Warn("power came back: the last run ended in a power cut")
+	}
+	f.Powered = true
+	if c.KeyedReset {
+		f = f.format()
+		log.Info("keyed reset 3491672850*# at power-on: /flash0 formatted except the CNU")
+	}
+	return f, id, saveFlash(c.FlashPath, f)
 }
