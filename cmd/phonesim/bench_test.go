@@ -86,6 +86,7 @@ type bench struct {
 	files     map[string][]byte
 	rrqs      []string // names the TFTP server was asked for, in order
 	discovers [][]byte // DHCP payloads as received
+	unicast   bool     // answer DHCP to yiaddr:68 (like dnsmasq) instead of broadcast
 	throttle  map[string]time.Duration
 	progress  map[string]int64 // bytes read by the server per file
 }
@@ -203,6 +204,9 @@ func (b *bench) dhcpHandler(conn net.PacketConn, peer net.Addr, m *dhcpv4.DHCPv4
 	}
 	yi := append(net.IP(nil), b.serverIP...)
 	yi[3] = 100
+	b.mu.Lock()
+	unicast := b.unicast
+	b.mu.Unlock()
 	resp, err := dhcpv4.NewReplyFromRequest(m, dhcpv4.WithMessageType(mt), dhcpv4.WithYourIP(yi),
 		dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
 		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(b.serverIP)),
@@ -212,7 +216,23 @@ func (b *bench) dhcpHandler(conn net.PacketConn, peer net.Addr, m *dhcpv4.DHCPv4
 		b.t.Errorf("dhcp reply: %v", err)
 		return
 	}
-	conn.WriteTo(resp.ToBytes(), peer)
+	if unicast {
+		peer = &net.UDPAddr{IP: yi, Port: 68}
+	}
+	if _, err := conn.WriteTo(resp.ToBytes(), peer); err != nil {
+		b.t.Errorf("dhcp send to %s: %v", peer, err)
+	}
+}
+
+// unicastReplies makes the DHCP responder unicast to the offered address,
+// with a static neighbour entry for the phone's MAC (as dnsmasq does).
+func (b *bench) unicastReplies() {
+	yi := append(net.IP(nil), b.serverIP...)
+	yi[3] = 100
+	ipCmd(b.t, "-n", b.srvNS, "neigh", "replace", yi.String(), "lladdr", testMAC.String(), "dev", b.srvIf, "nud", "permanent")
+	b.mu.Lock()
+	b.unicast = true
+	b.mu.Unlock()
 }
 
 // slowReader paces a file and counts the bytes the server has sent.

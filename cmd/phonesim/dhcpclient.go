@@ -14,12 +14,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dhcpClient is the phone's DHCP client on one UDP socket bound to
-// 0.0.0.0:68 on the phone's interface (SO_BINDTODEVICE, SO_BROADCAST):
-// broadcast replies reach it before the interface has an address.
+// dhcpClient is the phone's DHCP client. It sends from a UDP socket bound to
+// 0.0.0.0:68 on the phone's interface (SO_BINDTODEVICE, SO_BROADCAST), and
+// receives through recv: the AF_PACKET receiver in production, so that
+// replies unicast to the offered address arrive too.
 type dhcpClient struct {
 	id    Identity
-	conn  net.PacketConn
+	conn  net.PacketConn // sends; and receives when recv is nil
+	recv  dhcpReceiver
 	dst   net.Addr
 	clock simClock
 	log   *slog.Logger
@@ -111,13 +113,17 @@ func (c *dhcpClient) exchange(ctx context.Context, xid uint32, secs uint16, mt b
 
 // await reads until a reply for xid of the wanted kind arrives or wait ends.
 func (c *dhcpClient) await(ctx context.Context, xid uint32, mt byte, wait time.Duration) (*dhcpv4.DHCPv4, error) {
-	stop := context.AfterFunc(ctx, func() { c.conn.SetReadDeadline(time.Unix(1, 0)) })
+	recv := c.recv
+	if recv == nil {
+		recv = udpReceiver{c.conn}
+	}
+	stop := context.AfterFunc(ctx, func() { recv.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	deadline := time.Now().Add(wait)
 	buf := make([]byte, 1500)
 	for {
-		c.conn.SetReadDeadline(deadline)
-		n, _, err := c.conn.ReadFrom(buf)
+		recv.SetReadDeadline(deadline)
+		b, err := recv.Receive(buf)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -127,7 +133,7 @@ func (c *dhcpClient) await(ctx context.Context, xid uint32, mt byte, wait time.D
 		if err != nil {
 			return nil, fmt.Errorf("dhcp: receive: %w", err)
 		}
-		m, err := parseReply(buf[:n], xid, c.id.MAC)
+		m, err := parseReply(b, xid, c.id.MAC)
 		if err != nil {
 			continue
 		}

@@ -29,6 +29,7 @@ type config struct {
 	ResultPath string
 	Seed       uint64
 	Verbose    bool
+	DHCPRecv   string
 	Opt        Options
 }
 
@@ -60,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.ResultPath, "result", "", "write the JSON result here at exit")
 	fs.Uint64Var(&c.Seed, "seed", 0, "random seed for delays and xids (0: random)")
 	fs.BoolVar(&c.Verbose, "v", false, "debug logs")
+	fs.StringVar(&c.DHCPRecv, "dhcp-recv", "packet", "receive DHCP replies with: packet (AF_PACKET: broadcast and unicast replies) or udp (broadcast replies only)")
 	fs.DurationVar(&c.Opt.ColdBootMax, "coldboot-max", 10*time.Second, "cold-boot wait is uniform in 1 s..this")
 	fs.DurationVar(&c.Opt.RetryMin, "retry-min", 90*time.Second, "retry_default_load lower bound")
 	fs.DurationVar(&c.Opt.RetryMax, "retry-max", 150*time.Second, "retry_default_load upper bound")
@@ -106,6 +108,9 @@ func (c *config) finish(mac, model, until, cut string) error {
 	errs = append(errs, err)
 	if c.Opt.Timescale <= 0 {
 		errs = append(errs, fmt.Errorf("-timescale %v: want > 0", c.Opt.Timescale))
+	}
+	if c.DHCPRecv != "packet" && c.DHCPRecv != "udp" {
+		errs = append(errs, fmt.Errorf("-dhcp-recv %q: want packet or udp", c.DHCPRecv))
 	}
 	if c.Opt.PwMode != pwParseError && c.Opt.PwMode != pwTruncate {
 		errs = append(errs, fmt.Errorf("-pw-mode %q: want parse_error or truncate", c.Opt.PwMode))

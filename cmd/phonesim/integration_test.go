@@ -335,3 +335,21 @@ func TestIntegrationCutAtDHCP(t *testing.T) {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
+
+// TestIntegrationUnicastReplies: with replies unicast to the offered
+// address, the AF_PACKET receiver gets the lease; a plain UDP socket
+// cannot (the kernel drops them before the address is assigned).
+func TestIntegrationUnicastReplies(t *testing.T) {
+	t.Parallel()
+	b := newBench(t, 10)
+	b.unicastReplies()
+	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	code, res := b.run(filepath.Join(b.dir, "udp.json"), "-scenario", "sip", "-dhcp-recv", "udp", "-max-time", "1s", "-until", "done")
+	if code != exitMaxTime || len(res.DHCP) != 0 {
+		t.Errorf("udp receiver: exit %d, %d leases; want exit 4 without a lease", code, len(res.DHCP))
+	}
+	code, res = b.run(filepath.Join(b.dir, "packet.json"), "-scenario", "sip", "-until", "done")
+	if code != 0 || res.State != "done" {
+		t.Errorf("packet receiver: exit %d state %s, want 0 done", code, res.State)
+	}
+}

@@ -141,6 +141,16 @@ func setup(ctx context.Context, c config, log *slog.Logger) (*phone, func(), err
 		nif.Close()
 		return nil, nil, err
 	}
+	var recv dhcpReceiver
+	closeAll := func() { conn.Close(); nif.Close() }
+	if c.DHCPRecv == "packet" {
+		pr, err := listenPacket(c.Iface)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		recv, closeAll = pr, func() { pr.Close(); conn.Close(); nif.Close() }
+	}
 	seed := c.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -149,9 +159,9 @@ func setup(ctx context.Context, c config, log *slog.Logger) (*phone, func(), err
 	rec := newRecorder(Result{MAC: id.MACU(), Model: id.ModelString(), Scenario: c.Scenario, Timescale: c.Opt.Timescale},
 		c.Until, c.UntilN, log)
 	p := &phone{id: id, opt: c.Opt, flashPath: c.FlashPath, flash: f, clock: clock, log: log, rec: rec, nif: nif,
-		dhcp: &dhcpClient{id: id, conn: conn, dst: &net.UDPAddr{IP: net.IPv4bcast, Port: 67}, clock: clock, log: log},
+		dhcp: &dhcpClient{id: id, conn: conn, recv: recv, dst: &net.UDPAddr{IP: net.IPv4bcast, Port: 67}, clock: clock, log: log},
 		tftp: newTFTPClient(c.Opt.TFTPTimeout)}
-	return p, func() { conn.Close(); nif.Close() }, nil
+	return p, closeAll, nil
 }
 
 // powerOn reads (or creates) the flash, sets the MAC on the interface,
