@@ -110,3 +110,21 @@ func TestIdentity(t *testing.T) {
 		t.Error("7940 accepted")
 	}
 }
+
+func TestCutOnce(t *testing.T) {
+	p := &phone{opt: Options{Cut: cutPoint{Kind: "image", Image: 2, Bytes: 1024}}}
+	if p.cutOnce("image", 1) != nil || p.cutOnce("loads", 0) != nil {
+		t.Error("cut armed for the wrong transfer")
+	}
+	cut := p.cutOnce("image", 2)
+	if cut == nil || cut(512) || !cut(1024) {
+		t.Error("cut not armed at 1024 bytes of image 2")
+	}
+	p.cutFired = true
+	if p.cutOnce("image", 2) != nil {
+		t.Error("cut armed twice")
+	}
+	if got := ciscoMAC(0x0a0b0c).String(); got != "00:22:90:0a:0b:0c" {
+		t.Errorf("ciscoMAC = %s", got)
+	}
+}

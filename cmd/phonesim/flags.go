@@ -15,6 +15,7 @@ import (
 type config struct {
 	Iface      string
 	MAC        net.HardwareAddr
+	RandomMAC  bool
 	Model      string
 	FlashPath  string
 	Scenario   string
@@ -44,7 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			"Exit codes: 0 -until reached or SIGTERM/SIGINT, 1 error, 2 usage, 3 -cut-at power cut, 4 -max-time.\n\n")
 		fs.PrintDefaults()
 	}
-	mac := fs.String("mac", "", "phone MAC (set on IF); default: the flash file's, else IF's")
+	mac := fs.String("mac", "", "phone MAC (set on IF), or \"random\" for one in Cisco's 00:22:90 OUI; default: the flash file's, else IF's")
 	model := fs.String("model", "7911", "model when the flash file does not exist: 7906 or 7911")
 	fs.StringVar(&c.Iface, "iface", "", "the phone's interface (required)")
 	fs.StringVar(&c.FlashPath, "flash", "", "flash state file (JSON), kept across power cuts (required)")
@@ -87,7 +88,9 @@ func (c *config) finish(mac, model, until, cut string) error {
 	if c.Iface == "" || c.FlashPath == "" {
 		errs = append(errs, errors.New("-iface and -flash are required"))
 	}
-	if mac != "" {
+	if mac == "random" {
+		c.RandomMAC = true
+	} else if mac != "" {
 		m, err := net.ParseMAC(mac)
 		if err != nil || len(m) != 6 {
 			errs = append(errs, fmt.Errorf("-mac %q: want a 6-byte MAC", mac))

@@ -46,3 +46,9 @@ func parseModel(s string) (string, error) {
 	}
 	return "", fmt.Errorf("model %q: want 7906 or 7911", s)
 }
+
+// ciscoMAC is a MAC in Cisco's 00:22:90 OUI (seen on a 7906G) with the low
+// three bytes from r.
+func ciscoMAC(r uint32) net.HardwareAddr {
+	return net.HardwareAddr{0x00, 0x22, 0x90, byte(r >> 16), byte(r >> 8), byte(r)}
+}

@@ -179,8 +179,11 @@ func powerOn(c config, nif *phoneIface, log *slog.Logger) (Flash, Identity, erro
 		f.Model = c.Model
 	}
 	mac := c.MAC
-	if mac == nil && f.MAC != "" {
+	switch {
+	case mac == nil && f.MAC != "":
 		mac, _ = net.ParseMAC(f.MAC)
+	case mac == nil && c.RandomMAC:
+		mac = ciscoMAC(rand.Uint32())
 	}
 	if mac, err = nif.prepare(mac); err != nil {
 		return f, Identity{}, err
