@@ -42,6 +42,7 @@ func wanted(base string) bool {
 type extractor struct {
 	src     string // the source as the user named it, for messages
 	dir     string // staging directory of this source
+	store   string // the store's directory, never imported from
 	limits  Limits
 	written *int64 // bytes written by the whole import
 	origin  map[string]string
@@ -120,12 +121,17 @@ func (x *extractor) readErr(name string, err error) error {
 	return fmt.Errorf("import %s: %s: %w", x.src, name, err)
 }
 
-// declare counts an entry's declared size against the limit before reading it.
-func (x *extractor) declare(total *int64, size int64, count *int, name string) error {
+// countEntry counts one more archive entry against the limit.
+func (x *extractor) countEntry(count *int) error {
 	*count++
 	if *count > x.limits.MaxEntries {
 		return x.errorf("has more than %d entries", x.limits.MaxEntries)
 	}
+	return nil
+}
+
+// declare counts an entry's declared size against the limit before reading it.
+func (x *extractor) declare(total *int64, size int64, name string) error {
 	if size < 0 {
 		return x.errorf("entry %s has a negative size", name)
 	}
@@ -152,12 +158,15 @@ func (x *extractor) tarEntries(r io.Reader) error {
 		if err != nil {
 			return x.readErr(fmt.Sprintf("after %d entries", count), err)
 		}
+		if err := x.countEntry(&count); err != nil {
+			return err
+		}
 		if err := x.checkName(hdr.Name); err != nil {
 			return err
 		}
 		switch hdr.Typeflag {
 		case tar.TypeReg: // the reader reports old-style TypeRegA entries as TypeReg
-		case tar.TypeDir:
+		case tar.TypeDir, tar.TypeXGlobalHeader: // git archive writes a pax global header
 			continue
 		case tar.TypeSymlink:
 			return x.errorf("entry %q is a symlink (to %q); firmware archives hold plain files", hdr.Name, hdr.Linkname)
@@ -168,7 +177,7 @@ func (x *extractor) tarEntries(r io.Reader) error {
 		default:
 			return x.errorf("entry %q has unsupported tar type %q", hdr.Name, hdr.Typeflag)
 		}
-		if err := x.declare(&total, hdr.Size, &count, hdr.Name); err != nil {
+		if err := x.declare(&total, hdr.Size, hdr.Name); err != nil {
 			return err
 		}
 		if err := x.add(hdr.Name, hdr.Size, tr); err != nil {
@@ -203,6 +212,9 @@ func (x *extractor) zipEntries(f *os.File, size int64) error {
 	var total int64
 	var count int
 	for _, zf := range zr.File {
+		if err := x.countEntry(&count); err != nil {
+			return err
+		}
 		if err := x.checkName(zf.Name); err != nil {
 			return err
 		}
@@ -218,7 +230,7 @@ func (x *extractor) zipEntries(f *os.File, size int64) error {
 		if zf.UncompressedSize64 > uint64(x.limits.MaxBytes) {
 			return x.errorf("expands past the size limit of %d bytes (at %s)", x.limits.MaxBytes, zf.Name)
 		}
-		if err := x.declare(&total, int64(zf.UncompressedSize64), &count, zf.Name); err != nil {
+		if err := x.declare(&total, int64(zf.UncompressedSize64), zf.Name); err != nil {
 			return err
 		}
 		if err := x.zipEntry(zf); err != nil {
@@ -243,6 +255,9 @@ func (x *extractor) zipEntry(zf *zip.File) error {
 // folder collects firmware files from a directory tree. Symlinks and special
 // files with firmware names are refused; other files are ignored.
 func (x *extractor) folder(root string) error {
+	if overlaps(root, x.store) {
+		return x.errorf("overlaps the firmware store %s; import from a folder outside it", x.store)
+	}
 	count := 0
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -259,8 +274,11 @@ func (x *extractor) folder(root string) error {
 		if err != nil {
 			return fmt.Errorf("import %s: %w", x.src, err)
 		}
-		var total int64 = *x.written
-		if err := x.declare(&total, info.Size(), &count, rel); err != nil {
+		if err := x.countEntry(&count); err != nil {
+			return err
+		}
+		total := *x.written
+		if err := x.declare(&total, info.Size(), rel); err != nil {
 			return err
 		}
 		f, err := os.Open(p)
@@ -356,9 +374,8 @@ func (x *extractor) loose(p string, size int64) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	var count int
 	total := *x.written
-	if err := x.declare(&total, size, &count, p); err != nil {
+	if err := x.declare(&total, size, p); err != nil {
 		return err
 	}
 	return x.add(filepath.Base(p), size, f)
@@ -378,4 +395,21 @@ func isLooseFile(p string) bool {
 	defer f.Close()
 	h, err := ReadHeader(bufio.NewReader(f))
 	return err == nil && isFirmwareName(h.FileName)
+}
+
+// overlaps reports whether one of the directories a and b holds the other.
+func overlaps(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	if ra, err := filepath.EvalSymlinks(a); err == nil {
+		a = ra
+	}
+	if rb, err := filepath.EvalSymlinks(b); err == nil {
+		b = rb
+	}
+	within := func(x, y string) bool { return x == y || strings.HasPrefix(x, y+string(filepath.Separator)) }
+	return within(a, b) || within(b, a)
 }

@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -139,6 +140,7 @@ func TestImportHostile(t *testing.T) {
 		{"device in zip", "a.zip", zipOf(t, with(sip, entry{name: "dev.sbn", zipMode: fs.ModeDevice | 0o644})), 0, `entry "dev.sbn" is a device or special file`},
 		{"expands past limit", "a.cop.sgn", cop, 100_000, "expands past the size limit of 100000 bytes"},
 		{"declares a huge entry", "a.tar.gz", tarGz(t, with(sip[:1], entry{name: "big.sbn", size: 1 << 40, skipData: true})), 0, "expands past the size limit of 268435456 bytes (at big.sbn)"},
+		{"too many entries", "a.tar.gz", tarGz(t, manyDirs(150)), 1 << 30, "has more than 100 entries"},
 		{"zip past limit", "a.zip", zipOf(t, sip), 50_000, "expands past the size limit of 50000 bytes"},
 		{"duplicate names", "a.tar.gz", tarGz(t, with(sip, entry{name: "again/cnu11.9-4-2ES9.sbn", data: []byte("x")})), 0, "duplicate name: cnu11.9-4-2ES9.sbn appears twice (cnu11.9-4-2ES9.sbn and again/cnu11.9-4-2ES9.sbn)"},
 		{"duplicate names in zip", "a.zip", zipOf(t, with(sip, entry{name: "SIP11.9-4-2SR1-1S.loads", data: sip[0].data})), 0, "duplicate name: SIP11.9-4-2SR1-1S.loads appears twice"},
@@ -244,4 +246,40 @@ func storeWithSCCP(t *testing.T) *firmware.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func manyDirs(n int) []entry {
+	var out []entry
+	for i := range n {
+		out = append(out, entry{name: fmt.Sprintf("d%d/", i), typ: tar.TypeDir})
+	}
+	return out
+}
+
+// TestImportPAXGlobalHeader: tars made by git archive start with a pax
+// global header; it is not an entry.
+func TestImportPAXGlobalHeader(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeXGlobalHeader, Name: "pax_global_header",
+		PAXRecords: map[string]string{"comment": "0123abcd"}, Format: tar.FormatPAX}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range sipEntries(t) {
+		if err := tw.WriteHeader(&tar.Header{Name: "fw/" + e.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(e.data))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(e.data)
+	}
+	tw.Close()
+	zw.Close()
+	src := filepath.Join(t.TempDir(), "git.tar.gz")
+	if err := os.WriteFile(src, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := newStore(t).Import(src)
+	if err != nil || len(res.Added) != 1 {
+		t.Fatalf("Import = %+v, %v", res, err)
+	}
 }

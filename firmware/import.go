@@ -134,7 +134,7 @@ func (s *Store) stageSources(stage string, srcs []string, res *ImportResult) ([]
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
-		x := &extractor{src: g.label(), dir: dir, limits: limits, written: &written, origin: map[string]string{}}
+		x := &extractor{src: g.label(), dir: dir, store: s.dir, limits: limits, written: &written, origin: map[string]string{}}
 		if err := g.extract(x); err != nil {
 			return nil, err
 		}
@@ -217,6 +217,13 @@ func (s *Store) prepare(stage string, existing map[string]Load, merged []stagedL
 	var moves []move
 	for _, sl := range merged {
 		name := sl.load.Name
+		s.mu.RLock()
+		berr, broken := s.broken[name]
+		s.mu.RUnlock()
+		if broken {
+			return nil, fmt.Errorf("import %s: the store's folder %s has no readable manifest (%v); remove that folder first",
+				sl.src, filepath.Join(s.dir, name), berr)
+		}
 		old, ok := existing[name]
 		if ok && !grows(old, sl) {
 			res.Unchanged = append(res.Unchanged, name)

@@ -241,3 +241,21 @@ func (s *Store) FindFile(name string) (Load, FileInfo, bool) {
 	}
 	return Load{}, FileInfo{}, false
 }
+
+// FS serves the store's files as "LOAD/FILE" paths (for example
+// "SIP11.9-4-2SR1-1S/term06.default.loads"), only those a manifest lists.
+func (s *Store) FS() fs.FS { return storeFS{s} }
+
+type storeFS struct{ s *Store }
+
+func (f storeFS) Open(name string) (fs.File, error) {
+	load, file, ok := strings.Cut(name, "/")
+	if !fs.ValidPath(name) || !ok || strings.Contains(file, "/") {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	fh, err := f.s.Open(load, file)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return fh, nil
+}

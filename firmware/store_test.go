@@ -1,6 +1,7 @@
 package firmware_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -377,5 +378,119 @@ func TestImportLooseFiles(t *testing.T) {
 	_, err = newStore(t).Import(args[0])
 	if err == nil || !strings.Contains(err.Error(), "SIP11.9-4-2SR1-1S.loads lists jar11sip.9-4-2ES9.sbn, which is not in "+args[0]) {
 		t.Errorf("error %v", err)
+	}
+}
+
+func TestStoreFS(t *testing.T) {
+	s := newStore(t)
+	l := fwgen.SIP942()
+	if _, err := s.Import(source(t, "cop", l)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fwgen.Files(l, testScale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range want {
+		got, err := fs.ReadFile(s.FS(), l.Name+"/"+f.Name)
+		if err != nil || !bytes.Equal(got, f.Data) {
+			t.Errorf("%s: %d bytes, %v", f.Name, len(got), err)
+		}
+	}
+	for _, bad := range []string{l.Name + "/manifest.json", l.Name, "../x", "/" + l.Name + "/term06.default.loads", l.Name + "/x/y", "nosuch/term06.default.loads"} {
+		if _, err := s.FS().Open(bad); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Open(%q) = %v, want ErrNotExist", bad, err)
+		}
+	}
+	// Importing the store into itself is refused.
+	if _, err := s.Import(s.Dir()); err == nil || !strings.Contains(err.Error(), "overlaps the firmware store") {
+		t.Errorf("self-import error %v", err)
+	}
+}
+
+// BenchmarkImportCOP imports the SIP COP at its real size (8.4 MB).
+func BenchmarkImportCOP(b *testing.B) {
+	dir := b.TempDir()
+	cop, err := fwgen.WriteCOP(dir, fwgen.SIP942(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fwgen.SIP942().TotalImageBytes(1))
+	for b.Loop() {
+		s := newStore(b)
+		if _, err := s.Import(cop); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestBrokenFolder: a load folder whose manifest is garbage is reported by
+// Verify and blocks importing that load, with the store left as it was.
+func TestBrokenFolder(t *testing.T) {
+	s := newStore(t)
+	l := fwgen.SIP942()
+	bad := filepath.Join(s.Dir(), l.Name)
+	if err := os.Mkdir(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, firmware.ManifestName), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	rep := s.Verify()
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].String(), l.Name+": manifest unreadable") {
+		t.Errorf("problems %v", rep.Problems)
+	}
+	src := source(t, "cop", l)
+	if _, err := s.Import(source(t, "cop", fwgen.SCCP852())); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s.Dir())
+	_, err := s.Import(src)
+	if err == nil || !strings.Contains(err.Error(), "has no readable manifest") {
+		t.Fatalf("error %v", err)
+	}
+	if d := diff(before, snapshot(t, s.Dir())); d != "" {
+		t.Errorf("store changed:\n%s", d)
+	}
+}
+
+// TestConcurrentReadersDuringImport: serving goes on while a load is added
+// (run with -race).
+func TestConcurrentReadersDuringImport(t *testing.T) {
+	s := storeWithSCCP(t)
+	src := source(t, "cop", fwgen.SIP942())
+	done := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(errc)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for _, l := range s.Loads() {
+				f, err := s.Open(l.Name, l.Images[0])
+				if err != nil {
+					errc <- err
+					return
+				}
+				f.Close()
+			}
+		}
+	}()
+	_, err := s.Import(src)
+	close(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("reader: %v", err)
+	}
+	if len(s.Loads()) != 2 {
+		t.Errorf("loads %d", len(s.Loads()))
 	}
 }

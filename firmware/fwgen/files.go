@@ -43,10 +43,12 @@ func Signed(name string, payload []byte) ([]byte, error) {
 
 // LoadsBody is the CRLF text of l's `.loads` files, laid out as Cisco's:
 // comment lines, #HARDWARE_COMP_1 1, a blank line and the five image names,
-// the last two with a trailing space.
+// the last two with a trailing space. For the SIP load the files come to
+// 660 bytes with their 408-byte headers, as Cisco's do.
 func LoadsBody(l Load) []byte {
 	var b strings.Builder
 	b.WriteString("# synthetic load written by phoneflash fwgen: not Cisco firmware\r\n")
+	b.WriteString("# for 7906 and 7911.\r\n")
 	b.WriteString("# RELEASE load version " + l.Release + "\r\n")
 	b.WriteString("#HARDWARE_COMP_1 1\r\n\r\n")
 	for i, img := range l.Images {

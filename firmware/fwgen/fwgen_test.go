@@ -37,6 +37,9 @@ func TestRealSizes(t *testing.T) {
 			t.Errorf("%s: embedded name %q", f.Name, h.FileName)
 		}
 		if i < 3 {
+			if len(f.Data) != 660 || h.Length != 408 {
+				t.Errorf("%s: %d bytes, header %d; Cisco's are 660 and 408", f.Name, len(f.Data), h.Length)
+			}
 			lf, err := firmware.ParseLoads(f.Data[h.Length:])
 			if err != nil {
 				t.Fatalf("%s: %v", f.Name, err)
@@ -66,7 +69,7 @@ func TestRealSizes(t *testing.T) {
 
 func TestLoadsBodyLayout(t *testing.T) {
 	body := string(fwgen.LoadsBody(fwgen.SCCP852()))
-	want := "# synthetic load written by phoneflash fwgen: not Cisco firmware\r\n" +
+	want := "# synthetic load written by phoneflash fwgen: not Cisco firmware\r\n# for 7906 and 7911.\r\n" +
 		"# RELEASE load version 8-5-2TH1-9\r\n#HARDWARE_COMP_1 1\r\n\r\n" +
 		"jar11sccp.8-5-2TH1-9.sbn\r\ncnu11.8-5-2TH1-9.sbn\r\napps11.8-5-2TH1-9.sbn\r\n" +
 		"dsp11.8-5-2TH1-9.sbn \r\ncvm11sccp.8-5-2TH1-9.sbn \r\n"
