@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/insomniacslk/dhcp/dhcpv4"
+)
+
+// seen is one packet as the fake server saw it.
+type seen struct {
+	Type byte
+	XID  uint32
+	Secs uint16
+}
+
+// fakeDHCPServer ignores the first ignore packets, answers the others
+// (OFFER, ACK) and reports the first n packets it saw.
+func fakeDHCPServer(t *testing.T, srv net.PacketConn, ignore, n int) <-chan []seen {
+	got := make(chan []seen, 1)
+	go func() {
+		var log []seen
+		buf := make([]byte, 1500)
+		for len(log) < n {
+			srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+			k, from, err := srv.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			m, err := dhcpv4.FromBytes(buf[:k])
+			if err != nil || k != bootpSize {
+				t.Errorf("packet of %d bytes (want 548): %v", k, err)
+				break
+			}
+			log = append(log, seen{buf[242], binary.BigEndian.Uint32(buf[4:8]), binary.BigEndian.Uint16(buf[8:10])})
+			if len(log) <= ignore {
+				continue
+			}
+			mt := dhcpv4.MessageTypeOffer
+			if m.MessageType() == dhcpv4.MessageTypeRequest {
+				mt = dhcpv4.MessageTypeAck
+			}
+			resp, _ := dhcpv4.NewReplyFromRequest(m, dhcpv4.WithMessageType(mt), dhcpv4.WithYourIP(net.IPv4(192, 0, 2, 50)),
+				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.IPv4(192, 0, 2, 1))))
+			srv.WriteTo(resp.ToBytes(), from)
+		}
+		got <- log
+	}()
+	return got
+}
+
+// TestDHCPBackoff: unanswered DISCOVERs go out with secs 0, 4, 12, 28, 60
+// (the 4, 8, 16, 32 s back-off added up); after the 64 s wait the client
+// restarts from INIT with a new xid, and REQUEST follows the OFFER.
+func TestDHCPBackoff(t *testing.T) {
+	srv, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cli, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	got := fakeDHCPServer(t, srv, 5, 7)
+	c := &dhcpClient{id: Identity{testMAC, "11"}, conn: cli, dst: srv.LocalAddr(),
+		clock: simClock{scale: 1000, rng: rand.New(rand.NewPCG(1, 2))}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l, ex, err := c.acquire(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.IP.String() != "192.0.2.50" || ex.Discovers != 1 || ex.Requests != 1 {
+		t.Errorf("lease %s, exchange %+v", l.IP, ex)
+	}
+	log := <-got
+	x1, x2 := log[0].XID, log[5].XID
+	want := []seen{{1, x1, 0}, {1, x1, 4}, {1, x1, 12}, {1, x1, 28}, {1, x1, 60}, {1, x2, 0}, {3, x2, 0}}
+	if diff := cmp.Diff(want, log); diff != "" {
+		t.Errorf("packets (-want +got):\n%s", diff)
+	}
+	if x1 == x2 {
+		t.Error("the restart kept the xid")
+	}
+}
