@@ -13,10 +13,6 @@ func runFirmware(_ context.Context, args []string, _, stderr io.Writer) int {
 	return stub("firmware", "import|list|verify|plan [flags]", "Imports Cisco firmware (.cop.sgn, .zip, .tar.gz, folders) into the store, lists and verifies it, and plans a phone's upgrade path.", args, stderr)
 }
 
-func runStatus(_ context.Context, args []string, _, stderr io.Writer) int {
-	return stub("status", "[flags]", "Prints every phone the appliance has handled, with its stage, and writes the CSV report.", args, stderr)
-}
-
 func runDemo(_ context.Context, args []string, _, stderr io.Writer) int {
 	return stub("demo", "[flags]", "Runs the whole job on simulated hardware in network namespaces (needs root).", args, stderr)
 }
