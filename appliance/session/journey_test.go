@@ -230,3 +230,32 @@ func TestJourneyRunsNamedLoadWhenAskingAgain(t *testing.T) {
 	}
 	r.want(StageDone)
 }
+
+func TestPowerCutsDuringTermAreNoLoop(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyDirect))
+	r.boot(vci06)
+	for i := 0; i < 4; i++ {
+		r.wantAnswer(r.req("term06.default.loads"), AnswerFile, targetLoad, "")
+		r.cut(vci06)
+	}
+	if r.s.Reason != "" || r.s.Current.Kind != CurrentUnknown {
+		t.Fatalf("power cuts taken for a loop: %q %+v", r.s.Reason, r.s.Current)
+	}
+}
+
+func TestLoaderRefusesSteppingStoneToo(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot(vci06)
+	r.wantAnswer(r.termLoop(2), AnswerFile, stepLoad, "")
+	r.probe("term06.default.loads")
+	r.want(StageFailed)
+	r.wantReason("the phone's loader refused " + stepLoad)
+	r.wantReason("needs a stepping stone 8.3(3)-8.5(2) that this model accepts")
+	r.now = r.now.Add(time.Minute)
+	r.probe("term06.default.loads")
+	r.want(StageFailed)
+	// Power-cycled by a person, it gets another chance.
+	r.cut(vci06)
+	r.wantAnswer(r.req("term06.default.loads"), AnswerFile, stepLoad, "")
+	r.want(StageConfig)
+}

@@ -107,7 +107,7 @@ func (m *Manager) Handle(e Event) Answer {
 		m.each(func(State) bool { return true }, e, now)
 	case DHCP:
 		s := m.phone(e.MAC, now)
-		if s.Port == "" || e.Port != "" {
+		if e.Port != "" { // before assign: rows may match by port
 			s.Port, s.PortIndex = e.Port, e.PortIndex
 		}
 		m.assign(&s)

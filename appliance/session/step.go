@@ -105,6 +105,11 @@ func (m Machine) port(s *State, up bool, what string, o *out, now time.Time) {
 		}
 		return
 	}
+	if what == "power" {
+		// Unpowered, the phone starts afresh: term requests before the cut
+		// are no loop, and a loader refusal gets another chance.
+		s.TermCount, s.Refused, s.RefusedLoad = 0, "", ""
+	}
 	switch s.Stage {
 	case StageLoading:
 		o.journal("interrupted", fmt.Sprintf("%s down during %s at %d of %d bytes", what, s.File, s.Bytes, s.Total))
