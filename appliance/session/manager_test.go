@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -310,5 +311,31 @@ func TestManagerPowerCycleAndUnknown(t *testing.T) {
 	lines := bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
 	if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil || last.Stage != string(StagePowered) {
 		t.Fatalf("last record %+v %v", last, err)
+	}
+}
+
+func TestManagerRunTicks(t *testing.T) {
+	b := newBench(t, "extension,pbx_host\n", false)
+	p := &simPhone{b: b, mac: "001122000005", port: "eth1", vci: vci06}
+	p.sipConfig()()
+	b.mu.Lock()
+	b.now = b.now.Add(time.Minute) // past the settle time
+	b.mu.Unlock()
+	updates, stop := b.m.Subscribe()
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.m.Run(ctx, time.Millisecond) }()
+	select {
+	case <-updates:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not tick")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := b.m.State(p.mac); s.Stage != StageDone {
+		t.Fatalf("stage %s", s.Stage)
 	}
 }

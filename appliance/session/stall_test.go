@@ -176,3 +176,15 @@ func TestResumeAfterRestart(t *testing.T) {
 	r.fetch(stepLoad, 1, 5, 0)
 	r.stepSIP(vci06)
 }
+
+func TestTimeScale(t *testing.T) {
+	m := testMachine(true, false, PolicyStepping)
+	m.Timeouts.Scale = 0.05 // a simulation: 2 min become 6 s
+	r := newRig(t, m)
+	r.boot(vci11) // 2 s pass after the ack
+	r.wait(2 * time.Second)
+	r.want(StageDHCP)
+	r.wait(3 * time.Second)
+	r.want(StageNeedsReset)
+	r.wantReason("within 6s")
+}
