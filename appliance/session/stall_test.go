@@ -188,3 +188,25 @@ func TestTimeScale(t *testing.T) {
 	r.want(StageNeedsReset)
 	r.wantReason("within 6s")
 }
+
+func TestAutoCyclesAreBounded(t *testing.T) {
+	r := newRig(t, testMachine(true, true, PolicyStepping))
+	r.boot(vci06)
+	for i := 0; i < 5; i++ {
+		// Each time it gets a little further, then the transfer stalls.
+		r.wantAnswer(r.req("term06.default.loads"), AnswerFile, stepLoad, "")
+		r.fetch(stepLoad, 0, 1, 100)
+		r.wait(61 * time.Second)
+		if i < maxAutoCycles {
+			r.want(StageLoading)
+			r.cut(vci06)
+			continue
+		}
+		r.want(StageNeedsReset)
+		r.wantReason("after 3 automatic power cycles in this session")
+		break
+	}
+	if r.cycles != maxAutoCycles {
+		t.Fatalf("%d power cycles, want %d", r.cycles, maxAutoCycles)
+	}
+}

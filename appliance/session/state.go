@@ -52,6 +52,7 @@ type State struct {
 	TermCount   int       `json:"term_count,omitempty"`
 	TermAt      time.Time `json:"term_at"`
 	Cycled      bool      `json:"cycled,omitempty"` // the one automatic power cycle for this stall is used
+	AutoCycles  int       `json:"auto_cycles,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
 	Fatal       bool      `json:"fatal,omitempty"` // failed by the plan: retried when the phone asks again
 	Account     string    `json:"account,omitempty"`

@@ -48,19 +48,27 @@ func (m Machine) tick(s *State, o *out, now time.Time) {
 		}
 	}
 	s.Active = now
-	if m.canCycle(s) && !s.Cycled {
+	if m.canCycle(s) && !s.Cycled && s.AutoCycles < maxAutoCycles {
 		s.Cycled = true
+		s.AutoCycles++
 		s.Reason = why + ": power-cycled it automatically"
 		o.log(slog.LevelWarn, "stalled: power-cycling the port", s.File, why)
 		o.journal("power-cycle", why)
 		o.add(PowerCycle{Port: s.Port})
 		return
 	}
-	if s.Cycled {
+	switch {
+	case s.Cycled:
 		why += " (also after an automatic power cycle)"
+	case s.AutoCycles >= maxAutoCycles:
+		why += fmt.Sprintf(" (after %d automatic power cycles in this session)", s.AutoCycles)
 	}
 	m.enter(s, StageNeedsReset, why+": "+todo, o, now)
 }
+
+// maxAutoCycles bounds the automatic power cycles of one session, so a phone
+// that stalls again after every bit of progress still reaches a person.
+const maxAutoCycles = 3
 
 func (m Machine) canCycle(s *State) bool {
 	return m.PowerControl != nil && s.Port != "" && m.PowerControl(s.Port)
@@ -78,6 +86,10 @@ func (m Machine) stallReason(s *State, limit time.Duration) (why, todo string) {
 	case StageApplying:
 		return fmt.Sprintf("did not come back within %s after receiving %s", limit, s.Offer.Load),
 			"unplug and replug it; if its screen shows an error, " + resetKeys
+	}
+	if s.Offer.Load == "" {
+		return fmt.Sprintf("asked for no usable file within %s", limit),
+			"unplug and replug it; if that repeats, " + resetKeys
 	}
 	if s.Offer.Via == "term" {
 		return fmt.Sprintf("fetched the term file of %s but no image within %s", s.Offer.Load, limit),
