@@ -134,7 +134,9 @@ func (m *Manager) Handle(e Event) Answer {
 		if e.MAC == "" {
 			return notFound(e.File)
 		}
-		answer = m.step(m.phone(e.MAC, now), e, now)
+		s := m.phone(e.MAC, now)
+		m.assign(&s) // a phone first heard of by TFTP (its lease from before a restart)
+		answer = m.step(s, e, now)
 	case TFTPProgress:
 		m.stepKnown(e.MAC, e, now)
 	case TFTPDone:

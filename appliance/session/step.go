@@ -130,6 +130,7 @@ func (m Machine) dhcp(s *State, e DHCP, o *out, now time.Time) {
 	}
 	switch e.Kind {
 	case DHCPDiscover, DHCPRequest:
+		s.SIPBoot = false // a new boot shows its protocol again
 		if s.Stage == StageDone || s.Stage == StageNeedsReset || (s.Stage == StageFailed && s.Fatal) {
 			return
 		}
