@@ -101,8 +101,8 @@ func (m *Manager) Resume(states []State) {
 }
 
 // Handle applies one event. For a TFTPRequest it returns the answer (a
-// request from an unknown address, MAC "", is not found); otherwise the
-// zero Answer.
+// request from an address without a lease, MAC "", is not found);
+// otherwise the zero Answer.
 func (m *Manager) Handle(e Event) Answer {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -124,6 +124,10 @@ func (m *Manager) Handle(e Event) Answer {
 	case Tick:
 		m.each(func(State) bool { return true }, e, now)
 	case DHCP:
+		if !ValidMAC(e.MAC) {
+			m.cfg.Log.Warn("dhcp from an invalid MAC ignored", "mac", e.MAC, "port", e.Port)
+			return answer
+		}
 		s := m.phone(e.MAC, now)
 		if e.Port != "" { // before assign: rows may match by port
 			s.Port, s.PortIndex = e.Port, e.PortIndex
@@ -131,8 +135,8 @@ func (m *Manager) Handle(e Event) Answer {
 		m.assign(&s)
 		m.step(s, e, now)
 	case TFTPRequest:
-		if e.MAC == "" {
-			return notFound(e.File)
+		if !ValidMAC(e.MAC) {
+			return notFound(cleanName(e.File))
 		}
 		s := m.phone(e.MAC, now)
 		m.assign(&s) // a phone first heard of by TFTP (its lease from before a restart)

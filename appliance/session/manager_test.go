@@ -339,3 +339,14 @@ func TestManagerRunTicks(t *testing.T) {
 		t.Fatalf("stage %s", s.Stage)
 	}
 }
+
+func TestManagerIgnoresInvalidMAC(t *testing.T) {
+	b := newBench(t, "extension,pbx_host\n", false)
+	b.m.Handle(DHCP{Kind: DHCPDiscover, MAC: "nonsense", Port: "eth1"})
+	if a := b.m.Handle(TFTPRequest{MAC: "", File: "/term06.default.loads"}); a.Kind != AnswerNotFound || a.File != "term06.default.loads" {
+		t.Fatalf("answer %+v", a)
+	}
+	if n := len(b.m.Snapshot()); n != 0 {
+		t.Fatalf("%d phones from invalid MACs", n)
+	}
+}

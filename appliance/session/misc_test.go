@@ -97,3 +97,23 @@ func TestStateJSONRoundTrip(t *testing.T) {
 		t.Fatal("a state without mac decoded")
 	}
 }
+
+func TestTransferFailures(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot(vci06)
+	r.probe("CTLSEP" + testMAC + ".tlv")
+	r.do(TFTPFailed{MAC: testMAC, File: "CTLSEP" + testMAC + ".tlv", Err: "not found"})
+	if len(r.history) != 1 { // stage dhcp only
+		t.Fatalf("a not-found probe reached the history: %q", r.history)
+	}
+	r.req("term06.default.loads")
+	r.fetch(stepLoad, 0, 2, 100)
+	r.do(TFTPFailed{MAC: testMAC, File: "/cnu11.8-5-2TH1-9.sbn", Err: "timeout"})
+	if last := r.history[len(r.history)-1]; last != "file-failed cnu11.8-5-2TH1-9.sbn at 2000 of 15000 bytes: timeout" {
+		t.Fatalf("history ends %q", last)
+	}
+	r.do(TFTPDone{MAC: testMAC, File: "/cnu11.8-5-2TH1-9.sbn"}) // names with a slash count too
+	if r.s.Offer.Images != 2 {
+		t.Fatalf("images done %d", r.s.Offer.Images)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -49,20 +50,27 @@ func (m Machine) Step(s State, e Event, now time.Time) (State, []Action) {
 	case TFTPRequest:
 		o.add(m.request(&s, e.File, o, now))
 	case TFTPProgress:
-		if e.File == s.File && s.File != "" {
+		if f := cleanName(e.File); f == s.File && f != "" {
 			s.Bytes = s.FileBase + e.Bytes
 			s.Active = now
 		}
 	case TFTPDone:
-		m.fileDone(&s, e.File, o, now)
+		m.fileDone(&s, cleanName(e.File), o, now)
 	case TFTPFailed:
-		o.log(slog.LevelWarn, "transfer failed", e.File, e.Err)
-		o.journal("file-failed", e.File+": "+e.Err)
+		// Not-found answers end as failed transfers too; only the file in
+		// flight matters to the history.
+		if f := cleanName(e.File); f == s.File && f != "" {
+			o.log(slog.LevelWarn, "transfer failed", f, e.Err)
+			o.journal("file-failed", fmt.Sprintf("%s at %d of %d bytes: %s", f, s.Bytes, s.Total, e.Err))
+		}
 	case Tick:
 		m.tick(&s, o, now)
 	}
 	return s, o.acts
 }
+
+// cleanName is a TFTP file name without leading slashes.
+func cleanName(name string) string { return strings.TrimLeft(name, "/") }
 
 // enter moves the phone to stage st, logging and journalling the change.
 // reason replaces the status line; for stages other than failed and

@@ -10,7 +10,7 @@ import (
 
 // request answers one TFTP read request.
 func (m Machine) request(s *State, file string, o *out, now time.Time) Answer {
-	name := strings.TrimLeft(file, "/")
+	name := cleanName(file)
 	lower := strings.ToLower(name)
 	switch {
 	case strings.HasSuffix(lower, ".cnf.xml.sgn") || strings.HasSuffix(lower, ".cnf.xml.enc.sgn"):
