@@ -41,6 +41,7 @@ func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time
 	}
 	m.enter(s, st, "", o, now)
 	o.log(slog.LevelInfo, "config names "+next, name, "")
+	o.journal("offer", name+" names "+next)
 	return Answer{Kind: AnswerBytes, File: name, Data: data}
 }
 
@@ -80,6 +81,7 @@ func (m Machine) sipConfig(s *State, name string, confirmed bool, o *out, now ti
 		m.enter(s, StageConfig, "", o, now)
 	}
 	o.log(slog.LevelInfo, "serving SIP config", name, note)
+	o.journal("config", "SIP "+name+detail(note))
 	return Answer{Kind: AnswerBytes, File: name, Data: data}
 }
 

@@ -350,3 +350,18 @@ func TestManagerIgnoresInvalidMAC(t *testing.T) {
 		t.Fatalf("%d phones from invalid MACs", n)
 	}
 }
+
+// TestRestartKeepsEvidence: what the phone fetched before a restart still
+// counts afterwards (design step 9 across a SIGKILL).
+func TestRestartKeepsEvidence(t *testing.T) {
+	b := newBench(t, "extension,pbx_host\n", false)
+	p := &simPhone{b: b, mac: "001122000007", port: "eth1", vci: vci11}
+	p.sccpConfig(targetLoad)()
+	p.loads(targetLoad)()
+	b.start(false)           // SIGKILL and restart: the phone's .loads fetch must survive
+	p.sccpConfig(stepLoad)() // it fetched the .loads but no image: refused, stepping stone next
+	s, _ := b.m.State(p.mac)
+	if s.Current.Kind != CurrentOldLoader || s.Restarts != 1 || !strings.Contains(s.Reason, "switched to the stepping stone") {
+		t.Fatalf("after restart: current %+v restarts %d reason %q", s.Current, s.Restarts, s.Reason)
+	}
+}

@@ -98,6 +98,7 @@ func (m Machine) term(s *State, name string, o *out, now time.Time) Answer {
 	s.Cycled = false
 	m.enter(s, StageConfig, "", o, now)
 	o.log(slog.LevelInfo, "serving "+name+" of "+load, name, "")
+	o.journal("offer", fmt.Sprintf("%s of %s (request %d without an image)", name, load, s.TermCount))
 	return Answer{Kind: AnswerFile, Load: load, File: tf}
 }
 
@@ -119,6 +120,7 @@ func (m Machine) loadsFile(s *State, name string, o *out, now time.Time) Answer 
 		m.enter(s, StageConfig, "", o, now)
 	}
 	o.log(slog.LevelInfo, "serving "+name, name, "")
+	o.journal("file", name)
 	return Answer{Kind: AnswerFile, Load: load, File: name}
 }
 
