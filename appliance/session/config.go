@@ -10,6 +10,11 @@ import (
 // not say which load the phone runs, so the appliance first infers it from
 // what the phone did with the load it named last (design.md, step 9).
 func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time.Time) Answer {
+	if s.SIPBoot {
+		s.guessFrom("SIP (load unknown)")
+	} else {
+		s.guessFrom("SCCP (load unknown)")
+	}
 	m.infer(s, o, now)
 	s.Active = now
 	if s.Current.Kind == CurrentLoad && s.Current.Load == s.Target {

@@ -31,8 +31,89 @@ func (r *rig) targetFromConfig(vci string) {
 	r.want(StageDone)
 }
 
-func TestJourneyOldLoaderWithITL(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+// termLoop is the seed's symptom: the term file in pairs about 1 s apart,
+// every two minutes, no image.
+func (r *rig) termLoop(times int) Answer {
+	r.t.Helper()
+	var a Answer
+	for i := 0; i < times; i++ {
+		a = r.req("term06.default.loads")
+		r.now = r.now.Add(time.Second)
+		a2 := r.req("term06.default.loads")
+		if a2.Load != a.Load && i < times-1 {
+			r.t.Fatalf("pair answered %s then %s", a.Load, a2.Load)
+		}
+		a = a2
+		r.wait(2 * time.Minute)
+	}
+	return a
+}
+
+// outcome is where a journey ends.
+type outcome struct {
+	stage    Stage
+	load     string // what it runs, "" when unknown
+	from     string
+	result   string
+	reasons  []string // substrings of the status line
+	installs int
+	cycles   int
+}
+
+// TestJourneys drives Step through whole journeys, one phone each, and
+// checks where each ends; the scripts check the way there.
+func TestJourneys(t *testing.T) {
+	tests := []struct {
+		name     string
+		withStep bool
+		power    bool
+		policy   Policy
+		script   func(r *rig)
+		want     outcome
+	}{
+		{"old loader with a CUCM trust list, one reset", true, false, PolicyStepping, oldLoaderWithITL,
+			outcome{StageDone, targetLoad, "SCCP with a CUCM trust list", "done (no account)", []string{"no account"}, 2, 0}},
+		{"SCCP 8.5(2) upgrades through its config", true, false, PolicyStepping, sccp852,
+			outcome{StageDone, targetLoad, "SCCP (load unknown)", "done (no account)", nil, 1, 0}},
+		{"already on SIP", true, false, PolicyStepping, sipAlready,
+			outcome{StageDone, targetLoad, targetLoad, "done (no account)", nil, 0, 0}},
+		{"other SIP version upgrades", true, false, PolicyStepping, sipOtherVersion,
+			outcome{StageDone, targetLoad, "SIP (load unknown)", "done (no account)", nil, 1, 0}},
+		{"direct policy", true, false, PolicyDirect, direct,
+			outcome{StageDone, targetLoad, "unknown (factory reset)", "done (no account)", nil, 1, 0}},
+		{"term loop switches to the stepping stone", true, false, PolicyDirect, termLoopToStep,
+			outcome{StageDone, targetLoad, "old loader (<8.3(3))", "done (no account)", nil, 2, 0}},
+		{"missing stepping stone fails with the import hint", false, true, PolicyStepping, missingStep,
+			outcome{StageFailed, "", "old loader (<8.3(3))", "failed", []string{stepHint, "refused " + targetLoad}, 0, 0}},
+		{"old loader refuses the target named in its config", true, true, PolicyStepping, configRefused,
+			outcome{StageDone, targetLoad, "old loader (<8.3(3))", "done (no account)", nil, 2, 1}},
+		{"asking again without fetching means it runs the load", true, false, PolicyStepping, asksAgain,
+			outcome{StageDone, targetLoad, targetLoad, "done (no account)", nil, 0, 0}},
+		{"power cuts while it reads the term file are no loop", true, false, PolicyDirect, cutsDuringTerm,
+			outcome{StageConfig, "", "unknown (factory reset)", "", nil, 0, 0}},
+		{"loader refuses the stepping stone too", true, false, PolicyStepping, refusesStepToo,
+			outcome{StageConfig, "", "old loader (<8.3(3))", "", nil, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, testMachine(tt.withStep, tt.power, tt.policy))
+			tt.script(r)
+			p := r.s.Phone()
+			got := outcome{p.Stage, p.Load, r.s.From, p.Result, nil, r.s.Installs, r.cycles}
+			want := tt.want
+			want.reasons = nil
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(outcome{})); diff != "" {
+				t.Errorf("outcome (-want +got):\n%s\nhistory:\n%s", diff, strings.Join(r.history, "\n"))
+			}
+			for _, sub := range tt.want.reasons {
+				r.wantReason(sub)
+			}
+		})
+	}
+}
+
+func oldLoaderWithITL(r *rig) {
+	t := r.t
 	r.boot(vci06)
 	r.want(StageDHCP)
 	r.probe("CTLSEP" + testMAC + ".tlv")
@@ -62,34 +143,21 @@ func TestJourneyOldLoaderWithITL(t *testing.T) {
 	r.fetch(stepLoad, 3, 5, 0)
 	r.want(StageApplying)
 	r.stepSIP(vci06)
-	p := r.s.Phone()
 	want := Phone{MAC: testMAC, Port: "eth1", IP: "10.79.1.100", Model: "CP-7906G", Stage: StageDone,
 		Load: targetLoad, Target: targetLoad, Reason: "no account", Since: r.now, Result: "done (no account)"}
-	if diff := cmp.Diff(want, p); diff != "" {
+	if diff := cmp.Diff(want, r.s.Phone()); diff != "" {
 		t.Errorf("phone (-want +got):\n%s", diff)
 	}
-	if r.cycles != 0 {
-		t.Errorf("%d power cycles, want 0", r.cycles)
-	}
-	if r.s.From != "SCCP with a CUCM trust list" || r.s.Installs != 2 {
-		t.Errorf("from %q installs %d, want the trust list and 2", r.s.From, r.s.Installs)
-	}
 }
 
-func TestJourneySCCP852(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+func sccp852(r *rig) {
 	r.boot(vci11)
-	a := r.sccpBoot()
-	r.wantAnswer(a, AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
+	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
 	r.want(StageConfig)
 	r.targetFromConfig(vci11)
-	if r.s.Installs != 1 || r.cycles != 0 {
-		t.Fatalf("installs %d cycles %d, want 1 and 0", r.s.Installs, r.cycles)
-	}
 }
 
-func TestJourneySIPAlready(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+func sipAlready(r *rig) {
 	r.boot(vci06)
 	r.wantAnswer(r.sipBoot(), AnswerBytes, "", "sip "+testMAC+" "+targetLoad)
 	r.want(StageConfig)
@@ -97,91 +165,54 @@ func TestJourneySIPAlready(t *testing.T) {
 	r.want(StageConfig)
 	r.wait(2 * time.Second)
 	r.want(StageDone)
-	if r.s.From != targetLoad || r.s.Installs != 0 || r.s.Phone().Load != targetLoad {
-		t.Fatalf("from %q installs %d load %q", r.s.From, r.s.Installs, r.s.Phone().Load)
-	}
 	// Asking again later: still its SIP config, still done.
 	r.reboot(vci06)
 	r.wantAnswer(r.sipBoot(), AnswerBytes, "", "sip ")
 	r.want(StageDone)
 }
 
-func TestJourneySIPOtherVersionUpgrades(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+func sipOtherVersion(r *rig) {
 	r.boot(vci06)
 	r.sipBoot()
 	r.wantAnswer(r.req(targetLoad+".loads"), AnswerFile, targetLoad, "")
-	r.wait(30 * time.Second) // settle does not apply once it fetched .loads
+	r.wait(30 * time.Second) // settling does not apply once it fetched .loads
 	r.want(StageConfig)
 	r.fetchAll(targetLoad)
 	r.reboot(vci06)
 	r.sipBoot()
-	r.want(StageDone)
 }
 
-func TestJourneyDirectPolicy(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyDirect))
+func direct(r *rig) {
 	r.boot(vci11)
 	r.wantAnswer(r.req("term11.default.loads"), AnswerFile, targetLoad, "")
 	r.fetchAll(targetLoad)
 	r.reboot(vci11)
 	r.sipBoot()
-	r.want(StageDone)
-	if r.s.Installs != 1 {
-		t.Fatalf("installs %d, want 1", r.s.Installs)
-	}
 }
 
-// termLoop is the seed's symptom: the term file in pairs about 1 s apart,
-// every two minutes, no image.
-func (r *rig) termLoop(times int) Answer {
-	r.t.Helper()
-	var a Answer
-	for i := 0; i < times; i++ {
-		a = r.req("term06.default.loads")
-		r.now = r.now.Add(time.Second)
-		a2 := r.req("term06.default.loads")
-		if a2.Load != a.Load && i < times-1 {
-			r.t.Fatalf("pair answered %s then %s", a.Load, a2.Load)
-		}
-		a = a2
-		r.wait(2 * time.Minute)
-	}
-	return a
-}
-
-func TestJourneyTermLoopSwitchesToSteppingStone(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyDirect))
+func termLoopToStep(r *rig) {
 	r.boot(vci06)
-	a := r.termLoop(2)
-	r.wantAnswer(a, AnswerFile, targetLoad, "")
-	a = r.req("term06.default.loads")
-	r.wantAnswer(a, AnswerFile, stepLoad, "")
+	r.wantAnswer(r.termLoop(2), AnswerFile, targetLoad, "")
+	r.wantAnswer(r.req("term06.default.loads"), AnswerFile, stepLoad, "")
 	r.wantReason("refused " + targetLoad)
 	r.wantReason("switched to the stepping stone " + stepLoad)
 	if !strings.Contains(strings.Join(r.history, "\n"), "stepping the phone's loader refused") {
-		t.Errorf("history lacks the switch:\n%s", strings.Join(r.history, "\n"))
+		r.t.Errorf("history lacks the switch:\n%s", strings.Join(r.history, "\n"))
 	}
 	// The pair's second request gets the stepping stone too.
 	r.now = r.now.Add(time.Second)
 	r.wantAnswer(r.req("term06.default.loads"), AnswerFile, stepLoad, "")
 	r.fetchAll(stepLoad)
 	r.stepSIP(vci06)
-	if r.s.From != "old loader (<8.3(3))" {
-		t.Errorf("from %q", r.s.From)
-	}
 }
 
-func TestJourneyMissingSteppingStone(t *testing.T) {
-	r := newRig(t, testMachine(false, true, PolicyStepping))
+func missingStep(r *rig) {
 	r.boot(vci06)
 	// Without a stepping stone the target is tried directly...
 	r.wantAnswer(r.termLoop(2), AnswerFile, targetLoad, "")
 	// ...and the loop ends in failed, with the import hint verbatim.
 	r.probe("term06.default.loads")
 	r.want(StageFailed)
-	r.wantReason(stepHint)
-	r.wantReason("refused " + targetLoad)
 	// It keeps asking; it stays failed and is not power-cycled.
 	r.now = r.now.Add(time.Second)
 	r.probe("term06.default.loads")
@@ -189,26 +220,21 @@ func TestJourneyMissingSteppingStone(t *testing.T) {
 	r.do(DHCP{Kind: DHCPDiscover, MAC: testMAC, Port: "eth1", VendorClass: vci06})
 	r.probe("term06.default.loads")
 	r.want(StageFailed)
-	if r.cycles != 0 || r.s.Phone().Result != "failed" {
-		t.Fatalf("cycles %d result %q", r.cycles, r.s.Phone().Result)
-	}
-	// The operator imports the stepping stone: the next request resumes.
-	r.m.Catalog = newCatalog(true)
-	r.wantAnswer(r.req("term06.default.loads"), AnswerFile, stepLoad, "")
-	r.want(StageConfig)
+	// Once the operator imports the stepping stone the next request resumes.
+	m := r.m
+	m.Catalog = newCatalog(true)
+	resumed := &rig{t: r.t, m: m, s: r.s, now: r.now}
+	resumed.wantAnswer(resumed.req("term06.default.loads"), AnswerFile, stepLoad, "")
+	resumed.want(StageConfig)
 }
 
-func TestJourneyConfigRefusedByOldLoader(t *testing.T) {
+func configRefused(r *rig) {
 	// An SCCP phone older than 8.3(3) without a trust list: its config
 	// names the target, it fetches the .loads and no image (design step 9).
-	r := newRig(t, testMachine(true, true, PolicyStepping))
 	r.boot(vci11)
 	r.sccpBoot()
 	r.req(targetLoad + ".loads")
 	r.wait(6 * time.Minute)
-	if r.cycles != 1 {
-		t.Fatalf("%d power cycles, want 1", r.cycles)
-	}
 	r.wantReason("refused " + targetLoad)
 	r.cut(vci11)
 	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+stepLoad)
@@ -217,34 +243,26 @@ func TestJourneyConfigRefusedByOldLoader(t *testing.T) {
 	r.stepSIP(vci11)
 }
 
-func TestJourneyRunsNamedLoadWhenAskingAgain(t *testing.T) {
-	// Asking for its config again without fetching the named load means it
-	// runs that load (design step 9).
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+func asksAgain(r *rig) {
 	r.boot(vci11)
 	r.sccpBoot()
 	r.reboot(vci11)
 	r.sccpBoot()
-	if r.s.Current != (Current{Kind: CurrentLoad, Load: targetLoad}) {
-		t.Fatalf("current %+v", r.s.Current)
-	}
-	r.want(StageDone)
 }
 
-func TestPowerCutsDuringTermAreNoLoop(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyDirect))
+func cutsDuringTerm(r *rig) {
 	r.boot(vci06)
 	for i := 0; i < 4; i++ {
 		r.wantAnswer(r.req("term06.default.loads"), AnswerFile, targetLoad, "")
 		r.cut(vci06)
 	}
-	if r.s.Reason != "" || r.s.Current.Kind != CurrentUnknown {
-		t.Fatalf("power cuts taken for a loop: %q %+v", r.s.Reason, r.s.Current)
+	r.wantAnswer(r.req("term06.default.loads"), AnswerFile, targetLoad, "")
+	if r.s.Reason != "" {
+		r.t.Fatalf("power cuts taken for a loop: %q", r.s.Reason)
 	}
 }
 
-func TestLoaderRefusesSteppingStoneToo(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+func refusesStepToo(r *rig) {
 	r.boot(vci06)
 	r.wantAnswer(r.termLoop(2), AnswerFile, stepLoad, "")
 	r.probe("term06.default.loads")
