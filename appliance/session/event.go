@@ -41,7 +41,7 @@ type DHCP struct {
 	Port        string
 	PortIndex   int
 	VendorClass string // option 60
-	Hostname    string // option 12
+	Hostname    string // option 12 (SEP<MAC>): informational, the model comes from option 60
 }
 
 // TFTPRequest is a read request; Step answers it with exactly one Answer.

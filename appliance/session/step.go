@@ -10,11 +10,12 @@ import (
 
 // Machine is the pure per-phone state machine: Step has no goroutines, no
 // clock and no I/O; everything it needs comes in through these fields.
+// Catalog and Configs are required.
 type Machine struct {
 	Catalog  Catalog
 	Configs  Configs
-	Policy   Policy
-	Timeouts Timeouts
+	Policy   Policy   // "" means PolicyStepping
+	Timeouts Timeouts // zero means DefaultTimeouts()
 	// PowerControl reports whether the board can switch a port's power;
 	// nil means no port can.
 	PowerControl func(port string) bool
@@ -38,6 +39,9 @@ func (o *out) journal(kind, detail string) { o.add(Journal{Kind: kind, Detail: d
 // state and the actions to carry out. A TFTPRequest always yields exactly
 // one Answer.
 func (m Machine) Step(s State, e Event, now time.Time) (State, []Action) {
+	if m.Timeouts == (Timeouts{}) {
+		m.Timeouts = DefaultTimeouts()
+	}
 	s.Plan = slices.Clone(s.Plan)
 	o := &out{}
 	switch e := e.(type) {
