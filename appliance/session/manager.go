@@ -136,6 +136,9 @@ func (m *Manager) Handle(e Event) Answer {
 		m.step(s, e, now)
 	case TFTPRequest:
 		if !ValidMAC(e.MAC) {
+			e.MAC = MACFromFileName(e.File)
+		}
+		if !ValidMAC(e.MAC) {
 			return notFound(cleanName(e.File))
 		}
 		s := m.phone(e.MAC, now)

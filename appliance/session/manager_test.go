@@ -279,7 +279,7 @@ func TestManagerPowerCycleAndUnknown(t *testing.T) {
 	b := newBench(t, "extension,pbx_host\n", true)
 	p := &simPhone{b: b, mac: "001122000009", port: "eth3", idx: 2, vci: vci11}
 	p.boot()
-	if a := b.m.Handle(TFTPRequest{MAC: "", File: "SEP001122000009.cnf.xml"}); a.Kind != AnswerNotFound {
+	if a := b.m.Handle(TFTPRequest{MAC: "", File: "term11.default.loads"}); a.Kind != AnswerNotFound {
 		t.Fatalf("unknown address answered %+v", a)
 	}
 	b.m.Handle(TFTPProgress{MAC: "00112200FFFF", File: "x"}) // unknown phone: ignored
@@ -348,6 +348,13 @@ func TestManagerIgnoresInvalidMAC(t *testing.T) {
 	}
 	if n := len(b.m.Snapshot()); n != 0 {
 		t.Fatalf("%d phones from invalid MACs", n)
+	}
+	// Without a lease the phone still names itself in its config request.
+	if a := b.m.Handle(TFTPRequest{MAC: "", File: "SEP001122000008.cnf.xml"}); a.Kind != AnswerBytes {
+		t.Fatalf("config by name: %+v", a)
+	}
+	if _, ok := b.m.State("001122000008"); !ok {
+		t.Fatal("no session for the phone named in the request")
 	}
 }
 
