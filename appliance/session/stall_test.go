@@ -136,6 +136,22 @@ func TestPowerCutDuringImage(t *testing.T) {
 		r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
 		r.targetFromConfig(vci11)
 	})
+	t.Run("twice: during the flash write, then while fetching again", func(t *testing.T) {
+		r := newRig(t, testMachine(true, false, PolicyStepping))
+		r.boot(vci11)
+		r.sccpBoot()
+		r.req(targetLoad + ".loads")
+		r.fetchAll(targetLoad)
+		r.cut(vci11) // the write is corrupted: it asks the load again
+		r.wantAnswer(r.req(targetLoad+".loads"), AnswerFile, targetLoad, "")
+		r.fetch(targetLoad, 0, 2, 100)
+		r.cut(vci11) // and is cut again: it still runs 8.5(2)
+		r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
+		if r.s.Installs != 0 {
+			t.Fatalf("a cut fetch counted as installed")
+		}
+		r.targetFromConfig(vci11)
+	})
 	t.Run("during flash write the phone asks the load again", func(t *testing.T) {
 		r := newRig(t, testMachine(true, false, PolicyStepping))
 		r.boot(vci11)

@@ -110,8 +110,12 @@ func (m Machine) loadsFile(s *State, name string, o *out, now time.Time) Answer 
 		o.log(slog.LevelWarn, "phone asks for a load the store lacks", name, "import "+load+" to serve it")
 		return notFound(name)
 	}
-	if s.Offer.Load != load {
+	switch {
+	case s.Offer.Load != load:
 		s.Offer = Offer{Load: load, Via: "resume", At: now}
+	case s.Offer.Started:
+		// Fetching it again (a write that failed, a cut): a new attempt.
+		s.Offer = Offer{Load: load, Via: s.Offer.Via, At: now}
 	}
 	s.Offer.Loads = true
 	s.Active = now
@@ -139,6 +143,9 @@ func (m Machine) image(s *State, name string, o *out, now time.Time) Answer {
 	}
 	if s.Offer.Load != load {
 		s.Offer = Offer{Load: load, Via: "resume", At: now, Loads: true}
+	}
+	if s.Offer.Complete {
+		s.Offer.Complete, s.Offer.Images = false, 0 // fetching again: the write failed
 	}
 	s.Offer.Started = true
 	s.TermCount = 0
