@@ -17,6 +17,10 @@ func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time
 	}
 	m.infer(s, o, now)
 	s.Active = now
+	if !s.Model.Known() {
+		m.fail(s, "model unknown: no DHCP request naming CP-7906G or CP-7911G was seen from it; unplug and replug it so the appliance sees one (other models are not supported)", o, now)
+		return notFound(name)
+	}
 	if s.Current.Kind == CurrentLoad && s.Current.Load == s.Target {
 		return m.sipConfig(s, name, true, o, now)
 	}

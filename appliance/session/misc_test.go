@@ -134,3 +134,20 @@ func TestMACFromFileName(t *testing.T) {
 		}
 	}
 }
+
+func TestOtherModels(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
+	r.probe("term42.default.loads")
+	r.want(StageFailed)
+	r.wantReason("not a CP-7906G or CP-7911G")
+
+	r = newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
+	r.probe("SEP" + testMAC + ".cnf.xml")
+	r.want(StageFailed)
+	r.wantReason("model unknown")
+	// Seen properly after a replug, it carries on.
+	r.cut(vci11)
+	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
+}

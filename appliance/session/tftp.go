@@ -58,9 +58,12 @@ func (m Machine) secure(s *State, name string, o *out, now time.Time) Answer {
 // a factory reset) and gets the next load of its plan, by that load's own
 // term file. Asking again without fetching an image is a loader refusing it.
 func (m Machine) term(s *State, name string, o *out, now time.Time) Answer {
-	if md, ok := modelFromTerm(name[4:6]); ok {
-		s.Model = md
+	md, ok := modelFromTerm(name[4:6])
+	if !ok {
+		m.fail(s, fmt.Sprintf("asks for %s: not a CP-7906G or CP-7911G, the only phones phoneflash reflashes", name), o, now)
+		return notFound(name)
 	}
+	s.Model = md
 	s.SIPBoot = false
 	s.Active = now
 	s.guessFrom("unknown (factory reset)")
