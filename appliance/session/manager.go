@@ -168,6 +168,17 @@ func (m *Manager) phone(mac string, now time.Time) State {
 	return NewState(mac, m.cfg.Target, now)
 }
 
+// busy reports whether a phone other than mac on port is loading or
+// applying. The caller holds m.mu.
+func (m *Manager) busy(port, mac string) bool {
+	for _, o := range m.phones {
+		if o.MAC != mac && o.Port == port && (o.Stage == StageLoading || o.Stage == StageApplying) {
+			return true
+		}
+	}
+	return false
+}
+
 // assign gives a phone its row of the account table once.
 func (m *Manager) assign(s *State) {
 	if m.cfg.Accounts == nil || s.Account != "" {
@@ -196,7 +207,13 @@ func (m *Manager) each(match func(State) bool, e Event, now time.Time) {
 
 // step runs the machine for one phone and carries out its actions.
 func (m *Manager) step(s State, e Event, now time.Time) Answer {
-	next, acts := m.cfg.Machine.Step(s, e, now)
+	mach := m.cfg.Machine
+	if can := mach.PowerControl; can != nil {
+		// A port's power is shared by every phone on it: never cut it while
+		// another phone there fetches or writes a load.
+		mach.PowerControl = func(port string) bool { return can(port) && !m.busy(port, s.MAC) }
+	}
+	next, acts := mach.Step(s, e, now)
 	m.phones[next.MAC] = next
 	answer := m.carryOut(next, e, acts, now)
 	if len(acts) > 0 || e.eventName() == "tftp-progress" {

@@ -371,3 +371,20 @@ func TestRestartKeepsEvidence(t *testing.T) {
 		t.Fatalf("after restart: current %+v restarts %d reason %q", s.Current, s.Restarts, s.Reason)
 	}
 }
+
+func TestManagerSparesBusyNeighbours(t *testing.T) {
+	b := newBench(t, "extension,pbx_host\n", true)
+	busy := &simPhone{b: b, mac: "001122000011", port: "eth1", vci: vci06}
+	stuck := &simPhone{b: b, mac: "001122000012", port: "eth1", vci: vci11}
+	busy.boot()
+	busy.expect(busy.req("term06.default.loads"), AnswerFile, stepLoad, "")
+	stuck.boot()
+	for _, f := range busy.images(stepLoad) {
+		f()
+		b.advance(30 * time.Second) // the neighbour keeps loading while the stuck one stalls
+	}
+	s, _ := b.m.State(stuck.mac)
+	if s.Stage != StageNeedsReset || len(b.cycles) != 0 {
+		t.Fatalf("stuck phone %s (%q), %d power cycles of the shared port", s.Stage, s.Reason, len(b.cycles))
+	}
+}
