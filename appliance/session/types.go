@@ -46,5 +46,6 @@ type Phone struct {
 	Total     int64     `json:"total"`            // bytes of the current load
 	Reason    string    `json:"reason,omitempty"` // why failed / needs-reset / a warning
 	Account   string    `json:"account,omitempty"`
-	Since     time.Time `json:"since"` // when the phone entered this stage
+	Since     time.Time `json:"since"`            // when the phone entered this stage
+	Result    string    `json:"result,omitempty"` // report line: done, done (no account), failed, ...
 }

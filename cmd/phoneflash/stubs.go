@@ -9,9 +9,6 @@ import (
 
 // Subcommands that later pieces of work build. Each already answers -h.
 
-func runStatus(_ context.Context, args []string, _, stderr io.Writer) int {
-	return stub("status", "[flags]", "Prints every phone the appliance has handled, with its stage, and writes the CSV report.", args, stderr)
-}
 
 func runDemo(_ context.Context, args []string, _, stderr io.Writer) int {
 	return stub("demo", "[flags]", "Runs the whole job on simulated hardware in network namespaces (needs root).", args, stderr)

@@ -1,0 +1,188 @@
+package session
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// config answers SEP<MAC>.cnf.xml (or XMLDefault.cnf.xml). The request does
+// not say which load the phone runs, so the appliance first infers it from
+// what the phone did with the load it named last (design.md, step 9).
+func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time.Time) Answer {
+	if s.SIPBoot {
+		s.guessFrom("SIP (load unknown)")
+	} else {
+		s.guessFrom("SCCP (load unknown)")
+	}
+	m.infer(s, o, now)
+	s.Active = now
+	if !s.Model.Known() {
+		m.fail(s, "model unknown: no DHCP request naming CP-7906G or CP-7911G was seen from it; unplug and replug it so the appliance sees one (other models are not supported)", o, now)
+		return notFound(name)
+	}
+	if s.Current.Kind == CurrentLoad && s.Current.Load == s.Target {
+		return m.sipConfig(s, name, true, o, now)
+	}
+	plan, ok := m.plan(s, CurrentNewLoader, o, now)
+	if !ok {
+		return notFound(name)
+	}
+	if len(plan) == 0 {
+		s.learn(Current{Kind: CurrentLoad, Load: s.Target})
+		return m.sipConfig(s, name, true, o, now)
+	}
+	next := plan[0]
+	if next == s.Target && s.SIPBoot && !xmlDefault {
+		// A SIP boot: its SIP config names the target; if it runs it, it stays.
+		return m.sipConfig(s, name, false, o, now)
+	}
+	data, err := m.stepConfig(s, next, xmlDefault)
+	if err != nil {
+		m.fail(s, fmt.Sprintf("cannot make %s: %v", name, err), o, now)
+		return notFound(name)
+	}
+	s.Offer = Offer{Load: next, Via: "config", At: now}
+	s.Cycled = false
+	st := StageConfig
+	if s.Installs > 0 && s.Current.Kind == CurrentLoad {
+		st = StageStepping
+	}
+	m.enter(s, st, "", o, now)
+	o.log(slog.LevelInfo, "config names "+next, name, "")
+	o.journal("offer", name+" names "+next)
+	return Answer{Kind: AnswerBytes, File: name, Data: data}
+}
+
+func (m Machine) stepConfig(s *State, next string, xmlDefault bool) ([]byte, error) {
+	if !xmlDefault {
+		return m.Configs.Stepping(s.MAC, s.Model.Name, next)
+	}
+	loads := map[string]string{}
+	for _, md := range Models {
+		loads[md.DeviceType] = s.Target
+	}
+	if s.Model.Known() {
+		loads[s.Model.DeviceType] = next
+	}
+	return m.Configs.Default(loads)
+}
+
+// sipConfig serves the SIP config naming the target. confirmed means the
+// phone is known to run the target, so it is done now; otherwise it is done
+// once it settles without fetching the target.
+func (m Machine) sipConfig(s *State, name string, confirmed bool, o *out, now time.Time) Answer {
+	data, result, note, err := m.Configs.SIP(s.MAC, s.Port, s.Model.Name, s.Target, s.Account)
+	if err != nil {
+		m.fail(s, fmt.Sprintf("cannot make %s: %v", name, err), o, now)
+		return notFound(name)
+	}
+	s.Label = s.Account
+	s.Result = result
+	s.Cycled = false
+	if confirmed {
+		s.Offer = Offer{}
+		s.Plan = nil
+		m.enter(s, StageDone, note, o, now)
+	} else {
+		s.Offer = Offer{Load: s.Target, Via: "sip", At: now}
+		s.Reason = note
+		m.enter(s, StageConfig, "", o, now)
+	}
+	o.log(slog.LevelInfo, "serving SIP config", name, note)
+	o.journal("config", "SIP "+name+detail(note))
+	return Answer{Kind: AnswerBytes, File: name, Data: data}
+}
+
+// infer updates what the phone runs from what it did with the last load
+// named to it, now that it asks for its config again.
+func (m Machine) infer(s *State, o *out, now time.Time) {
+	off := s.Offer
+	switch {
+	case off.Load == "":
+	case off.Complete:
+		s.Installs++
+		s.learn(Current{Kind: CurrentLoad, Load: off.Load})
+		s.PlanNote, s.Refused, s.RefusedLoad = "", "", ""
+		o.journal("installed", off.Load)
+		o.log(slog.LevelInfo, "phone runs "+off.Load, "", "all images fetched and it asks for its config again")
+	case off.Via != "config" && off.Via != "sip":
+	case !off.Loads && !off.Started:
+		m.runsOffered(s, o, now, "asked for its config again without fetching "+off.Load+".loads")
+		return
+	case off.Loads && !off.Started:
+		m.refused(s, fmt.Sprintf("fetched %s.loads but no image", off.Load), o, now)
+	}
+	s.Offer = Offer{}
+}
+
+// runsOffered concludes the phone runs the load last named in its config.
+func (m Machine) runsOffered(s *State, o *out, now time.Time, why string) {
+	load := s.Offer.Load
+	s.learn(Current{Kind: CurrentLoad, Load: load})
+	o.log(slog.LevelInfo, "phone runs "+load, "", why)
+	o.journal("runs", load+": "+why)
+	if s.Offer.Via == "sip" && load == s.Target {
+		s.Offer = Offer{}
+		s.Plan = nil
+		m.enter(s, StageDone, s.Reason, o, now)
+		return
+	}
+	s.Offer = Offer{}
+}
+
+// refused records that the phone's loader refused the load last named to it:
+// it is older than 8.3(3) and needs the stepping stone.
+func (m Machine) refused(s *State, how string, o *out, now time.Time) {
+	load := s.Offer.Load
+	s.Refused = fmt.Sprintf("the phone's loader refused %s (%s)", load, how)
+	s.RefusedLoad = load
+	s.learn(Current{Kind: CurrentOldLoader})
+	s.Offer = Offer{}
+	plan, err := m.Catalog.Plan(s.Model, s.Current, s.Target)
+	if err != nil || len(plan) == 0 || plan[0] == load {
+		return // plan() reports it
+	}
+	s.Reason = s.Refused + ": switched to the stepping stone " + plan[0]
+	o.log(slog.LevelWarn, "switching to the stepping stone", "", s.Reason)
+	o.journal("stepping", s.Reason)
+}
+
+// plan computes the loads still to install from what the phone runs. A
+// phone of unknown history gets the stepping stone first unless the policy
+// is direct or assume says its loader is new. When no plan exists the phone
+// fails with the catalog's reason, verbatim.
+func (m Machine) plan(s *State, assume CurrentKind, o *out, now time.Time) ([]string, bool) {
+	cur := s.Current
+	if cur.Kind == CurrentUnknown && (m.Policy == PolicyDirect || assume == CurrentNewLoader) {
+		cur = Current{Kind: CurrentNewLoader}
+	}
+	plan, err := m.Catalog.Plan(s.Model, cur, s.Target)
+	if err != nil && cur.Kind == CurrentUnknown {
+		s.PlanNote = err.Error()
+		o.log(slog.LevelWarn, "no stepping stone: trying the target directly", "", err.Error())
+		plan, err = m.Catalog.Plan(s.Model, Current{Kind: CurrentNewLoader}, s.Target)
+	}
+	if err == nil && s.Refused != "" && len(plan) > 0 && s.Current.Kind == CurrentOldLoader && plan[0] == s.RefusedLoad {
+		err = fmt.Errorf("it needs a stepping stone 8.3(3)-8.5(2) that this model accepts")
+	}
+	if err != nil {
+		reason := err.Error()
+		if s.Refused != "" {
+			reason = s.Refused + "; " + reason
+		}
+		if s.Stage != StageFailed || s.Reason != reason {
+			m.fail(s, reason, o, now)
+		}
+		s.Fatal = true
+		return nil, false
+	}
+	s.Plan = plan
+	return plan, true
+}
+
+// fail stops the phone with a reason a person can act on.
+func (m Machine) fail(s *State, reason string, o *out, now time.Time) {
+	s.clearFile()
+	m.enter(s, StageFailed, reason, o, now)
+}

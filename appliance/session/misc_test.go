@@ -1,0 +1,153 @@
+package session
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestNormalizeMAC(t *testing.T) {
+	for in, want := range map[string]string{
+		"00:11:22:aa:bb:cc": "001122AABBCC",
+		"00-11-22-AA-BB-CC": "001122AABBCC",
+		"0011.22aa.bbcc":    "001122AABBCC",
+		"SEP001122AABBCC":   "001122AABBCC",
+		" 001122aabbcc ":    "001122AABBCC",
+	} {
+		if got := NormalizeMAC(in); got != want || !ValidMAC(in) {
+			t.Errorf("NormalizeMAC(%q) = %q (valid %v), want %q", in, got, ValidMAC(in), want)
+		}
+	}
+	for _, bad := range []string{"", "0011", "00:11:22:aa:bb:cg", "001122AABBCCDD"} {
+		if ValidMAC(bad) {
+			t.Errorf("ValidMAC(%q) = true", bad)
+		}
+	}
+}
+
+func TestModelFromVendorClass(t *testing.T) {
+	for in, want := range map[string]Model{
+		"Cisco Systems, Inc. IP Phone CP-7906G\x00": Model7906,
+		"Cisco Systems, Inc. IP Phone CP-7911G\x00": Model7911,
+		"cp7911g": Model7911,
+		"Cisco Systems, Inc. IP Phone CP-7942G\x00": {},
+		"": {},
+	} {
+		got, ok := ModelFromVendorClass(in)
+		if diff := cmp.Diff(want, got); diff != "" || ok != want.Known() {
+			t.Errorf("ModelFromVendorClass(%q) ok=%v (-want +got):\n%s", in, ok, diff)
+		}
+	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	for in, want := range map[string]Policy{"": PolicyStepping, "stepping": PolicyStepping, "direct": PolicyDirect} {
+		if got, err := ParsePolicy(in); err != nil || got != want {
+			t.Errorf("ParsePolicy(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParsePolicy("fast"); err == nil {
+		t.Error("ParsePolicy(fast) succeeded")
+	}
+}
+
+func TestAnswers(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot(vci06)
+	for _, f := range []string{"CTLSEP" + testMAC + ".tlv", "ITLSEP" + testMAC + ".tlv", "ITLFile.tlv",
+		"SEP001122334455.cnf.xml", "g3-tones.xml", "SCCP11.8-0-3S.loads", "nosuch.sbn", "../etc/passwd"} {
+		r.probe(f)
+	}
+	r.want(StageDHCP)
+	// XMLDefault names the next load for this model and the target for the other.
+	r = newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot(vci06)
+	r.wantAnswer(r.req("XMLDefault.cnf.xml"), AnswerBytes, "", "default 307="+targetLoad+" 369="+targetLoad)
+	r.req(targetLoad + ".loads")
+	r.fetchAll(targetLoad)
+	// A leading slash is ignored.
+	r.reboot(vci06)
+	r.wantAnswer(r.req("/SEP"+testMAC+".cnf.xml"), AnswerBytes, "", "sip ")
+	r.want(StageDone)
+}
+
+func TestStateJSONRoundTrip(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot(vci06)
+	r.req("term06.default.loads")
+	r.fetch(stepLoad, 0, 2, 300)
+	got, err := DecodeState(mustJSON(t, r.s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(r.s, got); diff != "" {
+		t.Fatalf("round trip (-want +got):\n%s", diff)
+	}
+	if _, err := DecodeState([]byte(`{"stage":"done"}`)); err == nil {
+		t.Fatal("a state without mac decoded")
+	}
+}
+
+func TestTransferFailures(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot(vci06)
+	r.probe("CTLSEP" + testMAC + ".tlv")
+	r.do(TFTPFailed{MAC: testMAC, File: "CTLSEP" + testMAC + ".tlv", Err: "not found"})
+	if len(r.history) != 1 { // stage dhcp only
+		t.Fatalf("a not-found probe reached the history: %q", r.history)
+	}
+	r.req("term06.default.loads")
+	r.fetch(stepLoad, 0, 2, 100)
+	r.do(TFTPFailed{MAC: testMAC, File: "/cnu11.8-5-2TH1-9.sbn", Err: "timeout"})
+	if last := r.history[len(r.history)-1]; last != "file-failed cnu11.8-5-2TH1-9.sbn at 2000 of 15000 bytes: timeout" {
+		t.Fatalf("history ends %q", last)
+	}
+	r.do(TFTPDone{MAC: testMAC, File: "/cnu11.8-5-2TH1-9.sbn"}) // names with a slash count too
+	if r.s.Offer.Images != 2 {
+		t.Fatalf("images done %d", r.s.Offer.Images)
+	}
+}
+
+func TestMACFromFileName(t *testing.T) {
+	for in, want := range map[string]string{
+		"SEP001122AABBCC.cnf.xml":      "001122AABBCC",
+		"/sep001122aabbcc.cnf.xml.sgn": "001122AABBCC",
+		"CTLSEP001122AABBCC.tlv":       "001122AABBCC",
+		"ITLSEP001122AABBCC.tlv":       "001122AABBCC",
+		"ITLFile.tlv":                  "",
+		"SEP001122AABBC.cnf.xml":       "",
+		"SEP00112233GGHH.cnf.xml":      "",
+		"term06.default.loads":         "",
+	} {
+		if got := MACFromFileName(in); got != want {
+			t.Errorf("MACFromFileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOtherModels(t *testing.T) {
+	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
+	r.probe("term42.default.loads")
+	r.want(StageFailed)
+	r.wantReason("not a CP-7906G or CP-7911G")
+
+	r = newRig(t, testMachine(true, false, PolicyStepping))
+	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
+	r.probe("SEP" + testMAC + ".cnf.xml")
+	r.want(StageFailed)
+	r.wantReason("model unknown")
+	// Seen properly after a replug, it carries on.
+	r.cut(vci11)
+	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
+}

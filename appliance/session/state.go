@@ -1,0 +1,175 @@
+package session
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Offer is the load the appliance last named to a phone (by term file or
+// config) and what the phone fetched of it since: the evidence step 9 of
+// design.md infers from.
+type Offer struct {
+	Load     string    `json:"load,omitempty"`
+	Via      string    `json:"via,omitempty"` // "term", "config" or "sip"
+	At       time.Time `json:"at"`
+	Loads    bool      `json:"loads,omitempty"`    // fetched <load>.loads
+	Images   int       `json:"images,omitempty"`   // images completed
+	Started  bool      `json:"started,omitempty"`  // asked for at least one image
+	Complete bool      `json:"complete,omitempty"` // all images completed
+}
+
+// State is one phone's session. It is a plain value: Step returns a new one,
+// and it round-trips through JSON for the journal.
+type State struct {
+	MAC         string    `json:"mac"`
+	Port        string    `json:"port"`
+	PortIndex   int       `json:"port_index"`
+	IP          string    `json:"ip,omitempty"`
+	Model       Model     `json:"model"`
+	Stage       Stage     `json:"stage"`
+	Since       time.Time `json:"since"`
+	Active      time.Time `json:"active"` // last sign of life; stall timers run from here
+	Started     time.Time `json:"started"`
+	Current     Current   `json:"current"`
+	From        string    `json:"from,omitempty"` // what it ran when first seen, as far as inferred
+	FromKnown   bool      `json:"from_known,omitempty"`
+	Target      string    `json:"target"`
+	Plan        []string  `json:"plan,omitempty"`
+	PlanNote    string    `json:"plan_note,omitempty"` // the catalog's error for the stepping path, kept for a loop
+	Refused     string    `json:"refused,omitempty"`   // the load a loader refused, and how that showed
+	RefusedLoad string    `json:"refused_load,omitempty"`
+	Offer       Offer     `json:"offer"`
+	SIPBoot     bool      `json:"sip_boot,omitempty"` // asked ITLFile.tlv: a SIP 9.x boot
+	File        string    `json:"file,omitempty"`
+	FileIndex   int       `json:"file_index,omitempty"`
+	FileCount   int       `json:"file_count,omitempty"`
+	Bytes       int64     `json:"bytes,omitempty"` // of the current load
+	Total       int64     `json:"total,omitempty"`
+	FileBase    int64     `json:"file_base,omitempty"` // bytes of the load's files before File
+	TermCount   int       `json:"term_count,omitempty"`
+	TermAt      time.Time `json:"term_at"`
+	Cycled      bool      `json:"cycled,omitempty"` // the one automatic power cycle for this stall is used
+	AutoCycles  int       `json:"auto_cycles,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Fatal       bool      `json:"fatal,omitempty"` // failed by the plan: retried when the phone asks again
+	Account     string    `json:"account,omitempty"`
+	Label       string    `json:"label,omitempty"`  // account as shown
+	Result      string    `json:"result,omitempty"` // the report's word once done: done, done (no account), ...
+	Restarts    int       `json:"restarts,omitempty"`
+	Installs    int       `json:"installs,omitempty"` // loads installed through the appliance
+}
+
+// NewState is a fresh session for a MAC first seen at now.
+func NewState(mac, target string, now time.Time) State {
+	return State{MAC: NormalizeMAC(mac), Stage: StagePowered, Since: now, Active: now, Started: now,
+		Target: target, Current: Current{Kind: CurrentUnknown}}
+}
+
+// DecodeState reads a state written by the journal.
+func DecodeState(data []byte) (State, error) {
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return State{}, fmt.Errorf("session: decoding state: %w", err)
+	}
+	if s.MAC == "" {
+		return State{}, fmt.Errorf("session: decoding state: no mac")
+	}
+	return s, nil
+}
+
+// Phone is the public snapshot of the state.
+func (s State) Phone() Phone {
+	p := Phone{
+		MAC: s.MAC, Port: s.Port, PortIndex: s.PortIndex, IP: s.IP, Model: s.Model.Name,
+		Stage: s.Stage, Target: s.Target, Plan: slices.Clone(s.Plan), File: s.File,
+		FileIndex: s.FileIndex, FileCount: s.FileCount, Bytes: s.Bytes, Total: s.Total,
+		Reason: s.Reason, Account: s.Label, Since: s.Since, Result: s.result(),
+	}
+	if s.Current.Kind == CurrentLoad {
+		p.Load = s.Current.Load
+	}
+	return p
+}
+
+// NormalizeMAC turns 00:11:22:aa:bb:cc, 00-11-22-AA-BB-CC, 0011.22aa.bbcc or
+// SEP001122AABBCC into 001122AABBCC. Anything else comes back upper-cased.
+func NormalizeMAC(s string) string {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	u = strings.TrimPrefix(u, "SEP")
+	r := strings.NewReplacer(":", "", "-", "", ".", "")
+	return r.Replace(u)
+}
+
+// ValidMAC reports whether s normalises to 12 hex digits.
+func ValidMAC(s string) bool {
+	n := NormalizeMAC(s)
+	if len(n) != 12 {
+		return false
+	}
+	for _, c := range n {
+		if !strings.ContainsRune("0123456789ABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// setStage moves to stage st at now and returns whether it changed.
+func (s *State) setStage(st Stage, now time.Time) bool {
+	if s.Stage == st {
+		return false
+	}
+	s.Stage, s.Since = st, now
+	return true
+}
+
+// clearFile forgets the file in flight.
+func (s *State) clearFile() {
+	s.File, s.FileIndex, s.FileCount, s.Bytes, s.Total, s.FileBase = "", 0, 0, 0, 0, 0
+}
+
+// learn records what the phone runs, and its first known load for the report.
+func (s *State) learn(c Current) {
+	s.Current = c
+	if s.Installs == 0 && !s.FromKnown {
+		s.From, s.FromKnown = c.String(), true
+	}
+}
+
+// guessFrom describes what the phone ran when nothing better is known yet.
+func (s *State) guessFrom(what string) {
+	if s.From == "" {
+		s.From = what
+	}
+}
+
+// result is the report's result column: set once the phone is done or has
+// stopped.
+func (s State) result() string {
+	switch s.Stage {
+	case StageDone:
+		if s.Result == "" {
+			return "done"
+		}
+		return s.Result
+	case StageFailed, StageNeedsReset:
+		return string(s.Stage)
+	}
+	return ""
+}
+
+// MACFromFileName returns the MAC in SEP<MAC>.cnf.xml[.sgn], CTLSEP<MAC>.tlv
+// or ITLSEP<MAC>.tlv, "" for other names: the phone names itself even when
+// its address has no lease (e.g. the lease file was lost).
+func MACFromFileName(name string) string {
+	n := strings.ToUpper(cleanName(name))
+	for _, p := range []string{"CTLSEP", "ITLSEP", "SEP"} {
+		if rest, ok := strings.CutPrefix(n, p); ok && len(rest) > 12 && rest[12] == '.' && ValidMAC(rest[:12]) {
+			return rest[:12]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/phoneflash/phoneflash/appliance/journal"
+)
+
+// runStatus prints every phone of the journal and optionally writes the CSV
+// report. It only reads the journal, so it works while the appliance runs.
+func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("phoneflash status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	state := fs.String("state", permDir+"/state", "the appliance's state `dir`ectory (the -state of phoneflash serve); its journal/ holds every phone's history")
+	csvFile := fs.String("csv", "", "also write the report to this `file` (one line per phone: mac, model, from_load, to_load,\naccount, result, duration_s); - writes it to standard output instead of the table")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: phoneflash status [-state DIR] [-csv FILE]\n\nPrints every phone the appliance has handled, with its stage, load, account and\nthe reason for anything a person must do. Works while the appliance runs or not.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "phoneflash status: unexpected argument %q; see phoneflash status -h\n", fs.Arg(0))
+		return exitUsage
+	}
+	hs, err := journal.Read(*state)
+	if err != nil {
+		fmt.Fprintf(stderr, "phoneflash status: -state %s: %v\n", *state, err)
+		return exitFailure
+	}
+	if *csvFile == "-" {
+		if err := journal.WriteCSV(stdout, hs); err != nil {
+			fmt.Fprintf(stderr, "phoneflash status: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+	printTable(stdout, hs)
+	if *csvFile != "" {
+		if err := writeReport(*csvFile, hs); err != nil {
+			fmt.Fprintf(stderr, "phoneflash status: -csv %s: %v\n", *csvFile, err)
+			return exitFailure
+		}
+	}
+	return exitOK
+}
+
+func printTable(w io.Writer, hs []journal.History) {
+	if len(hs) == 0 {
+		fmt.Fprintln(w, "no phones handled yet")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MAC\tPORT\tMODEL\tSTAGE\tFROM\tLOAD\tTARGET\tACCOUNT\tRESULT\tTIME\tREASON")
+	for _, h := range hs {
+		s := journal.Summarize(h)
+		reason := s.Reason
+		if s.Restarts > 0 {
+			reason = strings.TrimPrefix(reason+fmt.Sprintf("; %d appliance restart(s)", s.Restarts), "; ")
+		}
+		if s.Damaged > 0 {
+			reason = strings.TrimPrefix(reason+fmt.Sprintf("; %d torn journal line(s) skipped", s.Damaged), "; ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.MAC, dash(s.Port), dash(s.Model), s.Stage,
+			dash(s.From), dash(s.Load), dash(s.Target), dash(s.Account), s.Result, s.Duration(), dash(reason))
+	}
+	tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// writeReport writes the CSV report atomically: a reader never sees half a
+// file.
+func writeReport(name string, hs []journal.History) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".phoneflash-report-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := journal.WriteCSV(tmp, hs); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}
