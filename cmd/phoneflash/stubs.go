@@ -9,7 +9,6 @@ import (
 
 // Subcommands that later pieces of work build. Each already answers -h.
 
-
 func runDemo(_ context.Context, args []string, _, stderr io.Writer) int {
 	return stub("demo", "[flags]", "Runs the whole job on simulated hardware in network namespaces (needs root).", args, stderr)
 }
