@@ -123,7 +123,10 @@ func startServer(t *testing.T, files map[string][]byte, opts Options) (string, *
 
 type tlogWriter struct{ t *testing.T }
 
-func (w tlogWriter) Write(b []byte) (int, error) { w.t.Log(string(bytes.TrimSpace(b))); return len(b), nil }
+func (w tlogWriter) Write(b []byte) (int, error) {
+	w.t.Log(string(bytes.TrimSpace(b)))
+	return len(b), nil
+}
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
