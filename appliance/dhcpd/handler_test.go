@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/phoneflash/phoneflash/appliance/nettest"
 )
 
 var (
@@ -17,37 +19,6 @@ var (
 	testCfg = Config{Port: "eth1", Addr: netip.MustParsePrefix("10.79.1.1/24"),
 		PoolFirst: netip.MustParseAddr("10.79.1.100"), PoolLast: netip.MustParseAddr("10.79.1.199"), LeaseTime: time.Hour}
 )
-
-// phoneDiscover is a DISCOVER as a CP-7906G sends it (cnu11 /sbin/dhcp):
-// options 53, 61, 12, 60 (with trailing NUL), 55 = 1,66,6,3,15,150,35, in
-// that order, in a 548-byte BOOTP payload.
-func phoneDiscover(mac net.HardwareAddr, xid uint32, model string) []byte {
-	b := make([]byte, 240, 548)
-	b[0], b[1], b[2] = 1, 1, 6 // BOOTREQUEST, Ethernet, hlen 6
-	b[4], b[5], b[6], b[7] = byte(xid>>24), byte(xid>>16), byte(xid>>8), byte(xid)
-	copy(b[28:], mac)
-	copy(b[236:], []byte{99, 130, 83, 99})
-	host := "SEP" + hexUpper(mac)
-	vci := "Cisco Systems, Inc. IP Phone " + model + "\x00"
-	b = append(b, 53, 1, 1)
-	b = append(b, 61, 7, 1)
-	b = append(b, mac...)
-	b = append(b, 12, byte(len(host)))
-	b = append(b, host...)
-	b = append(b, 60, byte(len(vci)))
-	b = append(b, vci...)
-	b = append(b, 55, 7, 1, 66, 6, 3, 15, 150, 35, 255)
-	return b[:548]
-}
-
-func hexUpper(mac net.HardwareAddr) string {
-	const digits = "0123456789ABCDEF"
-	var s []byte
-	for _, x := range mac {
-		s = append(s, digits[x>>4], digits[x&15])
-	}
-	return string(s)
-}
 
 func mustParse(t *testing.T, b []byte) *dhcpv4.DHCPv4 {
 	t.Helper()
@@ -100,7 +71,7 @@ var (
 
 func TestPhoneDiscoverGetsCiscoOffer(t *testing.T) {
 	h := newHandler(t, testCfg)
-	resp, evs := h.Handle(mustParse(t, phoneDiscover(phone1, 42, "CP-7906G")), t0)
+	resp, evs := h.Handle(mustParse(t, nettest.CiscoDiscover(phone1, 42, "CP-7906G")), t0)
 	if resp == nil {
 		t.Fatal("no OFFER")
 	}

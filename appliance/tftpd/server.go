@@ -65,6 +65,9 @@ type Options struct {
 	MaxBlockSize     int
 	ProgressInterval time.Duration
 	MaxPerClient     int
+	// ClientAttrs, when set, adds log attributes for a client, such as the
+	// MAC that holds its address.
+	ClientAttrs func(client netip.Addr) []any
 }
 
 // Server serves read requests through its Resolver.
@@ -98,6 +101,9 @@ func New(opts Options) *Server {
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = DefaultProgressInterval
 	}
+	if opts.ClientAttrs == nil {
+		opts.ClientAttrs = func(netip.Addr) []any { return nil }
+	}
 	if opts.MaxPerClient <= 0 {
 		opts.MaxPerClient = DefaultMaxPerClient
 	}
@@ -129,25 +135,30 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 }
 
 // Listen opens the port-69 socket for one bench port's address, with
-// IP_PKTINFO on from the start. It binds with IP_FREEBIND, so it works before the address is configured (a USB NIC
-// plugged in later) and only requests sent to that address reach it.
-func Listen(ctx context.Context, addr netip.AddrPort) (*net.UDPConn, error) {
+// IP_PKTINFO on from the start. It binds with IP_FREEBIND, so it works before
+// the address is configured, and only requests sent to that address reach
+// it. With ifname set it is also bound to that interface (SO_BINDTODEVICE),
+// so requests arriving on any other interface are never seen; a missing
+// interface is then syscall.ENODEV.
+func Listen(ctx context.Context, ifname string, addr netip.AddrPort) (*net.UDPConn, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_FREEBIND, 1)
-			if serr == nil {
-				// Ask for the destination address and interface of every
-				// datagram from the start, so requests queued before Serve
-				// runs also say which port they reached.
-				serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_PKTINFO, 1)
+			// Ask for the destination address and interface of every
+			// datagram from the start, so requests queued before Serve
+			// runs also say which port they reached.
+			serr = errors.Join(
+				syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_FREEBIND, 1),
+				syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_PKTINFO, 1))
+			if serr == nil && ifname != "" {
+				serr = syscall.BindToDevice(int(fd), ifname)
 			}
 		})
 		return errors.Join(err, serr)
 	}}
 	pc, err := lc.ListenPacket(ctx, "udp4", addr.String())
 	if err != nil {
-		return nil, fmt.Errorf("tftpd: listen %s: %w", addr, err)
+		return nil, fmt.Errorf("tftpd: listen %s on %q: %w", addr, ifname, err)
 	}
 	return pc.(*net.UDPConn), nil
 }
@@ -155,7 +166,7 @@ func Listen(ctx context.Context, addr netip.AddrPort) (*net.UDPConn, error) {
 func (s *Server) write(name string, wt io.WriterTo) error {
 	client := clientOf(wt)
 	s.opts.Log.Warn(fmt.Sprintf("WRQ from %s filename %s refused: read-only", client.Addr(), printable(name)),
-		"client", client.String())
+		append([]any{"client", client.String()}, s.opts.ClientAttrs(client.Addr())...)...)
 	return errReadOnly
 }
 
@@ -163,7 +174,7 @@ func (s *Server) write(name string, wt io.WriterTo) error {
 func (s *Server) read(ctx context.Context, raw string, rf io.ReaderFrom) error {
 	req := Request{Client: clientOf(rf), Local: localOf(rf), Name: raw}
 	s.opts.Log.Info(fmt.Sprintf("RRQ from %s filename %s", req.Client.Addr(), printable(raw)),
-		"client", req.Client.String(), "local", req.Local.String())
+		append([]any{"client", req.Client.String(), "local", req.Local.String()}, s.opts.ClientAttrs(req.Client.Addr())...)...)
 	ev := Event{Kind: EventRequest, Client: req.Client, Local: req.Local, Name: raw}
 	s.opts.OnEvent(ev)
 
@@ -179,7 +190,7 @@ func (s *Server) read(ctx context.Context, raw string, rf io.ReaderFrom) error {
 
 	c, err := s.opts.Resolver(ctx, req)
 	if errors.Is(err, ErrNotFound) {
-		return s.fail(ev, 0, errFileNotFound, ErrNotFound)
+		return s.fail(ev, 0, errFileNotFound, err)
 	}
 	if err != nil {
 		return s.fail(ev, 0, errRead, err)
@@ -201,7 +212,7 @@ func (s *Server) read(ctx context.Context, raw string, rf io.ReaderFrom) error {
 	}
 	ev.Kind, ev.Bytes = EventDone, n
 	s.opts.Log.Info(fmt.Sprintf("sent %s to %s: %d bytes in %s", name, req.Client.Addr(), n, ev.Duration.Round(time.Millisecond)),
-		"client", req.Client.String(), "file", name, "bytes", n, "duration", ev.Duration)
+		append([]any{"client", req.Client.String(), "file", name, "bytes", n, "duration", ev.Duration}, s.opts.ClientAttrs(req.Client.Addr())...)...)
 	s.opts.OnEvent(ev)
 	return nil
 }
@@ -210,8 +221,12 @@ func (s *Server) read(ctx context.Context, raw string, rf io.ReaderFrom) error {
 // the client.
 func (s *Server) fail(ev Event, n int64, toClient, cause error) error {
 	ev.Kind, ev.Bytes, ev.Err = EventFailed, n, cause
-	s.opts.Log.Warn(fmt.Sprintf("failed %s to %s: %v after %d bytes", printable(ev.Name), ev.Client.Addr(), cause, n),
-		"client", ev.Client.String(), "file", ev.Name, "bytes", n, "duration", ev.Duration)
+	level := slog.LevelWarn
+	if errors.Is(cause, ErrNotFound) {
+		level = slog.LevelInfo // phones probe optional files
+	}
+	s.opts.Log.Log(context.Background(), level, fmt.Sprintf("failed %s to %s: %v after %d bytes", printable(ev.Name), ev.Client.Addr(), cause, n),
+		append([]any{"client", ev.Client.String(), "file", ev.Name, "bytes", n, "duration", ev.Duration}, s.opts.ClientAttrs(ev.Client.Addr())...)...)
 	s.opts.OnEvent(ev)
 	return toClient
 }

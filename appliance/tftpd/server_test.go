@@ -105,7 +105,7 @@ func startServer(t *testing.T, files map[string][]byte, opts Options) (string, *
 	}
 	opts.OnEvent = rec.onEvent
 	opts.Log = slog.New(slog.NewTextHandler(tlogWriter{t}, nil))
-	conn, err := Listen(context.Background(), netip.MustParseAddrPort("127.0.0.1:0"))
+	conn, err := Listen(context.Background(), "", netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestProgressIsRateLimited(t *testing.T) {
 }
 
 func TestShutdownAbortsTransfers(t *testing.T) {
-	conn, err := Listen(context.Background(), netip.MustParseAddrPort("127.0.0.1:0"))
+	conn, err := Listen(context.Background(), "", netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
 	}
