@@ -74,7 +74,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 		ch := make(chan netlink.LinkUpdate, 64)
 		done := make(chan struct{})
 		opts := netlink.LinkSubscribeOptions{Namespace: w.NS, ListExisting: true,
-			ErrorCallback: func(err error) { log.Warn("netlink subscription", "err", err) }}
+			ErrorCallback: func(err error) {
+				if ctx.Err() == nil {
+					log.Warn("netlink subscription", "err", err)
+				}
+			}}
 		if err := netlink.LinkSubscribeWithOptions(ch, done, opts); err != nil {
 			return fmt.Errorf("netconf: subscribe to link updates: %w", err)
 		}
