@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ type network struct {
 	log   *slog.Logger
 	dhcp  map[string]*dhcpd.Server // by port name
 	files *firmwareFiles
+	users atomic.Int32 // TFTP services still using files
 
 	onDHCP func(dhcpd.Event)
 	onTFTP func(tftpd.Event)
@@ -44,10 +46,8 @@ func networkServices(cfg Config, log *slog.Logger) ([]service, error) {
 	}
 	watcher := &netconf.Watcher{Ports: ports, Log: log.With("component", "netconf"),
 		OnEvent: func(ev netconf.Event) { n.onLink(ev) }}
-	services := []service{{name: "netconf", run: func(ctx context.Context) error {
-		defer files.Close()
-		return watcher.Run(ctx)
-	}}}
+	services := []service{{name: "netconf", run: watcher.Run}}
+	n.users.Store(int32(len(cfg.Ports)))
 	for _, p := range cfg.Ports {
 		first, last := p.Pool()
 		srv, err := dhcpd.New(dhcpd.Options{
@@ -80,6 +80,11 @@ func (n *network) macOf(client netip.Addr) (net.HardwareAddr, string, bool) {
 // runTFTP serves TFTP on port p's address, bound to its interface. It waits
 // for the interface to appear and starts over when it is replaced.
 func (n *network) runTFTP(ctx context.Context, p Port) error {
+	defer func() {
+		if n.users.Add(-1) == 0 {
+			n.files.Close()
+		}
+	}()
 	log := n.log.With("component", "tftpd", "port", p.Name)
 	srv := tftpd.New(tftpd.Options{
 		Resolver: n.files.Resolve,

@@ -1,6 +1,7 @@
 package dhcpd
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"testing"
@@ -263,4 +264,53 @@ func TestLeasesSurviveRestart(t *testing.T) {
 	if resp == nil || addrOf(resp.YourIPAddr) != second {
 		t.Errorf("offer after restart = %v, want %s", resp, second)
 	}
+}
+
+func TestExhaustionIsReportedInStatus(t *testing.T) {
+	cfg := testCfg
+	cfg.PoolLast = first // one address
+	var got []EventKind
+	s, err := New(Options{Config: cfg, OnEvent: func(ev Event) { got = append(got, ev.Kind) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone1))
+	if resp := s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone2)); resp != nil {
+		t.Fatalf("second client got %v from a one-address pool", resp)
+	}
+	if st := s.Status(); !st.Exhausted || st.PoolSize != 1 {
+		t.Errorf("status = %+v, want exhausted", st)
+	}
+	want := []EventKind{EventDiscover, EventOffer, EventDiscover, EventExhausted}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzHandle(f *testing.F) {
+	f.Add(nettest.CiscoDiscover(phone1, 1, "CP-7906G"))
+	for _, mt := range []dhcpv4.MessageType{dhcpv4.MessageTypeRequest, dhcpv4.MessageTypeDecline, dhcpv4.MessageTypeRelease} {
+		m, _ := dhcpv4.New(dhcpv4.WithMessageType(mt), dhcpv4.WithHwAddr(phone2),
+			dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(first.AsSlice())), dhcpv4.WithOption(dhcpv4.OptServerIdentifier(our.AsSlice())))
+		f.Add(m.ToBytes())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := dhcpv4.FromBytes(b)
+		if err != nil {
+			return
+		}
+		h, _ := NewHandler(testCfg)
+		for i := range 3 { // the same packet again sees the state it left
+			resp, _ := h.Handle(req, t0.Add(time.Duration(i)*time.Second))
+			if resp == nil {
+				continue
+			}
+			if resp.OpCode != dhcpv4.OpcodeBootReply || !bytes.Equal(resp.ClientHWAddr, req.ClientHWAddr) {
+				t.Fatalf("reply %v to %v", resp, req)
+			}
+			if ip := addrOf(resp.YourIPAddr); ip.IsValid() && (ip.Less(testCfg.PoolFirst) || testCfg.PoolLast.Less(ip)) {
+				t.Fatalf("offered %s outside the pool", ip)
+			}
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrNotFound is what a Resolver returns for a name it does not serve. The
@@ -64,12 +65,12 @@ var ErrBadName = errors.New("file name not allowed")
 
 // CleanName turns the file name of an RRQ into the name resolvers see: one
 // leading "/" is stripped; names containing "..", a backslash, a NUL or a
-// control character, empty names, absolute paths after that strip and names
+// control character or invalid UTF-8, empty names, absolute paths after that strip and names
 // that are not canonical (such as "a//b" or "a/./b") are refused with
 // ErrBadName. Case is kept: names are exact.
 func CleanName(raw string) (string, error) {
 	name := strings.TrimPrefix(raw, "/")
-	if name == "" || strings.HasPrefix(name, "/") || strings.ContainsAny(name, "\\\x00") {
+	if name == "" || strings.HasPrefix(name, "/") || strings.ContainsAny(name, "\\\x00") || !utf8.ValidString(name) {
 		return "", ErrBadName
 	}
 	for _, r := range name {

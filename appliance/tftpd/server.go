@@ -42,15 +42,20 @@ const (
 	DefaultMaxPerClient = 4
 )
 
-// Fixed texts of ERROR packets. pin/tftp sends every handler error as code
-// 1 with the error's text, so these are the only texts a client ever sees.
-var (
-	errFileNotFound = errors.New("File not found")
-	errAccess       = errors.New("Access violation")
-	errReadOnly     = errors.New("Access violation: read-only server")
-	errBusy         = errors.New("Too many transfers from this address")
-	errRead         = errors.New("Cannot read file")
-	errShutdown     = errors.New("Server shutting down")
+// wireText is the fixed text of an ERROR packet. pin/tftp sends every
+// handler error as code 1 with the error's text, so these are the only texts
+// a client ever sees: never a path, never a Go error.
+type wireText string
+
+func (w wireText) Error() string { return string(w) }
+
+const (
+	errFileNotFound wireText = "File not found"
+	errAccess       wireText = "Access violation"
+	errReadOnly     wireText = "Access violation: read-only server"
+	errBusy         wireText = "Too many transfers from this address"
+	errRead         wireText = "Cannot read file"
+	errShutdown     wireText = "Server shutting down"
 )
 
 // Options configure a Server. Zero fields take the defaults above; Resolver

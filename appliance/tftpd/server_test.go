@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"path"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -372,4 +375,32 @@ func TestShutdownAbortsTransfers(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after cancel")
 	}
+}
+
+func TestPerClientLimit(t *testing.T) {
+	addr, _ := startServer(t, map[string][]byte{"f": make([]byte, 100000)},
+		Options{MaxPerClient: 1, Timeout: 2 * time.Second, Retries: 1})
+	if op, _, _, _ := exchange(t, addr, rrq("f")); op != 3 { // stalls: never acknowledged
+		t.Fatalf("first request: opcode %d, want DATA", op)
+	}
+	op, code, text, _ := exchange(t, addr, rrq("f"))
+	if op != 5 || code != 1 || text != "Too many transfers from this address" {
+		t.Errorf("second request: opcode %d code %d %q, want the busy ERROR", op, code, text)
+	}
+}
+
+func FuzzCleanName(f *testing.F) {
+	for _, s := range []string{"term06.default.loads", "/a/b", "../x", "a\\b", "a\x00b", "a//b", "..", "./a", "a/."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		name, err := CleanName(raw)
+		if err != nil {
+			return
+		}
+		if name == "" || strings.HasPrefix(name, "/") || strings.ContainsAny(name, "\\\x00") ||
+			path.Clean(name) != name || name == ".." || strings.HasPrefix(name, "../") || !fs.ValidPath(name) {
+			t.Errorf("CleanName(%q) accepted %q", raw, name)
+		}
+	})
 }
