@@ -115,13 +115,17 @@ func New(opts Options) *Server {
 	return &Server{opts: opts, active: map[netip.Addr]int{}}
 }
 
-// Serve answers requests arriving on conn until ctx is done, then closes conn
-// and waits for running transfers, which are aborted with an ERROR packet.
-// conn should be a *net.UDPConn (see Listen): only then is Request.Local known
-// and the block size clamped to the interface MTU.
+// Serve answers requests arriving on conn, a *net.UDPConn (see Listen), until
+// ctx is done, then closes conn and waits for running transfers: each is
+// aborted with an ERROR packet at its next block, or ends when its client
+// stops answering (at most Timeout x Retries).
 func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 	if s.opts.Resolver == nil {
 		return errors.New("tftpd: no resolver")
+	}
+	if _, ok := conn.(*net.UDPConn); !ok {
+		// pin/tftp spins on read errors of other connection types.
+		return fmt.Errorf("tftpd: Serve needs a *net.UDPConn, got %T", conn)
 	}
 	srv := tftp.NewServer(
 		func(name string, rf io.ReaderFrom) error { return s.read(ctx, name, rf) },
@@ -131,9 +135,16 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 	srv.SetRetries(s.opts.Retries)
 	srv.SetBlockSize(s.opts.MaxBlockSize)
 	srv.SetBackoff(func(int) time.Duration { return 0 })
-	stop := context.AfterFunc(ctx, srv.Shutdown)
-	defer stop()
-	if err := srv.Serve(conn); err != nil {
+	shutdown := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		srv.Shutdown() // closes conn, waits for the transfers
+		close(shutdown)
+	})
+	err := srv.Serve(conn)
+	if !stop() {
+		<-shutdown
+	}
+	if err != nil {
 		return fmt.Errorf("tftpd: serve %s: %w", conn.LocalAddr(), err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
@@ -107,6 +106,9 @@ func startServer(t *testing.T, files map[string][]byte, opts Options) (string, *
 		return Bytes(b), nil
 	}
 	opts.OnEvent = rec.onEvent
+	if opts.Timeout == 0 { // stalled test transfers end quickly
+		opts.Timeout, opts.Retries = 200*time.Millisecond, 3
+	}
 	opts.Log = slog.New(slog.NewTextHandler(tlogWriter{t}, nil))
 	conn, err := Listen(context.Background(), "", netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
@@ -356,12 +358,14 @@ func TestProgressIsRateLimited(t *testing.T) {
 	}
 }
 
-func TestShutdownAbortsTransfers(t *testing.T) {
+func TestShutdownWaitsForTransfers(t *testing.T) {
 	conn, err := Listen(context.Background(), "", netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Options{Resolver: func(context.Context, Request) (Content, error) { return Bytes(make([]byte, 1<<20)), nil }})
+	rec := &recorder{}
+	srv := New(Options{Resolver: func(context.Context, Request) (Content, error) { return Bytes(make([]byte, 1<<20)), nil },
+		OnEvent: rec.onEvent, Timeout: 100 * time.Millisecond, Retries: 3})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, conn) }()
@@ -369,17 +373,25 @@ func TestShutdownAbortsTransfers(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != nil && !errors.Is(err, net.ErrClosed) {
+		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after cancel")
 	}
+	if _, ok := rec.last(EventFailed); !ok {
+		t.Error("Serve returned before the running transfer ended")
+	}
+	if err := New(Options{Resolver: srv.opts.Resolver}).Serve(context.Background(), fakePacketConn{conn}); err == nil {
+		t.Error("Serve accepted a connection that is not a *net.UDPConn")
+	}
 }
+
+type fakePacketConn struct{ net.PacketConn }
 
 func TestPerClientLimit(t *testing.T) {
 	addr, _ := startServer(t, map[string][]byte{"f": make([]byte, 100000)},
-		Options{MaxPerClient: 1, Timeout: 2 * time.Second, Retries: 1})
+		Options{MaxPerClient: 1, Timeout: 500 * time.Millisecond, Retries: 1})
 	if op, _, _, _ := exchange(t, addr, rrq("f")); op != 3 { // stalls: never acknowledged
 		t.Fatalf("first request: opcode %d, want DATA", op)
 	}
