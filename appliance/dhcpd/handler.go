@@ -31,9 +31,6 @@ func (c Config) validate() error {
 	if !c.Addr.Contains(c.PoolFirst) || !c.Addr.Contains(c.PoolLast) || c.PoolLast.Less(c.PoolFirst) {
 		return fmt.Errorf("dhcpd: port %s: pool %s-%s is not a range inside %s", c.Port, c.PoolFirst, c.PoolLast, c.Addr.Masked())
 	}
-	if c.PoolFirst.Compare(c.Addr.Addr()) <= 0 && c.Addr.Addr().Compare(c.PoolLast) <= 0 {
-		return fmt.Errorf("dhcpd: port %s: pool %s-%s contains our own address %s", c.Port, c.PoolFirst, c.PoolLast, c.Addr.Addr())
-	}
 	if c.LeaseTime < time.Minute {
 		return fmt.Errorf("dhcpd: port %s: lease time %s is shorter than a minute", c.Port, c.LeaseTime)
 	}
@@ -53,7 +50,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, leases: newTable(cfg.PoolFirst, cfg.PoolLast)}, nil
+	t := newTable(cfg.PoolFirst, cfg.PoolLast)
+	t.reserved = cfg.Addr.Addr() // never leased, should the pool contain it
+	return &Handler{cfg: cfg, leases: t}, nil
 }
 
 // Handle answers one request. It returns nil when nothing is to be sent:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -313,4 +314,32 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestOwnAddressNeverLeased(t *testing.T) {
+	cfg := testCfg
+	cfg.Addr = netip.MustParsePrefix("10.79.1.100/24") // inside the pool
+	h := newHandler(t, cfg)
+	resp, _ := h.Handle(message(t, dhcpv4.MessageTypeDiscover, phone1,
+		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(10, 79, 1, 100)))), t0)
+	if resp == nil || addrOf(resp.YourIPAddr) != second {
+		t.Errorf("offer %v, want %s (our own address is skipped)", resp, second)
+	}
+}
+
+func TestDamagedLeaseFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(leasePath(dir, testCfg.Port), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Config: testCfg, StateDir: dir})
+	if err != nil {
+		t.Fatalf("New with a damaged lease file: %v", err)
+	}
+	if resp := s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone1)); resp == nil {
+		t.Error("no offer after starting without leases")
+	}
+	if _, err := os.Stat(leasePath(dir, testCfg.Port) + ".bad"); err != nil {
+		t.Errorf("damaged file not kept aside: %v", err)
+	}
 }

@@ -25,6 +25,7 @@ type lease struct {
 // table is the lease state of one port. It does no I/O.
 type table struct {
 	first, last netip.Addr
+	reserved    netip.Addr // our own address
 	byMAC       map[string]*lease
 	byIP        map[netip.Addr]*lease
 	declined    map[netip.Addr]time.Time // address -> until
@@ -36,7 +37,7 @@ func newTable(first, last netip.Addr) *table {
 }
 
 func (t *table) inPool(ip netip.Addr) bool {
-	return ip.Is4() && t.first.Compare(ip) <= 0 && ip.Compare(t.last) <= 0
+	return ip.Is4() && t.first.Compare(ip) <= 0 && ip.Compare(t.last) <= 0 && ip != t.reserved
 }
 
 func (t *table) poolSize() int {
@@ -75,7 +76,7 @@ func (t *table) allocate(mac string, requested netip.Addr, now time.Time) (netip
 		return requested, true
 	}
 	for ip := t.first; ip.IsValid() && ip.Compare(t.last) <= 0; ip = ip.Next() {
-		if t.byIP[ip] == nil && !t.isDeclined(ip, now) {
+		if t.byIP[ip] == nil && !t.isDeclined(ip, now) && ip != t.reserved {
 			return ip, true
 		}
 	}

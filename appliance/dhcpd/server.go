@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -82,7 +83,10 @@ func New(opts Options) (*Server, error) {
 	if opts.StateDir != "" {
 		recs, err := readLeases(opts.StateDir, opts.Port)
 		if err != nil {
-			return nil, err
+			// A damaged lease file must not keep the bench from starting:
+			// phones then get new addresses, which costs nothing but logs.
+			opts.Log.Error("starting without saved leases", "port", opts.Port, "err", err)
+			os.Rename(leasePath(opts.StateDir, opts.Port), leasePath(opts.StateDir, opts.Port)+".bad")
 		}
 		h.leases.load(recs, opts.Now())
 	}
