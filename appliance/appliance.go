@@ -43,13 +43,10 @@ func Run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger) e
 
 	log.Info("starting", "ports", portNames(cfg.Ports), "uplink", cfg.Uplink, "firmware", cfg.FirmwareDir,
 		"state", cfg.StateDir, "target", cfg.Target, "board", cfg.Board)
-	netServices, err := networkServices(cfg, log)
-	if err != nil {
-		return err
-	}
-	services := append([]service{
+	services := []service{
 		{name: "pse", run: func(ctx context.Context) error { return watchPSE(ctx, hw, log) }},
-	}, netServices...)
+	}
+	services = append(services, networkServices(cfg, log)...)
 	if leds := hw.LEDs(); leds != nil {
 		if err := leds.SetSystem(board.On); err != nil {
 			log.Warn("system LED", "err", err)

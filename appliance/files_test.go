@@ -76,3 +76,12 @@ func TestFirmwareFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestRunFailsCleanlyWithoutFirmwareDir(t *testing.T) {
+	cfg := testConfig(t, "test-net-a")
+	cfg.FirmwareDir = filepath.Join(t.TempDir(), "missing")
+	err := Run(context.Background(), cfg, nil, discard())
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Run without a firmware directory = %v, want a not-exist error", err)
+	}
+}

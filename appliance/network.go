@@ -32,8 +32,18 @@ type network struct {
 }
 
 // networkServices returns the services of the bench network: one link
-// watcher, and a DHCP and a TFTP server per port.
-func networkServices(cfg Config, log *slog.Logger) ([]service, error) {
+// watcher, and a DHCP and a TFTP server per port. If they cannot be set up,
+// it returns one service that fails with the reason, so Run still leaves the
+// hardware safe.
+func networkServices(cfg Config, log *slog.Logger) []service {
+	services, err := newNetwork(cfg, log)
+	if err != nil {
+		return []service{{name: "network", run: func(context.Context) error { return err }}}
+	}
+	return services
+}
+
+func newNetwork(cfg Config, log *slog.Logger) ([]service, error) {
 	files, err := openFirmwareFiles(cfg.FirmwareDir)
 	if err != nil {
 		return nil, err
