@@ -279,8 +279,10 @@ func TestExhaustionIsReportedInStatus(t *testing.T) {
 	if resp := s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone2)); resp != nil {
 		t.Fatalf("second client got %v from a one-address pool", resp)
 	}
-	if st := s.Status(); !st.Exhausted || st.PoolSize != 1 {
-		t.Errorf("status = %+v, want exhausted", st)
+	st := s.Status()
+	st.Rogue = append(st.Rogue, netip.MustParseAddr("10.79.1.50"))
+	if diff := cmp.Diff([]string{"another DHCP server at 10.79.1.50 on eth1", "address pool exhausted on eth1 (1 addresses)"}, st.Problems()); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 	want := []EventKind{EventDiscover, EventOffer, EventDiscover, EventExhausted}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -341,5 +343,23 @@ func TestDamagedLeaseFile(t *testing.T) {
 	}
 	if _, err := os.Stat(leasePath(dir, testCfg.Port) + ".bad"); err != nil {
 		t.Errorf("damaged file not kept aside: %v", err)
+	}
+}
+
+func TestPhone(t *testing.T) {
+	tests := []struct {
+		ev   Event
+		want bool
+	}{
+		{Event{MAC: phone1, Model: "CP-7911G"}, true},
+		{Event{MAC: phone1, Hostname: "SEP001BD4112233"}, true},
+		{Event{MAC: phone1, Hostname: "sep001bd4112233"}, true},
+		{Event{MAC: phone1, Hostname: "SEP001BD4445566"}, false}, // another MAC
+		{Event{MAC: phone1, Hostname: "laptop", VendorClass: "udhcp 1.35.0"}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.ev.Phone(); got != tt.want {
+			t.Errorf("%+v.Phone() = %v, want %v", tt.ev, got, tt.want)
+		}
 	}
 }

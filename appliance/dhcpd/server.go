@@ -55,6 +55,19 @@ type Status struct {
 	Rogue     []netip.Addr // other DHCP servers seen on the port
 }
 
+// Problems returns what an operator must act on, one line each, e.g.
+// "another DHCP server at 10.79.1.50 on eth1".
+func (st Status) Problems() []string {
+	var out []string
+	for _, ip := range st.Rogue {
+		out = append(out, Event{Port: st.Port, Server: ip}.RogueText())
+	}
+	if st.Exhausted {
+		out = append(out, fmt.Sprintf("address pool exhausted on %s (%d addresses)", st.Port, st.PoolSize))
+	}
+	return out
+}
+
 // Server serves DHCP on one port.
 type Server struct {
 	opts Options
@@ -159,6 +172,9 @@ func (s *Server) report(ev Event) {
 		attrs = append(attrs, "model", ev.Model)
 	} else if ev.VendorClass != "" {
 		attrs = append(attrs, "vendor_class", ev.VendorClass)
+	}
+	if ev.Phone() {
+		attrs = append(attrs, "phone", true)
 	}
 	switch ev.Kind {
 	case EventExhausted:
