@@ -82,7 +82,8 @@ func (t *table) allocate(mac string, requested netip.Addr, now time.Time) (netip
 	}
 	var oldest *lease
 	for _, l := range t.byIP {
-		if now.After(l.Expiry) && (oldest == nil || l.Expiry.Before(oldest.Expiry)) {
+		if now.After(l.Expiry) && (oldest == nil || l.Expiry.Before(oldest.Expiry) ||
+			(l.Expiry.Equal(oldest.Expiry) && l.IP.Less(oldest.IP))) {
 			oldest = l
 		}
 	}

@@ -34,7 +34,7 @@ type Options struct {
 	Config
 	StateDir string // leases-<port>.json lives here
 	Log      *slog.Logger
-	OnEvent  func(Event)      // called from the port's goroutine; keep it quick
+	OnEvent  func(Event)      // called from the port's goroutines; keep it quick
 	Now      func() time.Time // default time.Now (monotonic within a run)
 
 	// Conn is the port-67 socket. Nil: Run opens one bound to the port's
@@ -72,10 +72,13 @@ func (st Status) Problems() []string {
 type Server struct {
 	opts Options
 
-	mu     sync.Mutex
-	h      *Handler
-	status Status
-	warned map[netip.Addr]time.Time
+	saveMu sync.Mutex // orders lease file writes
+
+	mu        sync.Mutex
+	h         *Handler
+	status    Status
+	warned    map[netip.Addr]time.Time
+	exhausted time.Time // last "pool exhausted" log line
 }
 
 // New returns a Server with the leases of the state directory loaded.
@@ -142,22 +145,30 @@ func (s *Server) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 			s.status.Exhausted = true
 		}
 	}
-	var recs []leaseRecord
-	if persist {
-		recs = s.h.leases.records(now)
-		s.status.Leases = len(recs)
-	}
 	s.mu.Unlock()
-
-	if persist && s.opts.StateDir != "" {
-		if err := writeLeases(s.opts.StateDir, s.opts.Port, recs); err != nil {
-			s.opts.Log.Error("saving leases", "port", s.opts.Port, "err", err)
-		}
+	if persist {
+		s.save()
 	}
 	for _, ev := range evs {
 		s.report(ev)
 	}
 	return resp
+}
+
+// save writes the current bound leases; the newest state always wins.
+func (s *Server) save() {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	recs := s.h.leases.records(s.opts.Now())
+	s.status.Leases = len(recs)
+	s.mu.Unlock()
+	if s.opts.StateDir == "" {
+		return
+	}
+	if err := writeLeases(s.opts.StateDir, s.opts.Port, recs); err != nil {
+		s.opts.Log.Error("saving leases", "port", s.opts.Port, "err", err)
+	}
 }
 
 func (s *Server) report(ev Event) {
@@ -178,7 +189,9 @@ func (s *Server) report(ev Event) {
 	}
 	switch ev.Kind {
 	case EventExhausted:
-		s.opts.Log.Error(fmt.Sprintf("pool exhausted on %s: no address left for %s", ev.Port, ev.MAC), attrs...)
+		if s.loudExhausted() {
+			s.opts.Log.Error(fmt.Sprintf("pool exhausted on %s: no address left for %s", ev.Port, ev.MAC), attrs...)
+		}
 	case EventRogueServer:
 		s.rogue(ev)
 	case EventNak, EventDecline:
@@ -187,6 +200,19 @@ func (s *Server) report(ev Event) {
 		s.opts.Log.Info("dhcp "+string(ev.Kind), attrs...)
 	}
 	s.opts.OnEvent(ev)
+}
+
+// loudExhausted limits "pool exhausted" lines to one per 10 s per port:
+// phones keep retransmitting their DISCOVERs.
+func (s *Server) loudExhausted() bool {
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.exhausted.IsZero() && now.Sub(s.exhausted) < 10*time.Second {
+		return false
+	}
+	s.exhausted = now
+	return true
 }
 
 // rogue records another server and says so loudly, once a minute per server.
