@@ -124,3 +124,20 @@ func (b *bench) checkRefusals(t *testing.T, srv *server) {
 		t.Error("no not-found line in the log")
 	}
 }
+
+// checkReplug removes port 2 (a USB NIC unplugged) and creates it again: it
+// is configured again and serves DHCP and TFTP on the new interface.
+func (b *bench) checkReplug(t *testing.T, srv *server) {
+	nettest.Must(t, b.srv, "ip", "link", "del", b.p2)
+	waitLog(t, srv, `msg="link vanish" component=netconf port=`+b.p2)
+	nettest.Veth(t, b.srv, b.p2, b.c2, b.if2)
+	waitLog(t, srv, `msg="link configured" component=netconf port=`+b.p2)
+	ip, replies := udhcpc(t, b.c2, b.if2)
+	if !strings.HasPrefix(ip, "10.79.2.") {
+		t.Errorf("lease %s after replugging, want one of 10.79.2.0/24", ip)
+	}
+	checkTFTPOptions(t, replies, net.IPv4(10, 79, 2, 1))
+	out := filepath.Join(t.TempDir(), "loads")
+	nettest.Must(t, b.c2, "tftp", "-m", "binary", "10.79.2.1", "-c", "get", "term06.default.loads", out)
+	checkFile(t, out, []byte("jar11sip.9-4-2ES9\r\n"))
+}

@@ -174,7 +174,7 @@ func udhcpc(t *testing.T, ns, dev string) (string, []*dhcpv4.DHCPv4) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	out, err := nettest.Run(ns, "udhcpc", "-i", dev, "-f", "-q", "-n", "-t", "5", "-T", "1", "-s", "/bin/true")
+	out, err := nettest.Run(ns, "udhcpc", "-i", dev, "-f", "-q", "-n", "-t", "10", "-T", "1", "-s", "/bin/true")
 	time.Sleep(100 * time.Millisecond)
 	td.Process.Signal(syscall.SIGINT)
 	td.Wait()
@@ -247,6 +247,7 @@ func TestIntegrationServeEndToEnd(t *testing.T) {
 	t.Run("another DHCP server is reported", func(t *testing.T) { b.checkRogueReported(t, srv) })
 	t.Run("tftp-hpa and curl download 8 MB", func(t *testing.T) { b.checkDownloads(t, srv) })
 	t.Run("traversal and writes are refused", func(t *testing.T) { b.checkRefusals(t, srv) })
+	t.Run("a port unplugged and plugged in again", func(t *testing.T) { b.checkReplug(t, srv) })
 
 	// Restarting keeps leases: a new phone on port 1 does not get the
 	// address of the first client.
