@@ -1,7 +1,6 @@
 module github.com/phoneflash/phoneflash
 
 go 1.26.0
-
 require (
 	github.com/gokrazy/gokrazy v0.0.0-20260418085648-c38c3134b8a7 // indirect
 	github.com/gokrazy/internal v0.0.0-20240629150625-a0f1dee26ef5 // indirect

@@ -47,6 +47,7 @@ func Run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger) e
 		{name: "pse", run: func(ctx context.Context) error { return watchPSE(ctx, hw, log) }},
 		{name: "hardware", run: func(ctx context.Context) error { return runHardware(ctx, cfg, hw, nil, log) }},
 	}
+	services = append(services, networkServices(cfg, log)...)
 	if leds := hw.LEDs(); leds != nil {
 		if err := leds.SetSystem(board.On); err != nil {
 			log.Warn("system LED", "err", err)

@@ -1,0 +1,188 @@
+package dhcpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+)
+
+// ListenServer opens 0.0.0.0:67 bound to interface ifname (SO_BINDTODEVICE,
+// so requests arriving on any other interface never reach it) with
+// SO_BROADCAST, and returns the interface index it is bound to. It sets
+// neither SO_REUSEADDR nor SO_REUSEPORT: a second server on the same
+// interface gets EADDRINUSE. A missing interface is syscall.ENODEV.
+func ListenServer(ifname string) (net.PacketConn, int, error) {
+	return listen(ifname, 67)
+}
+
+// ListenClient opens 0.0.0.0:68 bound to ifname, on which broadcast replies
+// of other DHCP servers on the port arrive.
+func ListenClient(ifname string) (net.PacketConn, error) {
+	c, _, err := listen(ifname, 68)
+	return c, err
+}
+
+func listen(ifname string, port int) (net.PacketConn, int, error) {
+	ifc, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil, 0, fmt.Errorf("dhcpd: port %s: %w", ifname, syscall.ENODEV)
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.IPPROTO_UDP)
+	if err != nil {
+		return nil, 0, fmt.Errorf("dhcpd: port %s: socket: %w", ifname, err)
+	}
+	err = errors.Join(
+		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1),
+		syscall.BindToDevice(fd, ifname),
+	)
+	if err == nil {
+		err = syscall.Bind(fd, &syscall.SockaddrInet4{Port: port})
+	}
+	if err != nil {
+		syscall.Close(fd)
+		return nil, 0, fmt.Errorf("dhcpd: port %s: bind 0.0.0.0:%d: %w", ifname, port, err)
+	}
+	f := os.NewFile(uintptr(fd), fmt.Sprintf("dhcp-%s-%d", ifname, port))
+	defer f.Close()
+	c, err := net.FilePacketConn(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("dhcpd: port %s: %w", ifname, err)
+	}
+	return c, ifc.Index, nil
+}
+
+// serve reads requests from conn and answers them, one at a time, until ctx
+// is done. Read errors other than a closed socket are logged and survived.
+// With ifindex != 0 it also closes conn when the interface's index changes
+// (unplugged, or replaced by another NIC of the same name) and returns nil
+// so that Run opens a new socket.
+func (s *Server) serve(ctx context.Context, conn net.PacketConn, ifindex int) error {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var gone chan struct{}
+	if ifindex != 0 {
+		gone = make(chan struct{})
+		go s.watchIndex(ctx, conn, ifindex, gone)
+	}
+	s.setListening(true)
+	defer s.setListening(false)
+	buf := make([]byte, 1500)
+	var lastErr time.Time
+	for {
+		n, peer, err := conn.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if gone != nil && isClosed(gone) {
+				s.opts.Log.Warn("bench interface changed; reopening", "port", s.opts.Port)
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("dhcpd: port %s: %w", s.opts.Port, err)
+			}
+			if time.Since(lastErr) > 10*time.Second {
+				s.opts.Log.Warn("dhcp read", "port", s.opts.Port, "err", err)
+				lastErr = time.Now()
+			}
+			sleep(ctx, 10*time.Millisecond)
+			continue
+		}
+		req, err := dhcpv4.FromBytes(buf[:n])
+		if err != nil {
+			continue // malformed: nothing to answer
+		}
+		resp := s.Handle(req)
+		if resp == nil {
+			continue
+		}
+		if _, err := conn.WriteTo(resp.ToBytes(), replyAddr(req, resp, peer)); err != nil {
+			s.opts.Log.Warn("dhcp send", "port", s.opts.Port, "mac", req.ClientHWAddr.String(), "err", err)
+		}
+	}
+}
+
+// replyAddr is where a reply goes: unicast to a client that already has its
+// address (renewing), broadcast otherwise (the client cannot receive unicast
+// before it has an address, and we keep no ARP entries for it).
+func replyAddr(req, resp *dhcpv4.DHCPv4, peer net.Addr) net.Addr {
+	if resp.MessageType() == dhcpv4.MessageTypeAck && !isZero(req.ClientIPAddr) {
+		if ua, ok := peer.(*net.UDPAddr); ok && ua.IP.Equal(req.ClientIPAddr) {
+			return &net.UDPAddr{IP: req.ClientIPAddr, Port: 68}
+		}
+	}
+	return &net.UDPAddr{IP: net.IPv4bcast, Port: 68}
+}
+
+func (s *Server) setListening(on bool) {
+	s.mu.Lock()
+	s.status.Listening = on
+	s.mu.Unlock()
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) watchIndex(ctx context.Context, conn net.PacketConn, ifindex int, gone chan struct{}) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if ifc, err := net.InterfaceByName(s.opts.Port); err != nil || ifc.Index != ifindex {
+			close(gone)
+			conn.Close()
+			return
+		}
+	}
+}
+
+// watchRogues reads replies of DHCP servers on the port; any that does not
+// come from us is another server.
+func (s *Server) watchRogues(ctx context.Context, conn net.PacketConn) {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+	our := s.opts.Addr.Addr()
+	buf := make([]byte, 1500)
+	for {
+		n, peer, err := conn.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			sleep(ctx, 10*time.Millisecond)
+			continue
+		}
+		m, err := dhcpv4.FromBytes(buf[:n])
+		if err != nil || m.OpCode != dhcpv4.OpcodeBootReply {
+			continue
+		}
+		server := addrOf(m.ServerIdentifier())
+		if !server.IsValid() {
+			if ua, ok := peer.(*net.UDPAddr); ok {
+				server = addrOf(ua.IP)
+			}
+		}
+		if !server.IsValid() || server == our {
+			continue
+		}
+		ev := Event{Kind: EventRogueServer, Port: s.opts.Port, MAC: m.ClientHWAddr, IP: addrOf(m.YourIPAddr), Server: server}
+		s.report(ev)
+	}
+}

@@ -1,0 +1,209 @@
+package dhcpd
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// lease binds an address to a MAC. Expiry is only meaningful within one run
+// (the Pi has no RTC); the file stores the time left instead.
+type lease struct {
+	MAC      string // net.HardwareAddr.String()
+	IP       netip.Addr
+	Hostname string
+	Expiry   time.Time
+	Bound    bool // ACKed, not just offered
+}
+
+// table is the lease state of one port. It does no I/O.
+type table struct {
+	first, last netip.Addr
+	reserved    netip.Addr // our own address
+	byMAC       map[string]*lease
+	byIP        map[netip.Addr]*lease
+	declined    map[netip.Addr]time.Time // address -> until
+}
+
+func newTable(first, last netip.Addr) *table {
+	return &table{first: first, last: last, byMAC: map[string]*lease{}, byIP: map[netip.Addr]*lease{},
+		declined: map[netip.Addr]time.Time{}}
+}
+
+func (t *table) inPool(ip netip.Addr) bool {
+	return ip.Is4() && t.first.Compare(ip) <= 0 && ip.Compare(t.last) <= 0 && ip != t.reserved
+}
+
+func (t *table) poolSize() int {
+	a, b := t.first.As4(), t.last.As4()
+	u := func(x [4]byte) int { return int(x[0])<<24 | int(x[1])<<16 | int(x[2])<<8 | int(x[3]) }
+	return u(b) - u(a) + 1
+}
+
+func (t *table) isDeclined(ip netip.Addr, now time.Time) bool {
+	until, ok := t.declined[ip]
+	if ok && !now.Before(until) {
+		delete(t.declined, ip)
+		return false
+	}
+	return ok
+}
+
+// free says whether ip may be given to mac now.
+func (t *table) free(ip netip.Addr, mac string, now time.Time) bool {
+	if !t.inPool(ip) || t.isDeclined(ip, now) {
+		return false
+	}
+	l := t.byIP[ip]
+	return l == nil || l.MAC == mac
+}
+
+// allocate picks an address for mac: its own binding first (a phone keeps
+// its address across reboots and restarts), then the address it asks for,
+// then the lowest unused one, then the longest-expired binding of another
+// MAC. ok is false when the pool is exhausted.
+func (t *table) allocate(mac string, requested netip.Addr, now time.Time) (netip.Addr, bool) {
+	if l := t.byMAC[mac]; l != nil && t.free(l.IP, mac, now) {
+		return l.IP, true
+	}
+	if requested.IsValid() && t.free(requested, mac, now) {
+		return requested, true
+	}
+	for ip := t.first; ip.IsValid() && ip.Compare(t.last) <= 0; ip = ip.Next() {
+		if t.byIP[ip] == nil && !t.isDeclined(ip, now) && ip != t.reserved {
+			return ip, true
+		}
+	}
+	var oldest *lease
+	for _, l := range t.byIP {
+		if now.After(l.Expiry) && (oldest == nil || l.Expiry.Before(oldest.Expiry) ||
+			(l.Expiry.Equal(oldest.Expiry) && l.IP.Less(oldest.IP))) {
+			oldest = l
+		}
+	}
+	if oldest == nil {
+		return netip.Addr{}, false
+	}
+	return oldest.IP, true
+}
+
+// bind gives ip to mac until expiry, dropping any other binding of either.
+func (t *table) bind(mac string, ip netip.Addr, hostname string, expiry time.Time, bound bool) {
+	if l := t.byMAC[mac]; l != nil && l.IP != ip {
+		delete(t.byIP, l.IP)
+	}
+	if l := t.byIP[ip]; l != nil && l.MAC != mac {
+		delete(t.byMAC, l.MAC)
+	}
+	l := &lease{MAC: mac, IP: ip, Hostname: hostname, Expiry: expiry, Bound: bound}
+	if old := t.byMAC[mac]; old != nil && old.IP == ip {
+		l.Bound = bound || old.Bound
+		if old.Expiry.After(expiry) {
+			l.Expiry = old.Expiry
+		}
+		if hostname == "" {
+			l.Hostname = old.Hostname
+		}
+	}
+	t.byMAC[mac] = l
+	t.byIP[ip] = l
+}
+
+func (t *table) remove(mac string) {
+	if l := t.byMAC[mac]; l != nil {
+		delete(t.byIP, l.IP)
+		delete(t.byMAC, mac)
+	}
+}
+
+// leaseFile is the on-disk form: durations left, never absolute times.
+type leaseFile struct {
+	Leases []leaseRecord `json:"leases"`
+}
+
+type leaseRecord struct {
+	MAC          string `json:"mac"`
+	IP           string `json:"ip"`
+	Hostname     string `json:"hostname,omitempty"`
+	RemainingSec int64  `json:"remaining_s"`
+}
+
+// records returns the bound leases, sorted by address.
+func (t *table) records(now time.Time) []leaseRecord {
+	var out []leaseRecord
+	for _, l := range t.byIP {
+		if !l.Bound {
+			continue
+		}
+		out = append(out, leaseRecord{MAC: l.MAC, IP: l.IP.String(), Hostname: l.Hostname,
+			RemainingSec: max(0, int64(l.Expiry.Sub(now)/time.Second))})
+	}
+	slices.SortFunc(out, func(a, b leaseRecord) int {
+		return netip.MustParseAddr(a.IP).Compare(netip.MustParseAddr(b.IP))
+	})
+	return out
+}
+
+// load adds the records of a lease file; records that do not fit this pool
+// are skipped.
+func (t *table) load(recs []leaseRecord, now time.Time) {
+	for _, r := range recs {
+		ip, err := netip.ParseAddr(r.IP)
+		mac, merr := net.ParseMAC(r.MAC)
+		if err != nil || merr != nil || !t.inPool(ip) {
+			continue
+		}
+		t.bind(mac.String(), ip, r.Hostname, now.Add(time.Duration(r.RemainingSec)*time.Second), true)
+	}
+}
+
+func leasePath(dir, port string) string { return filepath.Join(dir, "leases-"+port+".json") }
+
+func readLeases(dir, port string) ([]leaseRecord, error) {
+	b, err := os.ReadFile(leasePath(dir, port))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dhcpd: port %s: reading leases: %w", port, err)
+	}
+	var f leaseFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("dhcpd: port %s: parsing %s: %w", port, leasePath(dir, port), err)
+	}
+	return f.Leases, nil
+}
+
+// writeLeases replaces the lease file atomically (temp file, fsync, rename).
+func writeLeases(dir, port string, recs []leaseRecord) error {
+	b, err := json.MarshalIndent(leaseFile{Leases: recs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	name := leasePath(dir, port)
+	f, err := os.CreateTemp(dir, ".leases-*")
+	if err != nil {
+		return fmt.Errorf("dhcpd: port %s: writing leases: %w", port, err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		return fmt.Errorf("dhcpd: port %s: writing %s: %w", port, name, err)
+	}
+	return nil
+}

@@ -1,0 +1,283 @@
+// Package dhcpd is the appliance's DHCPv4 server, one per bench port, built
+// on github.com/insomniacslk/dhcp/dhcpv4. It offers each phone an address
+// from the port's pool and names the appliance's own address on that port
+// as TFTP server: option 150 (binary address list, what Cisco phones use
+// first), option 66 (text) and siaddr.
+//
+// The reply is decided by a pure Handler; Server is the thin I/O adapter.
+// Unlike server4.Server it reads with one goroutine per port, keeps
+// serving after a read error, never sets SO_REUSEPORT (a second copy on the
+// port fails to bind instead of silently splitting the traffic), answers
+// only on the interface it is bound to, drops relayed requests, and
+// listens on port 68 to notice another DHCP server on the port.
+//
+// The package knows nothing of phones' sessions: it reports through OnEvent.
+package dhcpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+)
+
+// Options configure a Server.
+type Options struct {
+	Config
+	StateDir string // leases-<port>.json lives here
+	Log      *slog.Logger
+	OnEvent  func(Event)      // called from the port's goroutines; keep it quick
+	Now      func() time.Time // default time.Now (monotonic within a run)
+
+	// Conn is the port-67 socket. Nil: Run opens one bound to the port's
+	// interface (ListenServer), waiting for the interface to appear.
+	Conn net.PacketConn
+	// ClientConn is the port-68 socket on which other servers' replies are
+	// seen. Nil: Run opens one (ListenClient) when it opens Conn itself.
+	ClientConn net.PacketConn
+}
+
+// Status is a port's DHCP state for the status display.
+type Status struct {
+	Port      string
+	Listening bool
+	Leases    int // bound leases
+	PoolSize  int
+	Exhausted bool         // the last allocation failed
+	Rogue     []netip.Addr // other DHCP servers seen on the port
+}
+
+// Problems returns what an operator must act on, one line each, e.g.
+// "another DHCP server at 10.79.1.50 on eth1".
+func (st Status) Problems() []string {
+	var out []string
+	for _, ip := range st.Rogue {
+		out = append(out, Event{Port: st.Port, Server: ip}.RogueText())
+	}
+	if st.Exhausted {
+		out = append(out, fmt.Sprintf("address pool exhausted on %s (%d addresses)", st.Port, st.PoolSize))
+	}
+	return out
+}
+
+// Server serves DHCP on one port.
+type Server struct {
+	opts Options
+
+	saveMu sync.Mutex // orders lease file writes
+
+	mu        sync.Mutex
+	h         *Handler
+	status    Status
+	warned    map[netip.Addr]time.Time
+	exhausted time.Time // last "pool exhausted" log line
+}
+
+// New returns a Server with the leases of the state directory loaded.
+func New(opts Options) (*Server, error) {
+	h, err := NewHandler(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.OnEvent == nil {
+		opts.OnEvent = func(Event) {}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.StateDir != "" {
+		recs, err := readLeases(opts.StateDir, opts.Port)
+		if err != nil {
+			// A damaged lease file must not keep the bench from starting:
+			// phones then get new addresses, which costs nothing but logs.
+			opts.Log.Error("starting without saved leases", "port", opts.Port, "err", err)
+			os.Rename(leasePath(opts.StateDir, opts.Port), leasePath(opts.StateDir, opts.Port)+".bad")
+		}
+		h.leases.load(recs, opts.Now())
+	}
+	s := &Server{opts: opts, h: h, warned: map[netip.Addr]time.Time{},
+		status: Status{Port: opts.Port, PoolSize: h.leases.poolSize()}}
+	s.status.Leases = len(h.leases.records(opts.Now()))
+	return s, nil
+}
+
+// LeaseByIP returns the MAC that holds ip on this port.
+func (s *Server) LeaseByIP(ip netip.Addr) (net.HardwareAddr, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.h.LeaseByIP(ip)
+}
+
+// Status returns the port's current DHCP state.
+func (s *Server) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.status
+	st.Rogue = append([]netip.Addr(nil), st.Rogue...)
+	return st
+}
+
+// Handle runs the Handler under the server's lock, persists the leases when
+// a binding changed and reports the events. It returns the reply to send.
+func (s *Server) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+	s.mu.Lock()
+	now := s.opts.Now()
+	resp, evs := s.h.Handle(req, now)
+	var persist bool
+	for _, ev := range evs {
+		switch ev.Kind {
+		case EventAck, EventDecline, EventRelease:
+			persist = true
+		case EventOffer:
+			s.status.Exhausted = false
+		case EventExhausted:
+			s.status.Exhausted = true
+		}
+	}
+	s.mu.Unlock()
+	if persist {
+		s.save()
+	}
+	for _, ev := range evs {
+		s.report(ev)
+	}
+	return resp
+}
+
+// save writes the current bound leases; the newest state always wins.
+func (s *Server) save() {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	recs := s.h.leases.records(s.opts.Now())
+	s.status.Leases = len(recs)
+	s.mu.Unlock()
+	if s.opts.StateDir == "" {
+		return
+	}
+	if err := writeLeases(s.opts.StateDir, s.opts.Port, recs); err != nil {
+		s.opts.Log.Error("saving leases", "port", s.opts.Port, "err", err)
+	}
+}
+
+func (s *Server) report(ev Event) {
+	attrs := []any{"port", ev.Port, "mac", ev.MAC.String()}
+	if ev.IP.IsValid() {
+		attrs = append(attrs, "ip", ev.IP.String())
+	}
+	if ev.Hostname != "" {
+		attrs = append(attrs, "hostname", ev.Hostname)
+	}
+	if ev.Model != "" {
+		attrs = append(attrs, "model", ev.Model)
+	} else if ev.VendorClass != "" {
+		attrs = append(attrs, "vendor_class", ev.VendorClass)
+	}
+	if ev.Phone() {
+		attrs = append(attrs, "phone", true)
+	}
+	switch ev.Kind {
+	case EventExhausted:
+		if s.loudExhausted() {
+			s.opts.Log.Error(fmt.Sprintf("pool exhausted on %s: no address left for %s", ev.Port, ev.MAC), attrs...)
+		}
+	case EventRogueServer:
+		s.rogue(ev)
+	case EventNak, EventDecline:
+		s.opts.Log.Warn("dhcp "+string(ev.Kind), attrs...)
+	default:
+		s.opts.Log.Info("dhcp "+string(ev.Kind), attrs...)
+	}
+	s.opts.OnEvent(ev)
+}
+
+// loudExhausted limits "pool exhausted" lines to one per 10 s per port:
+// phones keep retransmitting their DISCOVERs.
+func (s *Server) loudExhausted() bool {
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.exhausted.IsZero() && now.Sub(s.exhausted) < 10*time.Second {
+		return false
+	}
+	s.exhausted = now
+	return true
+}
+
+// rogue records another server and says so loudly, once a minute per server.
+func (s *Server) rogue(ev Event) {
+	now := s.opts.Now()
+	s.mu.Lock()
+	last, seen := s.warned[ev.Server]
+	if !seen {
+		s.status.Rogue = append(s.status.Rogue, ev.Server)
+	}
+	loud := !seen || now.Sub(last) >= time.Minute
+	if loud {
+		s.warned[ev.Server] = now
+	}
+	s.mu.Unlock()
+	if loud {
+		s.opts.Log.Error(ev.RogueText()+": phones on this port may get conflicting answers; unplug or disable it",
+			"port", ev.Port, "server", ev.Server.String())
+	}
+}
+
+// Run serves the port until ctx is done. When it opened the socket itself
+// it reopens it if the interface vanishes and comes back (a USB NIC).
+func (s *Server) Run(ctx context.Context) error {
+	if s.opts.Conn != nil {
+		if s.opts.ClientConn != nil {
+			go s.watchRogues(ctx, s.opts.ClientConn)
+		}
+		return s.serve(ctx, s.opts.Conn, 0)
+	}
+	waiting := false
+	for ctx.Err() == nil {
+		conn, ifindex, err := ListenServer(s.opts.Port)
+		if errors.Is(err, syscall.ENODEV) {
+			if !waiting {
+				s.opts.Log.Warn("waiting for bench interface to appear", "port", s.opts.Port)
+				waiting = true
+			}
+			sleep(ctx, time.Second)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		waiting = false
+		cctx, cancel := context.WithCancel(ctx)
+		if cc, err := ListenClient(s.opts.Port); err != nil {
+			s.opts.Log.Warn("cannot watch for other DHCP servers", "port", s.opts.Port, "err", err)
+		} else {
+			go s.watchRogues(cctx, cc)
+		}
+		err = s.serve(cctx, conn, ifindex)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,181 @@
+package netconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// EventKind says what happened to a bench port.
+type EventKind string
+
+// Event kinds.
+const (
+	EventAppear     EventKind = "appear"     // the interface exists (at start or plugged in)
+	EventVanish     EventKind = "vanish"     // the interface is gone (unplugged or renamed)
+	EventUp         EventKind = "up"         // administratively up
+	EventDown       EventKind = "down"       // administratively down
+	EventCarrierOn  EventKind = "carrier-on" // a cable with something at the other end
+	EventCarrierOff EventKind = "carrier-off"
+	EventConfigured EventKind = "configured" // Apply changed something on it
+	EventError      EventKind = "error"      // configuring it failed (Err)
+)
+
+// Event reports a change of one bench port.
+type Event struct {
+	Kind EventKind
+	Port string
+	Err  error
+}
+
+// Watcher keeps the bench ports configured and reports their state.
+type Watcher struct {
+	Ports   []Port
+	Handle  *netlink.Handle // nil: the current network namespace
+	NS      *netns.NsHandle // namespace of Handle for subscriptions; nil: current
+	OnEvent func(Event)
+	Log     *slog.Logger
+}
+
+type linkState struct {
+	index            int
+	present, up, car bool
+}
+
+// Run applies the configuration, then follows link updates until ctx is
+// done, re-applying whenever a bench port changes.
+func (w *Watcher) Run(ctx context.Context) error {
+	h := w.Handle
+	if h == nil {
+		nh, err := netlink.NewHandle()
+		if err != nil {
+			return fmt.Errorf("netconf: netlink handle: %w", err)
+		}
+		defer nh.Close()
+		h = nh
+	}
+	log := w.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	byName := map[string]Port{}
+	for _, p := range w.Ports {
+		byName[p.Name] = p
+	}
+	states := map[string]linkState{}
+	for ctx.Err() == nil {
+		ch := make(chan netlink.LinkUpdate, 64)
+		done := make(chan struct{})
+		opts := netlink.LinkSubscribeOptions{Namespace: w.NS, ListExisting: true,
+			ErrorCallback: func(err error) {
+				if ctx.Err() == nil {
+					log.Warn("netlink subscription", "err", err)
+				}
+			}}
+		if err := netlink.LinkSubscribeWithOptions(ch, done, opts); err != nil {
+			return fmt.Errorf("netconf: subscribe to link updates: %w", err)
+		}
+		if err := Apply(ctx, h, w.Ports); err != nil && ctx.Err() == nil {
+			log.Error("configuring bench ports", "err", err)
+		}
+		w.follow(ctx, h, ch, byName, states)
+		close(done)
+		go func() { // drain until the subscription goroutine closes ch
+			for range ch {
+			}
+		}()
+		if ctx.Err() == nil {
+			log.Warn("netlink subscription ended; subscribing again")
+			time.Sleep(time.Second)
+		}
+	}
+	return nil
+}
+
+// follow handles updates until ctx is done or the subscription ends.
+func (w *Watcher) follow(ctx context.Context, h *netlink.Handle, ch <-chan netlink.LinkUpdate, byName map[string]Port, states map[string]linkState) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u, ok := <-ch:
+			if !ok {
+				return
+			}
+			w.update(h, u, byName, states)
+		}
+	}
+}
+
+func (w *Watcher) update(h *netlink.Handle, u netlink.LinkUpdate, byName map[string]Port, states map[string]linkState) {
+	attrs := u.Link.Attrs()
+	// A bench port renamed to something else vanishes under its old name.
+	for name, st := range states {
+		if st.present && st.index == int(u.Index) && name != attrs.Name {
+			w.transition(name, st, linkState{})
+			states[name] = linkState{}
+		}
+	}
+	p, bench := byName[attrs.Name]
+	if !bench {
+		return // never touch anything that is not a bench port
+	}
+	next := linkState{index: int(u.Index), present: u.Header.Type != unix.RTM_DELLINK}
+	if next.present {
+		next.up = attrs.Flags&net.FlagUp != 0
+		next.car = attrs.RawFlags&unix.IFF_LOWER_UP != 0
+	}
+	w.transition(p.Name, states[p.Name], next)
+	states[p.Name] = next
+	if !next.present {
+		return
+	}
+	changed, err := applyPort(h, p)
+	switch {
+	case errors.Is(err, errAbsent):
+	case err != nil:
+		w.emit(Event{Kind: EventError, Port: p.Name, Err: err})
+	case changed:
+		w.emit(Event{Kind: EventConfigured, Port: p.Name})
+	}
+}
+
+// transition reports the differences between two states of a port.
+func (w *Watcher) transition(name string, prev, next linkState) {
+	if prev.present != next.present {
+		w.emit(Event{Kind: pick(next.present, EventAppear, EventVanish), Port: name})
+	}
+	if prev.up != next.up {
+		w.emit(Event{Kind: pick(next.up, EventUp, EventDown), Port: name})
+	}
+	if prev.car != next.car {
+		w.emit(Event{Kind: pick(next.car, EventCarrierOn, EventCarrierOff), Port: name})
+	}
+}
+
+func pick(b bool, yes, no EventKind) EventKind {
+	if b {
+		return yes
+	}
+	return no
+}
+
+func (w *Watcher) emit(ev Event) {
+	if w.Log != nil {
+		attrs := []any{"port", ev.Port}
+		if ev.Err != nil {
+			attrs = append(attrs, "err", ev.Err)
+		}
+		w.Log.Info("link "+string(ev.Kind), attrs...)
+	}
+	if w.OnEvent != nil {
+		w.OnEvent(ev)
+	}
+}
