@@ -43,11 +43,11 @@ func Run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger) e
 
 	log.Info("starting", "ports", portNames(cfg.Ports), "uplink", cfg.Uplink, "firmware", cfg.FirmwareDir,
 		"state", cfg.StateDir, "target", cfg.Target, "board", cfg.Board)
-	services := []service{
-		{name: "pse", run: func(ctx context.Context) error { return watchPSE(ctx, hw, log) }},
-		{name: "hardware", run: func(ctx context.Context) error { return runHardware(ctx, cfg, hw, nil, log) }},
+	services, closeBench, err := benchServices(cfg, hw, log)
+	if err != nil {
+		return err
 	}
-	services = append(services, networkServices(cfg, log)...)
+	defer closeBench()
 	if leds := hw.LEDs(); leds != nil {
 		if err := leds.SetSystem(board.On); err != nil {
 			log.Warn("system LED", "err", err)
@@ -86,7 +86,41 @@ func portNames(ports []Port) []string {
 	return names
 }
 
-func watchPSE(ctx context.Context, hw board.Hardware, log *slog.Logger) error {
+// benchServices builds the phone sessions, the bench network and the
+// hardware loop, wired together.
+func benchServices(cfg Config, hw board.Hardware, log *slog.Logger) ([]service, func(), error) {
+	b, err := newBench(cfg, hw, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	services := []service{
+		{name: "pse", run: func(ctx context.Context) error { return watchPSE(ctx, hw, log, b.onPower) }},
+		{name: "hardware", run: func(ctx context.Context) error { return runHardware(ctx, cfg, hw, b.snapshot, log) }},
+		{name: "sessions", run: func(ctx context.Context) error { return b.mgr.Run(ctx, tickEvery(cfg.TimeScale)) }},
+	}
+	if cfg.OnStatus != nil {
+		services = append(services, service{name: "observer", run: func(ctx context.Context) error { return b.observe(ctx, cfg.OnStatus) }})
+	}
+	n, netServices, err := newNetwork(cfg, log)
+	if err != nil {
+		services = append(services, failing("network", err)...)
+	} else {
+		b.attach(n)
+		services = append(services, netServices...)
+	}
+	return services, b.close, nil
+}
+
+// tickEvery is how often session timeouts are checked: every second for real
+// phones, more often when simulated phones run faster.
+func tickEvery(scale float64) time.Duration {
+	if scale > 0 && scale < 1 {
+		return 100 * time.Millisecond
+	}
+	return time.Second
+}
+
+func watchPSE(ctx context.Context, hw board.Hardware, log *slog.Logger, fn func(board.PSEEvent)) error {
 	pse := hw.PSE()
 	if pse == nil {
 		<-ctx.Done()
@@ -95,6 +129,7 @@ func watchPSE(ctx context.Context, hw board.Hardware, log *slog.Logger) error {
 	return pse.Watch(ctx, func(ev board.PSEEvent) {
 		log.Info("poe", "channel", int(ev.Channel), "event", ev.Kind.String(),
 			"detect", ev.Status.Detect.String(), "class", ev.Status.Class, "current_a", ev.Status.CurrentA)
+		fn(ev)
 	})
 }
 

@@ -10,15 +10,38 @@ import (
 
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/board/sim"
+	"github.com/phoneflash/phoneflash/firmware"
+	"github.com/phoneflash/phoneflash/firmware/fwgen"
 )
 
 func testConfig(t *testing.T, ports ...string) Config {
 	t.Helper()
 	cfg := Config{StateDir: t.TempDir(), FirmwareDir: t.TempDir(), Target: DefaultTarget, Board: "sim", LeaseTime: time.Hour}
+	importFirmware(t, cfg.FirmwareDir)
 	for i, p := range ports {
 		cfg.Ports = append(cfg.Ports, Port{Name: p, Addr: DefaultPortAddr(i)})
 	}
 	return cfg
+}
+
+// importFirmware imports both synthetic loads, scaled down, into the store
+// at dir, as a user would.
+func importFirmware(t *testing.T, dir string) {
+	t.Helper()
+	src := t.TempDir()
+	store, err := firmware.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range fwgen.Loads() {
+		cop, err := fwgen.WriteCOP(src, l, 0.001)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Import(cop); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/appliance/status"
 )
 
 // DefaultTarget is the SIP load phones are taken to unless -target says
@@ -65,6 +67,12 @@ type Config struct {
 	Board        string        // sim, pi or none
 	BoardProfile string        // board profile JSON (pi)
 	LeaseTime    time.Duration // DHCP lease time
+	Policy       string        // "stepping" (default) or "direct": skip the stepping stone
+	TimeScale    float64       // multiplies the phones' stall timeouts; 0 or 1 for real phones
+
+	// OnStatus, when set, is called with the bench's status whenever a
+	// phone changes and at least once a second (the demo's terminal view).
+	OnStatus func(status.Snapshot)
 }
 
 // ParsePorts parses the -ports value: a comma-separated list of interface
@@ -175,6 +183,14 @@ func (c Config) Validate(env Env) error {
 	}
 	if strings.TrimSpace(c.Target) == "" || strings.ContainsAny(c.Target, "/\\ ") {
 		return fmt.Errorf("-target %q: not a load name; write it like %s", c.Target, DefaultTarget)
+	}
+	switch c.Policy {
+	case "", "stepping", "direct":
+	default:
+		return fmt.Errorf("-policy %q: use stepping (phones of unknown history get the stepping stone first) or direct", c.Policy)
+	}
+	if c.TimeScale < 0 || c.TimeScale > 1 {
+		return fmt.Errorf("-time-scale %v: use a factor from 0 to 1 (1 for real phones)", c.TimeScale)
 	}
 	if c.LeaseTime < time.Minute {
 		return fmt.Errorf("-lease-time %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)

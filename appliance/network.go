@@ -26,6 +26,10 @@ type network struct {
 	files *firmwareFiles
 	users atomic.Int32 // TFTP services still using files
 
+	// resolve answers TFTP requests; it defaults to the firmware files by
+	// name, and the phone sessions take over (falling back to files).
+	resolve tftpd.Resolver
+
 	onDHCP func(dhcpd.Event)
 	onTFTP func(tftpd.Event)
 	onLink func(netconf.Event)
@@ -36,19 +40,27 @@ type network struct {
 // it returns one service that fails with the reason, so Run still leaves the
 // hardware safe.
 func networkServices(cfg Config, log *slog.Logger) []service {
-	services, err := newNetwork(cfg, log)
+	_, services, err := newNetwork(cfg, log)
 	if err != nil {
-		return []service{{name: "network", run: func(context.Context) error { return err }}}
+		return failing("network", err)
 	}
 	return services
 }
 
-func newNetwork(cfg Config, log *slog.Logger) ([]service, error) {
+// failing is a service list that fails at once with err, so Run still
+// leaves the hardware safe.
+func failing(name string, err error) []service {
+	return []service{{name: name, run: func(context.Context) error { return err }}}
+}
+
+// newNetwork builds the bench network. Its callbacks and resolver may be
+// replaced before the services run.
+func newNetwork(cfg Config, log *slog.Logger) (*network, []service, error) {
 	files, err := openFirmwareFiles(cfg.FirmwareDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	n := &network{cfg: cfg, log: log, dhcp: map[string]*dhcpd.Server{}, files: files,
+	n := &network{cfg: cfg, log: log, dhcp: map[string]*dhcpd.Server{}, files: files, resolve: files.Resolve,
 		onDHCP: func(dhcpd.Event) {}, onTFTP: func(tftpd.Event) {}, onLink: func(netconf.Event) {}}
 	var ports []netconf.Port
 	for _, p := range cfg.Ports {
@@ -67,14 +79,14 @@ func newNetwork(cfg Config, log *slog.Logger) ([]service, error) {
 		})
 		if err != nil {
 			files.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		n.dhcp[p.Name] = srv
 		services = append(services,
 			service{name: "dhcp " + p.Name, run: srv.Run},
 			service{name: "tftp " + p.Name, run: func(ctx context.Context) error { return n.runTFTP(ctx, p) }})
 	}
-	return services, nil
+	return n, services, nil
 }
 
 // macOf returns the MAC that holds client's address on any port.
@@ -97,7 +109,7 @@ func (n *network) runTFTP(ctx context.Context, p Port) error {
 	}()
 	log := n.log.With("component", "tftpd", "port", p.Name)
 	srv := tftpd.New(tftpd.Options{
-		Resolver: n.files.Resolve,
+		Resolver: func(ctx context.Context, r tftpd.Request) (tftpd.Content, error) { return n.resolve(ctx, r) },
 		Log:      log,
 		OnEvent:  func(ev tftpd.Event) { n.onTFTP(ev) },
 		ClientAttrs: func(client netip.Addr) []any {

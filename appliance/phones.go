@@ -1,0 +1,353 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/phoneflash/phoneflash/appliance/dhcpd"
+	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance/netconf"
+	"github.com/phoneflash/phoneflash/appliance/provision"
+	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/appliance/status"
+	"github.com/phoneflash/phoneflash/appliance/tftpd"
+	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/firmware"
+)
+
+// bench ties the phone sessions to everything else: the firmware store and
+// account table they decide with, the journal they are kept in, the network
+// servers that feed them and the hardware that shows them.
+type bench struct {
+	cfg   Config
+	hw    board.Hardware
+	log   *slog.Logger
+	store *firmware.Store
+	jrnl  *journal.Journal // nil when the state directory cannot be written
+	mgr   *session.Manager
+	net   *network
+
+	mu       sync.Mutex
+	problems []string // what the status line says is wrong, most serious first
+	uplink   string
+	uplinkAt time.Time
+}
+
+// newBench opens the firmware store, the account table and the journal,
+// and resumes the sessions the journal holds. What cannot be opened is
+// shown on the status line; the appliance keeps serving what it can.
+func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
+	b := &bench{cfg: cfg, hw: hw, log: log}
+	store, err := firmware.OpenStore(cfg.FirmwareDir)
+	if err != nil {
+		return nil, fmt.Errorf("opening firmware store %s: %w", cfg.FirmwareDir, err)
+	}
+	b.store = store
+	if len(store.Loads()) == 0 {
+		b.problem("no firmware: import it")
+	} else if _, ok := store.Load(cfg.Target); !ok {
+		b.problem("target " + cfg.Target + " not imported")
+	}
+	prov := &provision.Provisioner{}
+	if cfg.AccountsFile != "" {
+		t, err := provision.LoadTable(cfg.AccountsFile)
+		if err != nil {
+			return nil, fmt.Errorf("account table: %w", err)
+		}
+		prov.Table = t
+	}
+	if j, err := journal.Open(cfg.StateDir); err != nil {
+		log.Error("journal: state directory not writable; phone progress is not saved", "state", cfg.StateDir, "err", err)
+		b.problem("state read-only")
+	} else {
+		b.jrnl = j
+	}
+	mc := session.ManagerConfig{
+		Machine: session.Machine{
+			Catalog: catalog{store: store}, Configs: prov, Policy: session.Policy(cfg.Policy),
+			Timeouts:     timeouts(cfg.TimeScale),
+			PowerControl: b.powerControl,
+		},
+		Target: cfg.Target, Accounts: prov, PowerCycle: b.powerCycle,
+		Log: log.With("component", "session"),
+	}
+	if b.jrnl != nil {
+		mc.Journal = recorder{b.jrnl}
+	}
+	b.mgr = session.NewManager(mc)
+	b.resume()
+	return b, nil
+}
+
+func timeouts(scale float64) session.Timeouts {
+	t := session.DefaultTimeouts()
+	if scale > 0 {
+		t.Scale = scale
+	}
+	return t
+}
+
+// recorder writes session records to the journal.
+type recorder struct{ j *journal.Journal }
+
+func (r recorder) Record(rec session.Record) error { return r.j.Record(journal.Record(rec)) }
+
+// resume takes back the sessions of the journal (after a restart or a
+// crash), so every phone continues where it was.
+func (b *bench) resume() {
+	raws, err := journal.States(b.cfg.StateDir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			b.log.Warn("journal: reading sessions to resume", "err", err)
+		}
+		return
+	}
+	var states []session.State
+	for _, raw := range raws {
+		s, err := session.DecodeState(raw)
+		if err != nil {
+			b.log.Warn("journal: skipping a session that does not decode", "err", err)
+			continue
+		}
+		states = append(states, s)
+	}
+	if len(states) > 0 {
+		b.mgr.Resume(states)
+		b.log.Info("resumed phone sessions from the journal", "phones", len(states))
+	}
+}
+
+func (b *bench) problem(p string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, have := range b.problems {
+		if have == p {
+			return
+		}
+	}
+	b.problems = append(b.problems, p)
+}
+
+func (b *bench) portIndex(name string) int {
+	for i, p := range b.cfg.Ports {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (b *bench) powerControl(port string) bool {
+	i := b.portIndex(port)
+	_, ok := b.hw.ChannelOf(i)
+	return i >= 0 && ok && b.hw.PSE() != nil
+}
+
+func (b *bench) powerCycle(port string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return cyclePort(ctx, b.hw, b.portIndex(port), powerCycleOff)
+}
+
+// powerCycleOff is how long a power cycle keeps the phone off.
+const powerCycleOff = 2 * time.Second
+
+// attach makes the network feed the sessions and answer TFTP through them.
+func (b *bench) attach(n *network) {
+	b.net = n
+	n.onDHCP = b.onDHCP
+	n.onTFTP = b.onTFTP
+	n.onLink = b.onLink
+	files := n.resolve
+	n.resolve = func(ctx context.Context, r tftpd.Request) (tftpd.Content, error) {
+		if mac, ok := b.phoneAt(r.Client.Addr()); ok {
+			return b.answer(b.mgr.Handle(session.TFTPRequest{MAC: mac, File: r.Name}))
+		}
+		// Not a phone we know (a laptop with a TFTP client): the files of
+		// the store by name.
+		return files(ctx, r)
+	}
+}
+
+// phoneAt returns the MAC of the phone leased client's address.
+func (b *bench) phoneAt(client netip.Addr) (string, bool) {
+	if b.net == nil {
+		return "", false
+	}
+	hw, _, ok := b.net.macOf(client.Unmap())
+	if !ok {
+		return "", false
+	}
+	mac := session.NormalizeMAC(hw.String())
+	if _, known := b.mgr.State(mac); !known {
+		return "", false
+	}
+	return mac, true
+}
+
+func (b *bench) answer(a session.Answer) (tftpd.Content, error) {
+	switch a.Kind {
+	case session.AnswerFile:
+		f, err := b.store.Open(a.Load, a.File)
+		if err != nil {
+			b.log.Error("opening firmware file", "load", a.Load, "file", a.File, "err", err)
+			return tftpd.Content{}, tftpd.ErrNotFound
+		}
+		return tftpd.File(f)
+	case session.AnswerBytes:
+		return tftpd.Bytes(a.Data), nil
+	}
+	return tftpd.Content{}, tftpd.ErrNotFound
+}
+
+var dhcpKinds = map[dhcpd.EventKind]session.DHCPKind{
+	dhcpd.EventDiscover: session.DHCPDiscover,
+	dhcpd.EventRequest:  session.DHCPRequest,
+	dhcpd.EventAck:      session.DHCPAck,
+	dhcpd.EventDecline:  session.DHCPDecline,
+	dhcpd.EventRelease:  session.DHCPRelease,
+}
+
+func (b *bench) onDHCP(ev dhcpd.Event) {
+	switch ev.Kind {
+	case dhcpd.EventExhausted:
+		b.problem("DHCP pool full on " + ev.Port)
+	case dhcpd.EventRogueServer:
+		b.problem(ev.RogueText())
+	}
+	kind, ok := dhcpKinds[ev.Kind]
+	if !ok || !ev.Phone() {
+		return
+	}
+	e := session.DHCP{Kind: kind, MAC: ev.MAC.String(), Port: ev.Port, PortIndex: b.portIndex(ev.Port),
+		VendorClass: ev.VendorClass, Hostname: ev.Hostname}
+	if ev.IP.IsValid() {
+		e.IP = ev.IP.String()
+	}
+	b.mgr.Handle(e)
+}
+
+func (b *bench) onTFTP(ev tftpd.Event) {
+	mac, ok := b.phoneAt(ev.Client.Addr())
+	if !ok {
+		return
+	}
+	switch ev.Kind {
+	case tftpd.EventProgress:
+		b.mgr.Handle(session.TFTPProgress{MAC: mac, File: ev.Name, Bytes: ev.Bytes, Total: ev.Total})
+	case tftpd.EventDone:
+		b.mgr.Handle(session.TFTPDone{MAC: mac, File: ev.Name})
+	case tftpd.EventFailed:
+		msg := "transfer failed"
+		if ev.Err != nil {
+			msg = ev.Err.Error()
+		}
+		b.mgr.Handle(session.TFTPFailed{MAC: mac, File: ev.Name, Err: msg})
+	}
+}
+
+func (b *bench) onLink(ev netconf.Event) {
+	switch ev.Kind {
+	case netconf.EventCarrierOn, netconf.EventUp:
+		b.mgr.Handle(session.Link{Port: ev.Port, Up: true})
+	case netconf.EventCarrierOff, netconf.EventDown, netconf.EventVanish:
+		b.mgr.Handle(session.Link{Port: ev.Port, Up: false})
+	}
+}
+
+// onPower feeds PoE events: power on or off of a port's channel.
+func (b *bench) onPower(ev board.PSEEvent) {
+	port := -1
+	for i := range b.cfg.Ports {
+		if ch, ok := b.hw.ChannelOf(i); ok && ch == ev.Channel {
+			port = i
+		}
+	}
+	if port < 0 {
+		return
+	}
+	name := b.cfg.Ports[port].Name
+	switch ev.Kind {
+	case board.EventPowerGood:
+		b.mgr.Handle(session.Power{Port: name, On: true})
+	case board.EventPowerOff, board.EventDisconnect, board.EventOverCurrent, board.EventShort:
+		b.mgr.Handle(session.Power{Port: name, On: false})
+	}
+}
+
+// snapshot is what the display, the LEDs and observers show.
+func (b *bench) snapshot() status.Snapshot {
+	s := status.Snapshot{State: status.Ready, Target: b.cfg.Target, Uplink: b.uplinkAddr()}
+	b.mu.Lock()
+	if len(b.problems) > 0 {
+		s.State = b.problems[0]
+	}
+	b.mu.Unlock()
+	phones := b.mgr.Snapshot()
+	for i, p := range b.cfg.Ports {
+		pv := status.PortView{Index: i, Name: p.Name}
+		for _, ph := range phones {
+			if ph.Port == p.Name {
+				pv.Phones = append(pv.Phones, ph)
+			}
+		}
+		s.Ports = append(s.Ports, pv)
+	}
+	return s
+}
+
+// uplinkAddr is the uplink's IPv4 address, looked up at most every 5 s.
+func (b *bench) uplinkAddr() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.uplinkAt) < 5*time.Second {
+		return b.uplink
+	}
+	b.uplinkAt = time.Now()
+	b.uplink = ""
+	ifc, err := net.InterfaceByName(b.cfg.Uplink)
+	if err != nil {
+		return ""
+	}
+	addrs, _ := ifc.Addrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+			b.uplink = ipn.IP.String()
+			break
+		}
+	}
+	return b.uplink
+}
+
+// observe calls fn with a snapshot whenever the phones change, and at least
+// once a second, until ctx is done.
+func (b *bench) observe(ctx context.Context, fn func(status.Snapshot)) error {
+	changed, cancel := b.mgr.Subscribe()
+	defer cancel()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		fn(b.snapshot())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-t.C:
+		}
+	}
+}
+
+func (b *bench) close() {
+	if b.jrnl != nil {
+		if err := b.jrnl.Close(); err != nil {
+			b.log.Warn("closing journal", "err", err)
+		}
+	}
+}
