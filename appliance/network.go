@@ -35,18 +35,6 @@ type network struct {
 	onLink func(netconf.Event)
 }
 
-// networkServices returns the services of the bench network: one link
-// watcher, and a DHCP and a TFTP server per port. If they cannot be set up,
-// it returns one service that fails with the reason, so Run still leaves the
-// hardware safe.
-func networkServices(cfg Config, log *slog.Logger) []service {
-	_, services, err := newNetwork(cfg, log)
-	if err != nil {
-		return failing("network", err)
-	}
-	return services
-}
-
 // failing is a service list that fails at once with err, so Run still
 // leaves the hardware safe.
 func failing(name string, err error) []service {
