@@ -162,7 +162,7 @@ func flagValue(flags []string, name string) string {
 // plus -h: a flag the program does not define fails the parse.
 func TestPackagesCrossBuildAndAcceptFlags(t *testing.T) {
 	cfg := loadConfig(t)
-	builddir := filepath.Join(instance, "builddir", module)
+	builddir := copyBuilddir(t, filepath.Join(instance, "builddir", module))
 	out := t.TempDir()
 	var ours []string
 	for _, pkg := range cfg.Packages {
@@ -201,6 +201,39 @@ func TestPackagesCrossBuildAndAcceptFlags(t *testing.T) {
 			t.Errorf("%s %v -h: %v\n%s", filepath.Base(name), pc.CommandLineFlags, err, b)
 		}
 	}
+}
+
+// copyBuilddir copies the instance's builddir for this module to a temporary
+// folder, with its replace directive pointing at this checkout and the
+// module's go.sum (what `make image` copies in), so the test builds what gok
+// builds without writing into the tree.
+func copyBuilddir(t *testing.T, dir string) string {
+	t.Helper()
+	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	replace := "replace " + module + " => ../../../../../.."
+	if !bytes.Contains(gomod, []byte(replace)) {
+		t.Fatalf("%s/go.mod lacks %q (the builddir must build this checkout)", dir, replace)
+	}
+	gomod = bytes.Replace(gomod, []byte(replace), []byte("replace "+module+" => "+root), 1)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), gomod, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return tmp
 }
 
 // TestGokrazyDHCPFlags checks the flags we pass to gokrazy's own DHCP client
