@@ -70,6 +70,10 @@ type Config struct {
 	Policy       string        // "stepping" (default) or "direct": skip the stepping stone
 	TimeScale    float64       // multiplies the phones' stall timeouts; 0 or 1 for real phones
 
+	// Problems are shown on the status line from the start, e.g. a /perm
+	// that could not be used (see FallBack).
+	Problems []string
+
 	// OnStatus, when set, is called with the bench's status whenever a
 	// phone changes and at least once a second (the demo's terminal view).
 	OnStatus func(status.Snapshot)
@@ -196,6 +200,31 @@ func (c Config) Validate(env Env) error {
 		return fmt.Errorf("-lease-time %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)
 	}
 	return nil
+}
+
+// FallBack replaces a firmware or state directory that cannot be used (a
+// missing or read-only /perm on gokrazy) by a temporary one, so the
+// appliance keeps serving what it can, and records the problem for the
+// display and the page. It returns what it replaced, one line each.
+func (c *Config) FallBack() []string {
+	var out []string
+	for _, d := range []struct {
+		flag, what string
+		dir        *string
+	}{{"-firmware", "firmware", &c.FirmwareDir}, {"-state", "state", &c.StateDir}} {
+		err := checkDir(d.flag, *d.dir)
+		if err == nil {
+			continue
+		}
+		tmp, terr := os.MkdirTemp("", "phoneflash-"+d.what+"-")
+		if terr != nil {
+			continue // Validate reports the original problem
+		}
+		out = append(out, fmt.Sprintf("%v; using %s until it is fixed", err, tmp))
+		c.Problems = append(c.Problems, d.what+" dir unusable")
+		*d.dir = tmp
+	}
+	return out
 }
 
 func checkDir(flag, dir string) error {

@@ -45,6 +45,9 @@ type bench struct {
 // shown on the status line; the appliance keeps serving what it can.
 func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	b := &bench{cfg: cfg, hw: hw, log: log}
+	for _, p := range cfg.Problems {
+		b.problem(p)
+	}
 	store, err := firmware.OpenStore(cfg.FirmwareDir)
 	if err != nil {
 		return nil, fmt.Errorf("opening firmware store %s: %w", cfg.FirmwareDir, err)

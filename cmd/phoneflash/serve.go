@@ -19,6 +19,18 @@ const permDir = "/perm/phoneflash"
 
 // serveFlags parses the flags of `phoneflash serve` into a Config.
 func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
+	cfg, _, err := serveFlagsFallback(args, stderr)
+	return cfg, err
+}
+
+// serveFlagsFallback also returns whether -perm-fallback was given.
+func serveFlagsFallback(args []string, stderr io.Writer) (appliance.Config, bool, error) {
+	fallback := new(bool)
+	cfg, err := parseServe(args, stderr, fallback)
+	return cfg, *fallback, err
+}
+
+func parseServe(args []string, stderr io.Writer, fallback *bool) (appliance.Config, error) {
 	fs := flag.NewFlagSet("phoneflash serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg appliance.Config
@@ -34,6 +46,7 @@ func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
 	fs.DurationVar(&cfg.LeaseTime, "lease-time", time.Hour, "DHCP lease `duration` handed to phones")
 	fs.StringVar(&cfg.Policy, "policy", "stepping", "upgrade `policy`: stepping (phones of unknown history get the SCCP 8.5(2) stepping stone first)\nor direct (straight to -target, for operators who know their phones run 8.3(3) or later)")
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "`factor` for the phones' stall timeouts; 1 for real phones, smaller for simulated phones that run faster")
+	fs.BoolVar(fallback, "perm-fallback", false, "when -firmware or -state cannot be used (a missing or read-only /perm), run from a temporary\ndirectory and show the problem on the display and the page instead of exiting (the gokrazy image sets it)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: phoneflash serve -ports IF[,IF...] [flags]\n\nRuns the appliance: configures the bench ports, serves DHCP and TFTP on them,\nwalks every phone to the target load and shows progress.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -53,7 +66,12 @@ func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := serveFlags(args, stderr)
+	cfg, fallback, err := serveFlagsFallback(args, stderr)
+	if err == nil && fallback {
+		for _, p := range cfg.FallBack() {
+			fmt.Fprintf(stderr, "phoneflash serve: %s\n", p)
+		}
+	}
 	if err == nil {
 		err = cfg.Validate(appliance.Env{})
 	}
