@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,5 +178,4 @@ func TestAssetsSelfContained(t *testing.T) {
 	if want := []string{"app.js", "index.html", "style.css"}; !slices.Equal(want, names) {
 		t.Errorf("assets %v, want %v", names, want)
 	}
-	_ = http.StatusOK
 }

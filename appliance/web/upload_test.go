@@ -70,7 +70,6 @@ func TestFirmwareUpload(t *testing.T) {
 
 // pathsFirmware records what it is asked to import.
 type pathsFirmware struct {
-	dir   string
 	paths []string
 	data  []string
 }
@@ -86,7 +85,7 @@ func (f *pathsFirmware) Import(srcs ...string) (firmware.ImportResult, error) {
 	}
 	return firmware.ImportResult{}, errors.New("import " + srcs[0] + ": rejected for the test")
 }
-func (f *pathsFirmware) Loads() []firmware.Load         { return nil }
+func (f *pathsFirmware) Loads() []firmware.Load        { return nil }
 func (f *pathsFirmware) Verify() firmware.VerifyReport { return firmware.VerifyReport{} }
 
 func TestUploadNamesStayInside(t *testing.T) {

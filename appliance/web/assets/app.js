@@ -52,7 +52,7 @@
 
   function cell(tr, label) {
     const td = el('td');
-    td.dataset.label = label;
+    if (label) td.dataset.label = label;
     tr.appendChild(td);
     return td;
   }
