@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/phoneflash/phoneflash/appliance/journal"
 )
 
@@ -68,5 +70,42 @@ func TestRetryAndForget(t *testing.T) {
 	b.start(false)
 	if n := len(b.m.Snapshot()); n != 0 {
 		t.Errorf("%d phones resumed after a restart, want the forgotten one left out", n)
+	}
+}
+
+func TestMachineRetry(t *testing.T) {
+	m := testMachine(true, true, PolicyStepping)
+	for _, st := range Stages {
+		t.Run(string(st), func(t *testing.T) {
+			s := NewState(testMAC, targetLoad, t0)
+			s.Stage, s.Reason, s.Model, s.Plan = st, "why", Models[0], []string{stepLoad, targetLoad}
+			s.File, s.FileIndex, s.FileCount, s.Cycled, s.AutoCycles, s.Fatal = "x.sbn", 2, 5, true, 3, true
+			s.Current = Current{Kind: CurrentLoad, Load: stepLoad}
+			next, acts, err := m.Retry(s, t0.Add(time.Minute))
+			if st != StageFailed && st != StageNeedsReset {
+				if err == nil || len(acts) != 0 {
+					t.Errorf("retry at %s: %v, %d actions; want an error and nothing done", st, err, len(acts))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := s
+			want.Stage, want.Since, want.Active, want.Reason = StagePowered, t0.Add(time.Minute), t0.Add(time.Minute), ""
+			want.File, want.FileIndex, want.FileCount, want.Cycled, want.AutoCycles, want.Fatal = "", 0, 0, false, 0, false
+			if diff := cmp.Diff(want, next); diff != "" {
+				t.Errorf("state after retry (-want +got):\n%s", diff)
+			}
+			var kinds []string
+			for _, a := range acts {
+				if j, ok := a.(Journal); ok {
+					kinds = append(kinds, j.Kind)
+				}
+			}
+			if diff := cmp.Diff([]string{"stage", "retry"}, kinds); diff != "" {
+				t.Errorf("journal kinds (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

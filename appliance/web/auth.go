@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
+	"time"
 )
 
 // cookieName is the login cookie: a random token the server remembers.
@@ -47,11 +48,34 @@ func (s *Server) session(r *http.Request) string {
 	return c.Value
 }
 
+// failDelay is how long password checks are refused after a wrong
+// password: guessing runs at one try a second at most.
+const failDelay = time.Second
+
+// tryPassword checks p unless a wrong password came within failDelay.
+func (s *Server) tryPassword(p string) (ok, throttled bool) {
+	now := s.opt.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Before(s.failUntil) {
+		return false, true
+	}
+	if s.checkPassword(p) {
+		return true, false
+	}
+	s.failUntil = now.Add(failDelay)
+	return false, false
+}
+
 // basic reports whether the request carries the password by HTTP basic
 // auth (for scripts; any user name).
 func (s *Server) basic(r *http.Request) bool {
 	_, p, ok := r.BasicAuth()
-	return ok && s.checkPassword(p)
+	if !ok {
+		return false
+	}
+	good, _ := s.tryPassword(p)
+	return good
 }
 
 func (s *Server) authorized(r *http.Request) bool {
@@ -122,7 +146,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, r, pageData{Login: true, Message: errNoPassword})
 		return
 	}
-	if !s.checkPassword(r.PostFormValue("password")) {
+	good, throttled := s.tryPassword(r.PostFormValue("password"))
+	if throttled {
+		w.WriteHeader(http.StatusTooManyRequests)
+		s.renderPage(w, r, pageData{Login: true, Message: "a wrong password was tried a moment ago: wait a second and try again"})
+		return
+	}
+	if !good {
 		s.opt.Log.Warn("web: wrong password", "remote", r.RemoteAddr)
 		w.WriteHeader(http.StatusUnauthorized)
 		s.renderPage(w, r, pageData{Login: true, Message: "wrong password"})

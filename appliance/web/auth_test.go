@@ -136,6 +136,10 @@ func TestLoginSession(t *testing.T) {
 	if res := post("/login", url.Values{"password": {"nope"}}, nil); res.StatusCode != 401 {
 		t.Errorf("wrong password: %d, want 401", res.StatusCode)
 	}
+	if res := post("/login", url.Values{"password": {password}}, nil); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("login right after a wrong password: %d, want 429", res.StatusCode)
+	}
+	now = now.Add(failDelay)
 	res := post("/login", url.Values{"password": {password}}, nil)
 	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) != 1 {
 		t.Fatalf("login: %d cookies %v", res.StatusCode, res.Cookies())

@@ -94,8 +94,9 @@ type Server struct {
 	key     []byte // signs CSRF tokens
 	metrics *Metrics
 
-	mu       sync.Mutex
-	sessions map[string]time.Time // login cookie value -> expiry
+	mu        sync.Mutex
+	sessions  map[string]time.Time // login cookie value -> expiry
+	failUntil time.Time            // password checks refused until then
 }
 
 // sessionTTL is how long a login lasts.
@@ -159,6 +160,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.opt.Log.Handler(), slog.LevelWarn),
 	}
