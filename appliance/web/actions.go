@@ -40,7 +40,9 @@ func (s *Server) powerCycle(w http.ResponseWriter, r *http.Request) {
 	ok(w, "port "+port+" power-cycled")
 }
 
-func (s *Server) macAction(w http.ResponseWriter, r *http.Request, what string, f func(string) error) {
+// macAction runs f for the phone named in the path; done is the message
+// on success, with %s for the MAC.
+func (s *Server) macAction(w http.ResponseWriter, r *http.Request, what, done string, f func(string) error) {
 	mac := r.PathValue("mac")
 	if !session.ValidMAC(mac) {
 		http.Error(w, "not a MAC address: "+mac, http.StatusBadRequest)
@@ -56,15 +58,15 @@ func (s *Server) macAction(w http.ResponseWriter, r *http.Request, what string, 
 		http.Error(w, fmt.Sprintf("%s %s: %v", what, mac, err), http.StatusConflict)
 		return
 	}
-	ok(w, what+" "+mac+": done")
+	ok(w, fmt.Sprintf(done, mac))
 }
 
 func (s *Server) retry(w http.ResponseWriter, r *http.Request) {
-	s.macAction(w, r, "retry", s.opt.Retry)
+	s.macAction(w, r, "retry", "%s starts afresh when it next asks (unplug and replug it, or power-cycle its port)", s.opt.Retry)
 }
 
 func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
-	s.macAction(w, r, "forget", s.opt.Forget)
+	s.macAction(w, r, "forget", "%s forgotten; its history stays in the journal", s.opt.Forget)
 }
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {

@@ -99,23 +99,22 @@ func oledOf(m *session.Manager) func() image.Image {
 	}
 }
 
-// TestIntegrationBrowserLiveUpdates loads the page once in headless
-// Chromium (through the login form) while a phone goes from dhcp to done
-// through a real session.Manager, and checks that the page shows every
-// stage without a reload; then it retries a phone from the page and
-// opens a history. The final screenshot is written to
-// $PHONEFLASH_SCREENSHOT when set.
-func TestIntegrationBrowserLiveUpdates(t *testing.T) {
-	br := startBrowser(t, 1100, 820)
-	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	var clockMu sync.Mutex
-	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
-	tick := func(d time.Duration) { clockMu.Lock(); now = now.Add(d); clockMu.Unlock() }
+// liveBench is the web server over a real session.Manager with a clock the
+// test moves, served on loopback.
+type liveBench struct {
+	m    *session.Manager
+	base string
+	mu   sync.Mutex
+	now  time.Time
+}
+
+func newLiveBench(t *testing.T) *liveBench {
+	b := &liveBench{now: t0}
 	j := &memJournal{}
-	m := session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{}},
-		Target: target, Now: clock, Journal: j})
-	srv, err := New(Options{Phones: m, History: j.history, Frame: oledOf(m), Password: password, Now: clock,
-		Retry: m.Retry, Forget: m.Forget, PowerCycle: func(string) error { return nil }})
+	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{}},
+		Target: target, Now: b.clock, Journal: j})
+	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock,
+		Retry: b.m.Retry, Forget: b.m.Forget, PowerCycle: func(string) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,84 +126,119 @@ func TestIntegrationBrowserLiveUpdates(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, l) }()
 	t.Cleanup(func() { cancel(); <-served })
-	base := "http://" + l.Addr().String()
+	b.base = "http://" + l.Addr().String()
+	return b
+}
 
+func (b *liveBench) clock() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.now
+}
+
+// phone is one thing a phone does, a second after the last.
+func (b *liveBench) phone(e session.Event) {
+	b.mu.Lock()
+	b.now = b.now.Add(time.Second)
+	b.mu.Unlock()
+	b.m.Handle(e)
+}
+
+func stageOf(mac string) string {
+	return fmt.Sprintf(`(document.querySelector('#row-%s .stage') || {}).textContent`, mac)
+}
+
+// TestIntegrationBrowserLiveUpdates loads the page once in headless
+// Chromium (through the login form) while a phone goes from dhcp to done
+// through a real session.Manager, and checks that the page shows every
+// stage without a reload; then it retries a phone from the page and
+// opens a history. The final screenshots are written next to
+// $PHONEFLASH_SCREENSHOT when set.
+func TestIntegrationBrowserLiveUpdates(t *testing.T) {
+	br := startBrowser(t, 1100, 820)
+	b := newLiveBench(t)
 	// Two phones that need a person, on other ports.
-	stuck := "001122000002"
-	m.Handle(session.DHCP{Kind: session.DHCPDiscover, MAC: stuck, Port: "eth2", PortIndex: 1, VendorClass: vci06})
-	m.Handle(session.TFTPRequest{MAC: stuck, File: "SEP" + stuck + ".cnf.xml.sgn"})
-	odd := "001122000003"
-	m.Handle(session.DHCP{Kind: session.DHCPDiscover, MAC: odd, Port: "eth3", PortIndex: 2})
-	m.Handle(session.TFTPRequest{MAC: odd, File: "SEP" + odd + ".cnf.xml"})
+	stuck, odd := "001122000002", "001122000003"
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: stuck, Port: "eth2", PortIndex: 1, VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: stuck, File: "SEP" + stuck + ".cnf.xml.sgn"})
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: odd, Port: "eth3", PortIndex: 2})
+	b.phone(session.TFTPRequest{MAC: odd, File: "SEP" + odd + ".cnf.xml"})
 
-	wctx, wcancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer wcancel()
-	br.navigate(base + "/login")
-	br.waitFor(wctx, `document.readyState === "complete" && !!document.querySelector('input[name=password]')`, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	br.navigate(b.base + "/login")
+	br.waitFor(ctx, `document.readyState === "complete" && !!document.querySelector('input[name=password]')`, true)
 	br.eval(fmt.Sprintf(`document.querySelector('input[name=password]').value = %q; document.querySelector('form').submit(); true`, password))
-	br.waitFor(wctx, `location.pathname === "/" && document.readyState === "complete" && document.getElementById('conn').textContent`, "live")
+	br.waitFor(ctx, `location.pathname === "/" && document.readyState === "complete" && document.getElementById('conn').textContent`, "live")
 	br.eval(`window.loadedOnce = "yes"`)
 	loads := br.navigations()
 
 	mac := "001122000001"
-	stage := fmt.Sprintf(`(document.querySelector('#row-%s .stage') || {}).textContent`, mac)
-	phone := func(e session.Event) { tick(time.Second); m.Handle(e) }
-	phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
-	phone(session.DHCP{Kind: session.DHCPAck, MAC: mac, Port: "eth1", IP: "10.79.1.100", VendorClass: vci06})
-	br.waitFor(wctx, stage, "dhcp")
-	for _, f := range []string{"CTLSEP" + mac + ".tlv", "ITLSEP" + mac + ".tlv", "SEP" + mac + ".cnf.xml"} {
-		phone(session.TFTPRequest{MAC: mac, File: f})
-	}
-	br.waitFor(wctx, stage, "config")
-	phone(session.TFTPRequest{MAC: mac, File: target + ".loads"})
-	for i, img := range targetImages {
-		phone(session.TFTPRequest{MAC: mac, File: img})
-		phone(session.TFTPProgress{MAC: mac, File: img, Bytes: 300 << 10, Total: 700 << 10})
-		if i == 2 {
-			br.waitFor(wctx, stage, "loading")
-			br.waitFor(wctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("file 3 of 5")`, mac), true)
-		}
-		phone(session.TFTPDone{MAC: mac, File: img})
-	}
-	br.waitFor(wctx, stage, "applying")
-	phone(session.Link{Port: "eth1", Up: false})
-	phone(session.Link{Port: "eth1", Up: true})
-	phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
-	phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
-	br.waitFor(wctx, stage, "done")
+	journey(ctx, b, br, mac)
 
 	// An action from the page: retry the phone that needs a reset.
-	br.waitFor(wctx, fmt.Sprintf(`(document.querySelector('#row-%s .stage') || {}).textContent`, stuck), "needs-reset")
+	br.waitFor(ctx, stageOf(stuck), "needs-reset")
 	br.eval(fmt.Sprintf(`[...document.querySelectorAll('#row-%s button')].find(b => b.textContent === "retry").click(); true`, stuck))
-	br.waitFor(wctx, fmt.Sprintf(`(document.querySelector('#row-%s .stage') || {}).textContent`, stuck), "powered")
-	if s, _ := m.State(stuck); s.Stage != session.StagePowered {
+	br.waitFor(ctx, stageOf(stuck), "powered")
+	if s, _ := b.m.State(stuck); s.Stage != session.StagePowered {
 		t.Errorf("after retry from the page the phone is %s", s.Stage)
 	}
 	// Its history, on click.
 	br.eval(fmt.Sprintf(`document.querySelector('#row-%s').click(); true`, mac))
-	br.waitFor(wctx, fmt.Sprintf(`document.querySelector('#row-%s').nextElementSibling.querySelectorAll('li').length > 3`, mac), true)
-
-	// A second phone on eth1, halfway through its third file.
-	busy := "001122000004"
-	phone(session.DHCP{Kind: session.DHCPDiscover, MAC: busy, Port: "eth1", VendorClass: vci06})
-	phone(session.TFTPRequest{MAC: busy, File: "SEP" + busy + ".cnf.xml"})
-	for _, img := range targetImages[:3] {
-		phone(session.TFTPRequest{MAC: busy, File: img})
-		if img != targetImages[2] {
-			phone(session.TFTPDone{MAC: busy, File: img})
-		}
-	}
-	for _, n := range []int64{100 << 10, 420 << 10} {
-		phone(session.TFTPProgress{MAC: busy, File: targetImages[2], Bytes: n, Total: 700 << 10})
-		br.waitFor(wctx, fmt.Sprintf(`(document.querySelector('#row-%s progress') || {}).value`, busy), float64(1400<<10+n))
-	}
-	br.waitFor(wctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("KiB/s")`, busy), true)
+	br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').nextElementSibling.querySelectorAll('li').length > 3`, mac), true)
+	halfway(ctx, b, br, "001122000004")
 
 	if got := br.eval(`window.loadedOnce`); got != "yes" || br.navigations() != loads {
 		t.Errorf("the page was reloaded (marker %v, navigations %d, want %d)", got, br.navigations(), loads)
 	}
 	saveShot(t, "", br.screenshot(1100, false))
 	saveShot(t, "-phone", br.screenshot(390, true))
+}
+
+// journey takes phone mac from dhcp to done, checking that the page
+// shows each stage.
+func journey(ctx context.Context, b *liveBench, br *browser, mac string) {
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
+	b.phone(session.DHCP{Kind: session.DHCPAck, MAC: mac, Port: "eth1", IP: "10.79.1.100", VendorClass: vci06})
+	br.waitFor(ctx, stageOf(mac), "dhcp")
+	for _, f := range []string{"CTLSEP" + mac + ".tlv", "ITLSEP" + mac + ".tlv", "SEP" + mac + ".cnf.xml"} {
+		b.phone(session.TFTPRequest{MAC: mac, File: f})
+	}
+	br.waitFor(ctx, stageOf(mac), "config")
+	b.phone(session.TFTPRequest{MAC: mac, File: target + ".loads"})
+	for i, img := range targetImages {
+		b.phone(session.TFTPRequest{MAC: mac, File: img})
+		b.phone(session.TFTPProgress{MAC: mac, File: img, Bytes: 300 << 10, Total: 700 << 10})
+		if i == 2 {
+			br.waitFor(ctx, stageOf(mac), "loading")
+			br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("file 3 of 5")`, mac), true)
+		}
+		b.phone(session.TFTPDone{MAC: mac, File: img})
+	}
+	br.waitFor(ctx, stageOf(mac), "applying")
+	b.phone(session.Link{Port: "eth1", Up: false})
+	b.phone(session.Link{Port: "eth1", Up: true})
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
+	br.waitFor(ctx, stageOf(mac), "done")
+}
+
+// halfway leaves phone mac on eth1 halfway through its third file, with a
+// transfer rate shown.
+func halfway(ctx context.Context, b *liveBench, br *browser, mac string) {
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
+	for _, img := range targetImages[:3] {
+		b.phone(session.TFTPRequest{MAC: mac, File: img})
+		if img != targetImages[2] {
+			b.phone(session.TFTPDone{MAC: mac, File: img})
+		}
+	}
+	for _, n := range []int64{100 << 10, 420 << 10} {
+		b.phone(session.TFTPProgress{MAC: mac, File: targetImages[2], Bytes: n, Total: 700 << 10})
+		br.waitFor(ctx, fmt.Sprintf(`(document.querySelector('#row-%s progress') || {}).value`, mac), float64(1400<<10+n))
+	}
+	br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("KiB/s")`, mac), true)
 }
 
 // saveShot keeps a screenshot in the test's folder and, when

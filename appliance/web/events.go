@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -23,40 +24,53 @@ type Update struct {
 // update per tick.
 const eventTick = 250 * time.Millisecond
 
+// stream writes server-sent events to one client.
+type stream struct {
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	lastFrame []byte
+}
+
+func (st *stream) send(event string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(st.w, "event: %s\ndata: %s\n\n", event, data); err != nil {
+		return err
+	}
+	return st.rc.Flush()
+}
+
+func (st *stream) comment(text string) error {
+	if _, err := fmt.Fprintf(st.w, ": %s\n\n", text); err != nil {
+		return err
+	}
+	return st.rc.Flush()
+}
+
+// frame sends a "frame" event when the OLED frame png differs from the
+// last one sent.
+func (st *stream) frame(png []byte, now time.Time) error {
+	if png == nil || bytes.Equal(png, st.lastFrame) {
+		return nil
+	}
+	st.lastFrame = png
+	return st.send("frame", map[string]any{"now": now})
+}
+
 // events streams "phones" events (JSON Update) on every change and "frame"
 // events when the OLED frame changes, until the client goes away.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
 	ch, unsubscribe := s.opt.Phones.Subscribe()
 	defer unsubscribe()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-
-	var lastFrame []byte
-	send := func(event string, v any) error {
-		data, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	frame := func() error {
-		b := s.oledPNG()
-		if b == nil || bytes.Equal(b, lastFrame) {
-			return nil
-		}
-		lastFrame = b
-		return send("frame", map[string]any{"now": s.opt.Now()})
-	}
-	if err := send("phones", Update{Now: s.opt.Now(), Phones: s.opt.Phones.Snapshot()}); err != nil {
-		return
-	}
-	if err := frame(); err != nil {
+	st := &stream{w: w, rc: http.NewResponseController(w)}
+	update := func() Update { return Update{Now: s.opt.Now(), Phones: s.opt.Phones.Snapshot()} }
+	if err := errors.Join(st.send("phones", update()), st.frame(s.oledPNG(), s.opt.Now())); err != nil {
 		return
 	}
 	tick := time.NewTicker(eventTick)
@@ -73,17 +87,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			idle += eventTick
 			if dirty {
 				dirty, idle = false, 0
-				err = send("phones", Update{Now: s.opt.Now(), Phones: s.opt.Phones.Snapshot()})
+				err = st.send("phones", update())
 			}
 			if err == nil {
-				err = frame()
+				err = st.frame(s.oledPNG(), s.opt.Now())
 			}
 			if err == nil && idle >= s.opt.KeepAlive {
-				idle = 0
-				_, err = fmt.Fprint(w, ": keep-alive\n\n")
-				if err == nil {
-					err = rc.Flush()
-				}
+				idle, err = 0, st.comment("keep-alive")
 			}
 			if err != nil {
 				return
