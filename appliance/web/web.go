@@ -56,11 +56,11 @@ const (
 type Options struct {
 	Phones  Phones
 	History func(mac string) ([]session.Record, error) // one phone's journal records, oldest first
-	// Frame is the newest OLED frame; FrameChanged (optional) receives a
-	// value when it changes, so the page refreshes its mirror.
-	Frame        func() image.Image
-	FrameChanged <-chan struct{}
-	Firmware     Firmware
+	// Frame returns the newest OLED frame (nil when there is none yet). It
+	// is called from several goroutines: each event stream looks at it
+	// four times a second and tells its page when it changed.
+	Frame    func() image.Image
+	Firmware Firmware
 	// Accounts saves and reloads an account table already checked by
 	// provision.ParseTable.
 	Accounts   func(csv []byte) error

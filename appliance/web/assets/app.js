@@ -195,5 +195,7 @@
   es.addEventListener('error', () => { conn.textContent = 'reconnecting…'; conn.className = 'conn'; });
   es.addEventListener('phones', (e) => render(JSON.parse(e.data)));
   es.addEventListener('frame', () => { oled.src = '/oled.png?t=' + Date.now(); });
+  oled.addEventListener('error', () => { oled.parentElement.hidden = true; });
+  oled.addEventListener('load', () => { oled.parentElement.hidden = false; });
   loadFirmware();
 })();
