@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"image"
@@ -23,17 +24,31 @@ import (
 const passwordFile = "web-password"
 
 // webPassword is -web-password, else the first line of the state
-// directory's web-password file, else "" (actions disabled).
-func webPassword(cfg Config) string {
-	if cfg.WebPassword != "" {
-		return cfg.WebPassword
+// directory's web-password file. When neither exists, it makes a random
+// password, saves it there and logs it once: an appliance without SSH needs
+// a way to learn it (gokrazy's web interface shows the log). It returns ""
+// (actions disabled) only when none can be saved.
+func (b *bench) webPassword() string {
+	if b.cfg.WebPassword != "" {
+		return b.cfg.WebPassword
 	}
-	b, err := os.ReadFile(filepath.Join(cfg.StateDir, passwordFile))
-	if err != nil {
+	name := filepath.Join(b.cfg.StateDir, passwordFile)
+	if data, err := os.ReadFile(name); err == nil {
+		line, _, _ := strings.Cut(string(data), "\n")
+		if pw := strings.TrimSpace(line); pw != "" {
+			return pw
+		}
+	}
+	pw := rand.Text()[:12]
+	if err := writeFileAtomic(name, []byte(pw+"\n")); err != nil {
+		b.log.Warn("web: no password set and none can be saved; the page's actions are disabled", "file", name, "err", err)
 		return ""
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	return strings.TrimSpace(line)
+	if err := os.Chmod(name, 0o600); err != nil {
+		b.log.Warn("web: restricting the password file", "file", name, "err", err)
+	}
+	b.log.Info("web: no password was set; made one for the page's actions (change it in the file or with -web-password)", "password", pw, "file", name)
+	return pw
 }
 
 // webService is the status page, API and metrics on cfg.HTTPAddr, never on
@@ -49,7 +64,7 @@ func (b *bench) webService() (service, error) {
 		Retry:       b.mgr.Retry,
 		Forget:      b.mgr.Forget,
 		Report:      b.report,
-		Password:    webPassword(b.cfg),
+		Password:    b.webPassword(),
 		ProtectPage: b.cfg.ProtectPage,
 		StateDir:    b.cfg.StateDir,
 		Metrics:     b.metrics,

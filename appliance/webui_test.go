@@ -94,6 +94,19 @@ func TestWebWiring(t *testing.T) {
 		t.Fatalf("upload with password: %d %q", code, body)
 	}
 	stop()
+	// Without a password file, the appliance makes one and keeps it.
+	cfg2 := testConfig(t, "test-web-b")
+	cfg2.HTTPAddr = freeAddr(t)
+	stop2 := runFor(t, cfg2)
+	waitFor(t, func() bool {
+		code, _ := httpDo(t, "GET", "http://"+cfg2.HTTPAddr+"/healthz", "", "")
+		return code == 200
+	})
+	stop2()
+	pw, err := os.ReadFile(filepath.Join(cfg2.StateDir, passwordFile))
+	if err != nil || len(strings.TrimSpace(string(pw))) != 12 {
+		t.Fatalf("generated password file: %q, %v", pw, err)
+	}
 	saved, err := os.ReadFile(filepath.Join(cfg.StateDir, uploadedAccounts))
 	if err != nil || string(saved) != table {
 		t.Fatalf("uploaded table not kept: %q, %v", saved, err)
