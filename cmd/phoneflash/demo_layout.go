@@ -49,7 +49,7 @@ type demoLayout struct {
 	dir    string // work directory: firmware, state, phones' flash and logs
 }
 
-func (l demoLayout) appNS() string          { return l.prefix + "-app" }
+func (l demoLayout) appNS() string           { return l.prefix + "-app" }
 func (l demoLayout) phoneNS(port int) string { return fmt.Sprintf("%s-ph%d", l.prefix, port+1) }
 func (l demoLayout) portIf(port int) string  { return fmt.Sprintf("%sp%d", l.prefix, port+1) }
 func (l demoLayout) uplink() string          { return l.prefix + "up" }
