@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,7 +119,7 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
-	dir, err := os.MkdirTemp("", "phoneflash-demo-")
+	dir, err := os.MkdirTemp("", "phoneflash-demo-"+f.prefix+"-")
 	if err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: %v\n", err)
 		return exitFailure
@@ -149,18 +150,17 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 }
 
 // lockDemo makes sure only one demo with this prefix runs at a time: the
-// second one would remove the first one's namespaces as stale.
+// second one would remove the first one's namespaces as stale. The lock is
+// an abstract unix socket: no file to leave behind, gone with the process.
 func lockDemo(prefix string) (func(), error) {
-	name := filepath.Join(os.TempDir(), "phoneflash-demo-"+prefix+".lock")
-	fd, err := syscall.Open(name, syscall.O_CREAT|syscall.O_RDWR|syscall.O_CLOEXEC, 0o600)
+	l, err := net.Listen("unix", "@phoneflash/demo/"+prefix)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, errors.New("another phoneflash demo is running; wait for it to end or stop it")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", name, err)
+		return nil, fmt.Errorf("demo lock: %w", err)
 	}
-	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("another phoneflash demo is running (lock %s); wait for it or stop it", name)
-	}
-	return func() { syscall.Close(fd) }, nil
+	return func() { l.Close() }, nil
 }
 
 // prepareDemo generates and imports the firmware, writes the account table
