@@ -69,8 +69,8 @@ func (r *rig) veth(nsA, a, nsB, b string) error {
 	}
 	steps := [][]string{
 		{nsA, "link", "add", a, "type", "veth", "peer", "name", b, "netns", nsB},
-		{nsA, "link", "set", a, "up"},
-		{nsB, "link", "set", b, "up"},
+		{nsA, "link", "set", "dev", a, "up"},
+		{nsB, "link", "set", "dev", b, "up"},
 	}
 	for _, s := range steps {
 		if err := ip(s[0], s[1:]...); err != nil {
@@ -83,9 +83,9 @@ func (r *rig) veth(nsA, a, nsB, b string) error {
 // bridge creates bridge br in ns with the given interfaces of ns on it, all
 // up: the Ethernet switch between a bench port and several phones.
 func (r *rig) bridge(ns, br string, members ...string) error {
-	steps := [][]string{{"link", "add", br, "type", "bridge", "forward_delay", "0"}, {"link", "set", br, "up"}}
+	steps := [][]string{{"link", "add", br, "type", "bridge", "forward_delay", "0"}, {"link", "set", "dev", br, "up"}}
 	for _, m := range members {
-		steps = append(steps, []string{"link", "set", m, "master", br}, []string{"link", "set", m, "up"})
+		steps = append(steps, []string{"link", "set", "dev", m, "master", br}, []string{"link", "set", "dev", m, "up"})
 	}
 	for _, s := range steps {
 		if err := ip(ns, s...); err != nil {
