@@ -150,3 +150,85 @@ func TestIntegrationAcceptPowerCut(t *testing.T) {
 		t.Errorf("appliance says %s, want done", s.Stage)
 	}
 }
+
+// Issue 5: the target's stepping stone is not in the store: old-loader
+// phones end failed with the hint to import it, and stay there instead of
+// looping.
+func TestIntegrationAcceptNoSteppingStone(t *testing.T) {
+	fw := firmwareStore(t, 0.02, fwgen.SIP942())
+	macs := []string{"00:22:90:ac:03:01", "00:22:90:ac:03:02"}
+	b := newAccBench(t, fw, 1, accounts(macs...))
+	b.serve()
+	// retry_default_load of 0.6..0.8 s at this time scale: the loader asks
+	// for its term file again quickly.
+	retry := []string{"-retry-min", "30s", "-retry-max", "40s"}
+	phones := []*accPhone{b.phone(0, "f", macs[0], "7906", "formatted-old", retry...), b.phone(0, "o", macs[1], "7906", "old-cucm", retry...)}
+	stop := make(chan struct{})
+	defer close(stop)
+	b.operator(stop)
+	records := map[string]int{}
+	for _, mac := range macs {
+		s := b.waitStage(macKey(mac), 20*time.Second, "failed")
+		if !strings.Contains(s.Reason, "import cmterm-7911_7906-sccp.8-5-2.cop.sgn") {
+			t.Errorf("%s: failed with %q, want the hint to import the stepping stone", mac, s.Reason)
+		}
+	}
+	asked := map[string]int{}
+	for i, mac := range macs {
+		_, h := b.summary(macKey(mac))
+		records[mac] = len(h.Records)
+		asked[mac] = len(phones[i].requestsSoFar())
+	}
+	// The phones keep asking for their term files (retry_default_load);
+	// the appliance answers, but it neither loops through stages nor
+	// leaves failed.
+	time.Sleep(2 * time.Second)
+	for i, mac := range macs {
+		s, h := b.summary(macKey(mac))
+		if s.Stage != "failed" {
+			t.Errorf("%s: 2 s after failing it is %s, want still failed", mac, s.Stage)
+		}
+		var stages []string
+		for _, r := range h.Records[records[mac]:] {
+			if r.Kind == "stage" {
+				stages = append(stages, r.Stage)
+			}
+		}
+		if len(stages) > 0 {
+			t.Errorf("%s: stages after failing: %v, want none (no loop)", mac, stages)
+		}
+		if n := len(phones[i].requestsSoFar()); n <= asked[mac] {
+			t.Errorf("%s: the phone made no request after failing (%d, then %d): the check above saw nothing", mac, asked[mac], n)
+		}
+	}
+}
+
+// Issue 5: a 40-character password: that phone's status names the limit;
+// the other phone on the port is unaffected.
+func TestIntegrationAcceptLongPassword(t *testing.T) {
+	fw := firmwareStore(t, 0.02, fwgen.SCCP852(), fwgen.SIP942())
+	macs := []string{"00:22:90:ac:04:01", "00:22:90:ac:04:02"}
+	b := newAccBench(t, fw, 1, macs[0]+",2001,"+strings.Repeat("0123456789", 4)+",192.0.2.10\n"+macs[1]+",2002,pw2002,192.0.2.10\n")
+	b.serve()
+	long := b.phone(0, "l", macs[0], "7906", "sccp852")
+	short := b.phone(0, "s", macs[1], "7906", "sccp852")
+	for _, p := range []*accPhone{long, short} {
+		if res, err := p.wait(t, 20*time.Second); err != nil || res.State != "done" {
+			t.Errorf("%s: %v, state %s, want done:\n%s", p.name, err, res.State, p.log())
+		}
+	}
+	s := b.waitStage(macKey(macs[0]), 5*time.Second, "done")
+	if s.Result != "done (password refused)" || !strings.Contains(s.Reason, "40 characters; CP-7906G accepts at most 31") {
+		t.Errorf("long password: %s, %q; want done (password refused) naming the limit of 31", s.Result, s.Reason)
+	}
+	s = b.waitStage(macKey(macs[1]), 5*time.Second, "done")
+	if s.Result != "done" || s.Reason != "" || s.Account != "2002" {
+		t.Errorf("the other phone: %s, %q, account %q; want done with its account and no reason", s.Result, s.Reason, s.Account)
+	}
+	// phoneflash status shows the limit too.
+	var out strings.Builder
+	if code := run(t.Context(), []string{"status", "-state", b.state}, &out, &out); code != exitOK ||
+		!strings.Contains(out.String(), "accepts at most 31") {
+		t.Errorf("phoneflash status: exit %d:\n%s", code, out.String())
+	}
+}

@@ -199,6 +199,17 @@ func (p *accPhone) wait(t *testing.T, timeout time.Duration) (Result, error) {
 	return res, err
 }
 
+// requestsSoFar are the TFTP requests in the phone's log while it runs.
+func (p *accPhone) requestsSoFar() []string {
+	var out []string
+	for _, l := range strings.Split(p.log(), "\n") {
+		if strings.Contains(l, "tftp: RRQ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func (p *accPhone) log() string {
 	b, _ := os.ReadFile(p.sp.LogFile)
 	return string(b)
