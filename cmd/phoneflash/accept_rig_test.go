@@ -47,7 +47,6 @@ type accPhone struct {
 	name string
 	cmd  *exec.Cmd
 	end  chan error
-	res  Result
 }
 
 // Result is the part of phonesim's JSON result the tests read.

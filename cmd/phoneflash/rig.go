@@ -95,13 +95,6 @@ func (r *rig) bridge(ns, br string, members ...string) error {
 	return nil
 }
 
-// namespaces returns the namespaces created so far.
-func (r *rig) namespaces() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.nss...)
-}
-
 // close kills every process left in the rig's namespaces and deletes them,
 // newest first; deleting a namespace removes its links.
 func (r *rig) close() error {
