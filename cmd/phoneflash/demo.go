@@ -70,6 +70,10 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	return f, nil
 }
 
+// exitInterrupted is the demo's exit code after Ctrl-C or SIGTERM, as a
+// shell reports a command killed by SIGINT.
+const exitInterrupted = 130
+
 // euid is the effective user id; tests replace it.
 var euid = os.Geteuid
 
@@ -144,7 +148,7 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdout, "interrupted: removed every namespace, link and process of the demo")
-		return 130
+		return exitInterrupted
 	}
 	return code
 }

@@ -61,18 +61,18 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "phoneflash demo: phones: %v\n", err)
 	}
 	view.draw()
-	if outcome != "" {
-		fmt.Fprintf(stdout, "\n%s; the appliance's log: %s (keep it with -keep)\n", outcome, l.applianceLog())
+	if outcome != "" && ctx.Err() == nil {
+		fmt.Fprintf(stdout, "\n%s; the appliance's log: %s (run with -keep to keep it)\n", outcome, l.applianceLog())
 	}
 	hs, err := journal.Read(l.stateDir())
 	if err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: reading the journal: %v\n", err)
 		return exitFailure
 	}
-	ok := writeDemoReport(stdout, demoResults(demoPhones, hs), time.Since(start))
+	ok := writeDemoReport(stdout, demoResults(demoPhones, hs), time.Since(start), ctx.Err() != nil)
 	switch {
 	case ctx.Err() != nil:
-		return 130
+		return exitInterrupted
 	case !ok || outcome != "":
 		return exitFailure
 	}

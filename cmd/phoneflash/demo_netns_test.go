@@ -142,7 +142,8 @@ func TestIntegrationDemoInterrupted(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("exit after SIGINT: %v, want 130", err)
 	}
-	if !strings.Contains(out.String(), "interrupted: removed every namespace, link and process of the demo") {
+	if !strings.Contains(out.String(), "outcome: interrupted (exit 130)") ||
+		!strings.Contains(out.String(), "interrupted: removed every namespace, link and process of the demo") {
 		t.Errorf("output lacks the interruption line:\n%s", out)
 	}
 	if l := leftovers(t, prefix); len(l) > 0 {

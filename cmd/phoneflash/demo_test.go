@@ -90,7 +90,7 @@ func TestDemoReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			ok := writeDemoReport(&b, demoResults(demoPhones, tt.hs), 9*time.Second)
+			ok := writeDemoReport(&b, demoResults(demoPhones, tt.hs), 9*time.Second, false)
 			if ok != tt.wantOK {
 				t.Errorf("ok = %v, want %v", ok, tt.wantOK)
 			}
