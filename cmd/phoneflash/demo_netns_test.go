@@ -80,6 +80,16 @@ func TestIntegrationDemo(t *testing.T) {
 	before := leftovers(t, prefix)
 	cmd, out := demoCmd(t, prefix)
 	t.Cleanup(func() { removeStale(prefix) })
+	// An earlier run that crashed left a namespace with a process in it.
+	stale := prefix + "-ph9"
+	if err := ip("", "netns", "add", stale); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := exec.Command("ip", "netns", "exec", stale, "sleep", "300")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go sleeper.Wait()
 	start := time.Now()
 	err := cmd.Run()
 	t.Logf("phoneflash demo in %s:\n%s", time.Since(start).Round(time.Millisecond), out)
@@ -87,6 +97,7 @@ func TestIntegrationDemo(t *testing.T) {
 		t.Fatalf("phoneflash demo: %v, want exit 0", err)
 	}
 	for _, want := range []string{
+		"removed namespaces left by an earlier run: [" + stale + "]",
 		"1. generating synthetic firmware",
 		"added SCCP11.8-5-2S",
 		"added SIP11.9-4-2SR1-1S",
