@@ -214,19 +214,24 @@ type simPhone struct {
 	LogFile, Stdout string // "" discards
 }
 
-// command returns the phonesim command inside the phone's namespace.
+// command returns the phonesim command inside the phone's namespace (NS ""
+// runs it in ours, for tests of the launcher).
 func (p simPhone) command() *exec.Cmd {
 	until := p.Until
 	if until == "" {
 		until = "never"
 	}
-	args := []string{"netns", "exec", p.NS, p.Bin, "-iface", p.Iface, "-mac", p.MAC, "-model", p.Model,
+	args := []string{"-iface", p.Iface, "-mac", p.MAC, "-model", p.Model,
 		"-scenario", p.Scenario, "-flash", p.Flash, "-timescale", strconv.FormatFloat(p.Timescale, 'g', -1, 64),
 		"-until", until}
 	if p.Result != "" {
 		args = append(args, "-result", p.Result)
 	}
-	return exec.Command("ip", append(args, p.Extra...)...)
+	args = append(args, p.Extra...)
+	if p.NS == "" {
+		return exec.Command(p.Bin, args...)
+	}
+	return exec.Command("ip", append([]string{"netns", "exec", p.NS, p.Bin}, args...)...)
 }
 
 // start starts the phone with its stderr appended to LogFile.
