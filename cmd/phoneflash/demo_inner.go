@@ -85,9 +85,12 @@ func demoHeader(f demoFlags, l demoLayout) string {
 	for _, p := range demoPhones {
 		h += fmt.Sprintf("  port %d: %s %s\n", p.Port+1, p.key(), p.About)
 	}
-	h += fmt.Sprintf("web page: http://%s/ inside namespace %s (ip netns exec %s curl -s http://%s/api/phones);\n"+
-		"  it is served once the web status page is part of the appliance.\n", f.http, l.appNS(), l.appNS(), f.http)
-	return h
+	if f.web != "" {
+		h += fmt.Sprintf("web page: http://%s/ (forwarded to %s inside namespace %s)", f.web, f.http, l.appNS())
+	} else {
+		h += fmt.Sprintf("web page: http://%s/ inside namespace %s (ip netns exec %s curl -s http://%s/api/phones)", f.http, l.appNS(), l.appNS(), f.http)
+	}
+	return h + ";\n  the appliance serves it once the web status page is part of it.\n"
 }
 
 // runDemoAppliance runs the appliance until every phone has finished, the

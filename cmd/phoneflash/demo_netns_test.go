@@ -67,7 +67,7 @@ func leftovers(t *testing.T, prefix string) []string {
 
 func demoCmd(t *testing.T, prefix string, extra ...string) (*exec.Cmd, *syncBuffer) {
 	bin, sim := buildSim(t)
-	args := append([]string{"demo", "-prefix", prefix, "-phonesim", sim, "-time-scale", "0.02", "-stagger", "200ms", "-timeout", "60s"}, extra...)
+	args := append([]string{"demo", "-prefix", prefix, "-phonesim", sim, "-web", "127.0.0.1:0", "-time-scale", "0.02", "-stagger", "200ms", "-timeout", "60s"}, extra...)
 	cmd := exec.Command(bin, args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -99,6 +99,7 @@ func TestIntegrationDemo(t *testing.T) {
 	for _, want := range []string{
 		"removed namespaces left by an earlier run: [" + stale + "]",
 		"1. generating synthetic firmware",
+		"web page: http://127.0.0.1:",
 		"added SCCP11.8-5-2S",
 		"added SIP11.9-4-2SR1-1S",
 		"operator: port 1 002290DE0001 asks for its factory reset; keying 3491672850*#",
