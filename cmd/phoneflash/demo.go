@@ -52,7 +52,11 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 		fs.VisitAll(func(fl *flag.Flag) {
 			if fl.Usage != "" {
 				name, usage := flag.UnquoteUsage(fl)
-				fmt.Fprintf(fs.Output(), "  -%s %s\n    \t%s (default %v)\n", fl.Name, name, usage, fl.DefValue)
+				def := ""
+				if fl.DefValue != "" && fl.DefValue != "false" {
+					def = " (default " + fl.DefValue + ")"
+				}
+				fmt.Fprintf(fs.Output(), "  -%s %s\n    \t%s%s\n", fl.Name, name, usage, def)
 			}
 		})
 	}
