@@ -76,7 +76,7 @@ func demoCmd(t *testing.T, prefix string, extra ...string) (*exec.Cmd, *syncBuff
 
 func TestIntegrationDemo(t *testing.T) {
 	nettest.RequireRoot(t)
-	prefix := nettest.Unique("pft")
+	prefix := nettest.Unique("pfdt")
 	before := leftovers(t, prefix)
 	cmd, out := demoCmd(t, prefix)
 	t.Cleanup(func() { removeStale(prefix) })
@@ -121,7 +121,7 @@ func TestIntegrationDemo(t *testing.T) {
 
 func TestIntegrationDemoInterrupted(t *testing.T) {
 	nettest.RequireRoot(t)
-	prefix := nettest.Unique("pft")
+	prefix := nettest.Unique("pfdt")
 	cmd, out := demoCmd(t, prefix, "-time-scale", "0.5") // slow: still working when interrupted
 	t.Cleanup(func() { removeStale(prefix) })
 	if err := cmd.Start(); err != nil {

@@ -12,7 +12,7 @@ import (
 
 func TestIntegrationWebProxy(t *testing.T) {
 	nettest.RequireRoot(t)
-	ns := nettest.NS(t, nettest.Unique("pfw"))
+	ns := nettest.NS(t, nettest.Unique("pfdw"))
 	var ln net.Listener
 	if err := nettest.Do(ns, func() (err error) {
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
