@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 		HTTPAddr: f.http, Target: appliance.DefaultTarget, AccountsFile: l.accounts(), Board: "sim",
 		LeaseTime: time.Hour, Policy: "stepping", TimeScale: f.timeScale, OnStatus: w.observe}
 	start := time.Now()
-	outcome := runDemoAppliance(ctx, cfg, hw, log, view, w, f.timeout)
+	outcome := runDemoAppliance(ctx, cfg, hw, log, view, w, f.timeout, f.linger)
 	if err := ln.Close(); err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: phones: %v\n", err)
 	}
@@ -90,14 +91,14 @@ func demoHeader(f demoFlags, l demoLayout) string {
 	} else {
 		h += fmt.Sprintf("web page: http://%s/ inside namespace %s (ip netns exec %s curl -s http://%s/api/phones)", f.http, l.appNS(), l.appNS(), f.http)
 	}
-	return h + ";\n  the appliance serves it once the web status page is part of it.\n"
+	return h + fmt.Sprintf("\n  actions (power-cycle, retry, uploads) take the password in %s\n", filepath.Join(l.stateDir(), "web-password"))
 }
 
 // runDemoAppliance runs the appliance until every phone has finished, the
 // timeout passes, the appliance fails or ctx is done. It returns "" when
 // the phones finished.
 func runDemoAppliance(ctx context.Context, cfg appliance.Config, hw board.Hardware, log *slog.Logger,
-	view *demoView, w *demoWatch, timeout time.Duration) string {
+	view *demoView, w *demoWatch, timeout, linger time.Duration) string {
 	appCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
@@ -122,6 +123,13 @@ loop:
 			outcome = "interrupted"
 		}
 		break loop
+	}
+	if outcome == "" && linger > 0 {
+		fmt.Fprintf(view.out, "\nphones finished; the appliance and its web page stay up for %s (Ctrl-C ends it)\n", linger)
+		select {
+		case <-time.After(linger):
+		case <-ctx.Done():
+		}
 	}
 	cancel()
 	if err := <-errc; err != nil && outcome == "" {
