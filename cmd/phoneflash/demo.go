@@ -28,9 +28,9 @@ type demoFlags struct {
 	timeout   time.Duration
 	stagger   time.Duration
 	linger    time.Duration // keep the appliance and its page up after the phones finish
-	prefix    string // hidden: namespace and interface prefix (tests)
-	inner     bool   // hidden: the half that runs inside the appliance's namespace
-	dir       string // hidden with -inner: the work directory
+	prefix    string        // hidden: namespace and interface prefix (tests)
+	inner     bool          // hidden: the half that runs inside the appliance's namespace
+	dir       string        // hidden with -inner: the work directory
 }
 
 func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
