@@ -94,7 +94,8 @@ func parsePerfdhcp(r io.Reader) (perfdhcpStats, error) {
 // dhcpCell is one server at one rate.
 type dhcpCell struct {
 	Server string
-	Rate   int // DORA/s asked for; 0 = unthrottled
+	Client string // perfdhcp (as a relay) or pfbench (client mode, see dhcpload.go)
+	Rate   int    // DORA/s asked for; 0 = unthrottled
 	Secs   int
 	Stats  perfdhcpStats
 	Use    usage
@@ -110,9 +111,9 @@ func (c dhcpCell) Drops() int { return c.Stats.DO.Drops + c.Stats.RA.Drops }
 
 // runDHCPCell starts the server and runs perfdhcp from the client
 // namespace for secs seconds.
-func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int) (dhcpCell, error) {
-	cell := dhcpCell{Server: srv.name, Rate: rate, Secs: secs}
-	dir := filepath.Join(r.e.workDir, fmt.Sprintf("dhcp-%s-%d", srv.name, rate))
+func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int, client string) (dhcpCell, error) {
+	cell := dhcpCell{Server: srv.name, Client: client, Rate: rate, Secs: secs}
+	dir := filepath.Join(r.e.workDir, fmt.Sprintf("dhcp-%s-%s-%d", client, srv.name, rate))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return cell, err
 	}
@@ -128,6 +129,17 @@ func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int) (dhcp
 	}
 	if ok, err := p.exited(); ok {
 		return cell, fmt.Errorf("pfbench: %s exited: %v (log %s)", srv.name, err, p.log.Name())
+	}
+	if client == "pfbench" {
+		conn, err := listenDHCPClient(r.cli, cliIf)
+		if err != nil {
+			return cell, err
+		}
+		defer conn.Close()
+		s := startSampler(p.cg)
+		cell.Stats = doraLoad(ctx, conn, rate, time.Duration(secs)*time.Second)
+		cell.Use = s.stop()
+		return cell, ctx.Err()
 	}
 	// -B broadcast flag, random MACs out of 60k (the pool has 65k
 	// addresses), -d 1: a reply later than 1 s counts as a drop.
@@ -161,8 +173,17 @@ func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int) (dhcp
 	return cell, nil
 }
 
-// runDHCP runs every server at every rate. dnsmasq with its ping check
-// answers one client in about 3 s, so it runs at the lowest rate only.
+var dhcpPlan = []struct {
+	client string
+	srv    server
+}{
+	{"pfbench", srvPhoneflash}, {"pfbench", srvKea}, {"pfbench", srvNoPing}, {"pfbench", srvDnsmasq},
+	{"perfdhcp", srvKea}, {"perfdhcp", srvNoPing}, {"perfdhcp", srvDnsmasq},
+}
+
+// runDHCP runs every server at every rate, with the client-mode generator
+// and, for the peers, with perfdhcp. dnsmasq with its ping check answers
+// one client in about 3 s, so it runs at the lowest rate only.
 func (r *rig) runDHCP(ctx context.Context, quick bool, secs int) ([]dhcpCell, error) {
 	rates := []int{100, 500, 2000, 0}
 	if quick {
@@ -170,19 +191,19 @@ func (r *rig) runDHCP(ctx context.Context, quick bool, secs int) ([]dhcpCell, er
 	}
 	var cells []dhcpCell
 	for _, rate := range rates {
-		for _, srv := range []server{srvPhoneflash, srvKea, srvNoPing, srvDnsmasq} {
-			if srv.name == "dnsmasq" && rate != rates[0] {
+		for _, sc := range dhcpPlan {
+			if sc.srv.name == "dnsmasq" && rate != rates[0] {
 				continue
 			}
-			c, err := r.runDHCPCell(ctx, srv, rate, secs)
+			c, err := r.runDHCPCell(ctx, sc.srv, rate, secs, sc.client)
 			if err != nil {
 				if ctx.Err() != nil {
 					return cells, ctx.Err()
 				}
 				c.Err = err.Error()
 			}
-			r.logf("dhcp %-14s rate %-5d: %7.1f DORA/s, drops %d, DO avg %.2f ms, cpu %.2f s, peak %d KB %s",
-				c.Server, c.Rate, c.Completed(), c.Drops(), c.Stats.DO.AvgMS, c.Use.CPUSec, c.Use.PeakKB, c.Err)
+			r.logf("dhcp %-8s %-14s rate %-5d: %7.1f DORA/s, drops %d, DO avg %.2f ms, cpu %.2f s, peak %d KB %s",
+				c.Client, c.Server, c.Rate, c.Completed(), c.Drops(), c.Stats.DO.AvgMS, c.Use.CPUSec, c.Use.PeakKB, c.Err)
 			cells = append(cells, c)
 		}
 	}

@@ -50,9 +50,9 @@ func (c tftpCell) CPUPerGB() float64 {
 // tftpPlan is the order of the cells: per client count and repetition,
 // every server once, rotated so no server always goes first.
 type tftpPlanItem struct {
-	srv     server
-	n, bs   int
-	rep     int
+	srv   server
+	n, bs int
+	rep   int
 }
 
 func tftpPlan(servers []server, ns []int, reps, bigN int) []tftpPlanItem {
