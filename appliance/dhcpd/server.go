@@ -131,7 +131,22 @@ func (s *Server) Status() Status {
 // Handle runs the Handler under the server's lock, persists the leases when
 // a binding changed and reports the events. It returns the reply to send.
 func (s *Server) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+	resp, evs, persist := s.handle(req)
+	if persist {
+		s.save()
+	}
+	for _, ev := range evs {
+		s.report(ev)
+	}
+	return resp
+}
+
+// handle runs the Handler under the server's lock. It returns the reply,
+// the events, and whether a binding changed that must be saved before the
+// reply is sent.
+func (s *Server) handle(req *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, []Event, bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.opts.Now()
 	resp, evs := s.h.Handle(req, now)
 	var persist bool
@@ -145,14 +160,7 @@ func (s *Server) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 			s.status.Exhausted = true
 		}
 	}
-	s.mu.Unlock()
-	if persist {
-		s.save()
-	}
-	for _, ev := range evs {
-		s.report(ev)
-	}
-	return resp
+	return resp, evs, persist
 }
 
 // save writes the current bound leases; the newest state always wins.
