@@ -184,7 +184,7 @@ var dhcpPlan = []struct {
 // runDHCP runs every server at every rate, with the client-mode generator
 // and, for the peers, with perfdhcp. dnsmasq with its ping check answers
 // one client in about 3 s, so it runs at the lowest rate only.
-func (r *rig) runDHCP(ctx context.Context, quick bool, secs int) ([]dhcpCell, error) {
+func (r *rig) runDHCP(ctx context.Context, quick bool, secs int, want func(string) bool) ([]dhcpCell, error) {
 	rates := []int{100, 500, 2000, 0}
 	if quick {
 		rates = []int{500, 2000}
@@ -192,7 +192,7 @@ func (r *rig) runDHCP(ctx context.Context, quick bool, secs int) ([]dhcpCell, er
 	var cells []dhcpCell
 	for _, rate := range rates {
 		for _, sc := range dhcpPlan {
-			if sc.srv.name == "dnsmasq" && rate != rates[0] {
+			if !want(sc.srv.name) || sc.srv.name == "dnsmasq" && rate != rates[0] {
 				continue
 			}
 			c, err := r.runDHCPCell(ctx, sc.srv, rate, secs, sc.client)

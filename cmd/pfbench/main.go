@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,7 +43,12 @@ type options struct {
 	arm64                  string
 	timescale              float64
 	dhcpSecs               int
+	only                   []string // servers to run; empty = all
+	blkN                   int      // client count of the blksize 1428 row; 0 = none
 }
+
+// want says whether server name is to be run.
+func (o options) want(name string) bool { return len(o.only) == 0 || slices.Contains(o.only, name) }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("pfbench", flag.ContinueOnError)
@@ -61,11 +67,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.arm64, "arm64", "", "the arm64 phoneflash binary whose size is reported")
 	fs.Float64Var(&o.timescale, "timescale", 1, "whole bench: phone-side delays are divided by this")
 	fs.IntVar(&o.dhcpSecs, "dhcp-secs", 10, "seconds per perfdhcp cell")
+	only := fs.String("servers", "", "run only these servers, comma-separated (phoneflash, tftpd-hpa, dnsmasq, dnsmasq-noping, atftpd, kea)")
+	fs.IntVar(&o.blkN, "blksize-n", 16, "client count of the blksize 1428 TFTP row (0: no such row)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *only != "" {
+		o.only = strings.Split(*only, ",")
 	}
 	if *all {
 		o.tftp, o.dhcp, o.bench, o.mem = true, true, true, true
@@ -154,13 +165,18 @@ func runBench(ctx context.Context, o options, stdout io.Writer) error {
 			return err
 		}
 		if o.tftp {
-			servers := []server{srvPhoneflash, srvHPA, srvDnsmasq, srvAtftpd}
-			if rep.TFTP, err = r.runTFTP(ctx, servers, o.ns, o.reps, 16, images, probe); err != nil {
+			var servers []server
+			for _, s := range []server{srvPhoneflash, srvHPA, srvDnsmasq, srvAtftpd} {
+				if o.want(s.name) {
+					servers = append(servers, s)
+				}
+			}
+			if rep.TFTP, err = r.runTFTP(ctx, servers, o.ns, o.reps, o.blkN, images, probe); err != nil {
 				return err
 			}
 		}
 		if o.dhcp {
-			if rep.DHCP, err = r.runDHCP(ctx, o.quick, o.dhcpSecs); err != nil {
+			if rep.DHCP, err = r.runDHCP(ctx, o.quick, o.dhcpSecs, o.want); err != nil {
 				return err
 			}
 		}
