@@ -136,6 +136,11 @@ func runBench(ctx context.Context, o options, stdout io.Writer) error {
 		}
 		o.bin = filepath.Dir(exe)
 	}
+	out, err := filepath.Abs(o.out) // servers change directory
+	if err != nil {
+		return err
+	}
+	o.out = out
 	work := filepath.Join(o.out, "work")
 	os.RemoveAll(work)
 	if err := os.MkdirAll(work, 0o755); err != nil {

@@ -70,6 +70,10 @@ func (r *report) tftpSection(b *strings.Builder) {
 		if !row.HashOK {
 			ok = "**FAILED**: " + row.Err
 		}
+		if row.Reps == 0 {
+			fmt.Fprintf(b, "| %s | %d | %s | - | - | - | - | - | %d | %s |\n", bs, row.N, row.Server, row.Failed, ok)
+			continue
+		}
 		fmt.Fprintf(b, "| %s | %d | %s | %s | %.2f / %.2f | %s | %.0f | %d/%d | %d | %s |\n", bs, row.N, row.Server,
 			fmtSpread(row.MBps, 1), row.P50, row.P99, fmtSpread(row.CPUPerGB, 1), row.PeakKB.Median, row.Procs, row.Threads, row.Failed, ok)
 	}
@@ -90,7 +94,7 @@ func tftpTarget(rows []tftpRow, n int) string {
 	var pf *tftpRow
 	var bestMB, bestCPU, bestKB tftpRow
 	for i, row := range rows {
-		if row.N != n || row.Blksize != 0 || row.Failed > 0 {
+		if row.N != n || row.Blksize != 0 || row.Failed > 0 || row.Reps == 0 {
 			continue
 		}
 		if row.Server == "phoneflash" {

@@ -54,7 +54,7 @@ type tftpRow struct {
 	N        int
 	Blksize  int // asked for (0 = none)
 	Granted  int
-	Reps     int
+	Reps     int // repetitions with figures
 	MBps     spread
 	P50, P99 float64 // seconds for one client's five images, median over reps
 	CPUPerGB spread
@@ -100,9 +100,18 @@ func tftpRows(cells []tftpCell, order []string) []tftpRow {
 	var rows []tftpRow
 	for _, k := range keys {
 		g := groups[k]
-		row := tftpRow{Server: k.server, N: k.n, Blksize: k.bs, Reps: len(g), HashOK: true}
+		row := tftpRow{Server: k.server, N: k.n, Blksize: k.bs, HashOK: true}
 		var mbps, cpu, pss, p50, p99 []float64
 		for _, c := range g {
+			row.Failed += c.Failed
+			row.HashOK = row.HashOK && c.HashOK
+			if row.Err == "" {
+				row.Err = c.Err
+			}
+			if c.Wall <= 0 || c.Bytes == 0 {
+				continue // the server did not run: no figures
+			}
+			row.Reps++
 			mbps = append(mbps, c.MBps())
 			cpu = append(cpu, c.CPUPerGB())
 			pss = append(pss, float64(c.Use.PeakKB))
@@ -111,11 +120,6 @@ func tftpRows(cells []tftpCell, order []string) []tftpRow {
 			p99 = append(p99, percentile(sets, 99))
 			row.Granted = max(row.Granted, c.Granted)
 			row.Procs, row.Threads = max(row.Procs, c.Use.Procs), max(row.Threads, c.Use.Threads)
-			row.Failed += c.Failed
-			row.HashOK = row.HashOK && c.HashOK
-			if row.Err == "" {
-				row.Err = c.Err
-			}
 		}
 		row.MBps, row.CPUPerGB, row.PeakKB = spreadOf(mbps), spreadOf(cpu), spreadOf(pss)
 		row.P50, row.P99 = spreadOf(p50).Median, spreadOf(p99).Median
