@@ -156,7 +156,12 @@ func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int, clien
 	defer out.Close()
 	cmd := command(r.cli, args...)
 	cmd.Stdout, cmd.Stderr = out, out
-	err = cmd.Run() // exit code 3: drops happened; the figures say so
+	if err := cmd.Start(); err != nil {
+		return cell, fmt.Errorf("pfbench: perfdhcp: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+	err = cmd.Wait() // exit code 3: drops happened; the figures say so
+	stop()
 	cell.Use = s.stop()
 	if ctx.Err() != nil {
 		return cell, ctx.Err()

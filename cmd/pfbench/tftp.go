@@ -96,13 +96,15 @@ func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, 
 	if err != nil {
 		return cell, err
 	}
-	defer func() {
+	closeAll := func() {
 		for _, cs := range conns {
 			for _, c := range cs {
 				c.Close()
 			}
 		}
-	}()
+	}
+	defer closeAll()
+	defer context.AfterFunc(ctx, closeAll)() // Ctrl-C ends the transfers at once
 	s := startSampler(p.cg)
 	cell.Sets = make([]time.Duration, it.n)
 	var mu sync.Mutex
