@@ -34,7 +34,7 @@ func installPeers(dir string, logf func(string, ...any)) (atftpd string, err err
 		}
 	}
 	for _, lib := range []string{"libwrap0", "libpcre2-8-0"} { // atftpd's libraries
-		if exec.Command("dpkg-query", "-W", "-f=${Status}", lib).Run() != nil {
+		if out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", lib).Output(); !strings.Contains(string(out), "install ok installed") {
 			missing = append(missing, lib)
 		}
 	}
