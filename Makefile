@@ -49,9 +49,10 @@ demo:
 BENCHFLAGS ?=
 bench:
 	@[ "$$(id -u)" = 0 ] || { echo "make bench: needs root (network namespaces, cgroups, apt-get); run: sudo make bench" >&2; exit 1; }
-	$(GO) build -o $(BUILD)/ ./cmd/...
-	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/linux_arm64/ ./cmd/phoneflash
-	$(BUILD)/pfbench -all -out $(BUILD)/bench -arm64 $(BUILD)/linux_arm64/phoneflash $(BENCHFLAGS)
+	@echo "make bench: building; progress on stderr, the report on stdout" >&2
+	@$(GO) build -o $(BUILD)/ ./cmd/...
+	@GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/linux_arm64/ ./cmd/phoneflash
+	@$(BUILD)/pfbench -all -out $(BUILD)/bench -arm64 $(BUILD)/linux_arm64/phoneflash $(BENCHFLAGS)
 
 BUILDDIR = gokrazy/$(INSTANCE)/builddir/github.com/phoneflash/phoneflash
 GOK_HINT = gok is not installed; install it with: go install github.com/gokrazy/tools/cmd/gok@latest (and put $$(go env GOPATH)/bin on PATH)
