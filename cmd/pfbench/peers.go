@@ -18,8 +18,12 @@ var peerPackages = []struct{ pkg, bin string }{
 	{"kea-admin", "/usr/sbin/perfdhcp"},
 }
 
-// services the packages above may have registered to start at install.
-var peerServices = []string{"tftpd-hpa", "dnsmasq", "kea-dhcp4-server", "kea-ctrl-agent", "isc-kea-dhcp4-server"}
+// peerServices are the system services a package registers at install
+// (dnsmasq-base and kea-admin have none).
+var peerServices = map[string][]string{
+	"tftpd-hpa":        {"tftpd-hpa"},
+	"kea-dhcp4-server": {"kea-dhcp4-server", "isc-kea-dhcp4-server"},
+}
 
 // installPeers installs missing peers with apt-get while a policy-rc.d
 // forbids starting services, then stops any that started anyway (they
@@ -40,7 +44,7 @@ func installPeers(dir string, logf func(string, ...any)) (atftpd string, err err
 	}
 	if len(missing) > 0 {
 		logf("installing %s", strings.Join(missing, " "))
-		if err := withPolicyRC(func() error {
+		if err := withPolicyRC(missing, func() error {
 			return runLog(logf, "", append([]string{"apt-get", "install", "-y", "--no-install-recommends"}, missing...)...)
 		}); err != nil {
 			return "", err
@@ -56,8 +60,10 @@ func installPeers(dir string, logf func(string, ...any)) (atftpd string, err err
 }
 
 // withPolicyRC runs f while /usr/sbin/policy-rc.d exits 101 (no service may
-// start), then stops the peers' services in case one started anyway.
-func withPolicyRC(f func() error) error {
+// start), then stops the services of the packages just installed in case
+// one started anyway. Services of packages that were already there are the
+// machine owner's and left alone.
+func withPolicyRC(installing []string, f func() error) error {
 	const path = "/usr/sbin/policy-rc.d"
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if err := os.WriteFile(path, []byte("#!/bin/sh\n# pfbench: no service starts while peers are installed\nexit 101\n"), 0o755); err != nil {
@@ -66,14 +72,16 @@ func withPolicyRC(f func() error) error {
 		defer os.Remove(path)
 	}
 	err := f()
-	stopServices()
+	for _, pkg := range installing {
+		stopServices(peerServices[pkg])
+	}
 	return err
 }
 
-// stopServices stops and disables the peers' system services.
-func stopServices() {
+// stopServices stops and disables system services.
+func stopServices(names []string) {
 	_, err := os.Stat("/run/systemd/system")
-	for _, s := range peerServices {
+	for _, s := range names {
 		if err == nil {
 			exec.Command("systemctl", "disable", "--now", s).Run()
 		} else if _, e := os.Stat("/etc/init.d/" + s); e == nil {
