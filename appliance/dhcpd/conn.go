@@ -115,13 +115,17 @@ func (s *Server) answerBatch(conn net.PacketConn, first []byte, peer net.Addr) {
 	}
 	var answers []answer
 	persist := false
+	var changed []string
 	add := func(b []byte, peer net.Addr) {
 		req, err := dhcpv4.FromBytes(b)
 		if err != nil {
 			return // malformed: nothing to answer
 		}
 		resp, evs, p := s.handle(req)
-		persist = persist || p
+		if p {
+			persist = true
+			changed = append(changed, changedMACs(evs)...)
+		}
 		answers = append(answers, answer{req, resp, peer, evs})
 	}
 	add(first, peer)
@@ -133,7 +137,7 @@ func (s *Server) answerBatch(conn net.PacketConn, first []byte, peer net.Addr) {
 		add(b, from)
 	}
 	if persist {
-		s.save()
+		s.save(changed)
 	}
 	for _, a := range answers {
 		for _, ev := range a.evs {

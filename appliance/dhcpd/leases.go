@@ -147,6 +147,7 @@ type leaseRecord struct {
 	IP           string `json:"ip"`
 	Hostname     string `json:"hostname,omitempty"`
 	RemainingSec int64  `json:"remaining_s"`
+	Gone         bool   `json:"gone,omitempty"` // journal only: the MAC lost its binding
 }
 
 // records returns the bound leases, sorted by address.
@@ -166,12 +167,16 @@ func (t *table) records(now time.Time) []leaseRecord {
 	return out
 }
 
-// load adds the records of a lease file; records that do not fit this pool
-// are skipped.
+// load applies the records of a lease file and its journal in order;
+// records that do not fit this pool are skipped.
 func (t *table) load(recs []leaseRecord, now time.Time) {
 	for _, r := range recs {
-		ip, err := netip.ParseAddr(r.IP)
 		mac, merr := net.ParseMAC(r.MAC)
+		if merr == nil && r.Gone {
+			t.remove(mac.String())
+			continue
+		}
+		ip, err := netip.ParseAddr(r.IP)
 		if err != nil || merr != nil || !t.inPool(ip) {
 			continue
 		}
