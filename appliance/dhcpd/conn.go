@@ -57,7 +57,7 @@ func listen(ifname string, port int) (net.PacketConn, int, error) {
 	return c, ifc.Index, nil
 }
 
-// serve reads requests from conn and answers them, one at a time, until ctx
+// serve reads requests from conn and answers them in batches (answerBatch) until ctx
 // is done. Read errors other than a closed socket are logged and survived.
 // With ifindex != 0 it also closes conn when the interface's index changes
 // (unplugged, or replaced by another NIC of the same name) and returns nil
@@ -94,18 +94,90 @@ func (s *Server) serve(ctx context.Context, conn net.PacketConn, ifindex int) er
 			sleep(ctx, 10*time.Millisecond)
 			continue
 		}
-		req, err := dhcpv4.FromBytes(buf[:n])
+		s.answerBatch(conn, buf[:n], peer)
+	}
+}
+
+// maxBatch bounds how many queued requests are answered after one lease
+// file write.
+const maxBatch = 256
+
+// answerBatch handles the request in first and every request already queued
+// on conn (up to maxBatch), saves the leases once if any binding changed,
+// and only then reports the events and sends the replies: one fsync'd
+// write covers a burst of ACKs, and no ACK leaves before its lease is on
+// disk.
+func (s *Server) answerBatch(conn net.PacketConn, first []byte, peer net.Addr) {
+	type answer struct {
+		req, resp *dhcpv4.DHCPv4
+		peer      net.Addr
+		evs       []Event
+	}
+	var answers []answer
+	persist := false
+	var changed []string
+	add := func(b []byte, peer net.Addr) {
+		req, err := dhcpv4.FromBytes(b)
 		if err != nil {
-			continue // malformed: nothing to answer
+			return // malformed: nothing to answer
 		}
-		resp := s.Handle(req)
-		if resp == nil {
+		resp, evs, p := s.handle(req)
+		if p {
+			persist = true
+			changed = append(changed, changedMACs(evs)...)
+		}
+		answers = append(answers, answer{req, resp, peer, evs})
+	}
+	add(first, peer)
+	for range maxBatch - 1 {
+		b, from, ok := readQueued(conn)
+		if !ok {
+			break
+		}
+		add(b, from)
+	}
+	if persist {
+		s.save(changed)
+	}
+	for _, a := range answers {
+		for _, ev := range a.evs {
+			s.report(ev)
+		}
+		if a.resp == nil {
 			continue
 		}
-		if _, err := conn.WriteTo(resp.ToBytes(), replyAddr(req, resp, peer)); err != nil {
-			s.opts.Log.Warn("dhcp send", "port", s.opts.Port, "mac", req.ClientHWAddr.String(), "err", err)
+		if _, err := conn.WriteTo(a.resp.ToBytes(), replyAddr(a.req, a.resp, a.peer)); err != nil {
+			s.opts.Log.Warn("dhcp send", "port", s.opts.Port, "mac", a.req.ClientHWAddr.String(), "err", err)
 		}
 	}
+}
+
+// readQueued returns a datagram already queued on conn without waiting;
+// ok is false when none is (or conn is not a socket).
+func readQueued(conn net.PacketConn) (b []byte, from net.Addr, ok bool) {
+	sc, isSock := conn.(syscall.Conn)
+	if !isSock {
+		return nil, nil, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, nil, false
+	}
+	buf := make([]byte, 1500)
+	var n int
+	var sa syscall.Sockaddr
+	var rerr error
+	if err := rc.Read(func(fd uintptr) bool {
+		n, sa, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT)
+		return true // never wait
+	}); err != nil || rerr != nil {
+		return nil, nil, false
+	}
+	sa4, isV4 := sa.(*syscall.SockaddrInet4)
+	if !isV4 {
+		return nil, nil, false
+	}
+	return buf[:n], &net.UDPAddr{IP: net.IP(sa4.Addr[:]).To16(), Port: sa4.Port}, true
 }
 
 // replyAddr is where a reply goes: unicast to a client that already has its

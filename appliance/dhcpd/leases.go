@@ -29,11 +29,15 @@ type table struct {
 	byMAC       map[string]*lease
 	byIP        map[netip.Addr]*lease
 	declined    map[netip.Addr]time.Time // address -> until
+	// low is a scan hint: every address from first up to (not including)
+	// low is in byIP. Allocation scans from there instead of from first,
+	// so filling a large pool is linear, not quadratic.
+	low netip.Addr
 }
 
 func newTable(first, last netip.Addr) *table {
 	return &table{first: first, last: last, byMAC: map[string]*lease{}, byIP: map[netip.Addr]*lease{},
-		declined: map[netip.Addr]time.Time{}}
+		declined: map[netip.Addr]time.Time{}, low: first}
 }
 
 func (t *table) inPool(ip netip.Addr) bool {
@@ -75,7 +79,10 @@ func (t *table) allocate(mac string, requested netip.Addr, now time.Time) (netip
 	if requested.IsValid() && t.free(requested, mac, now) {
 		return requested, true
 	}
-	for ip := t.first; ip.IsValid() && ip.Compare(t.last) <= 0; ip = ip.Next() {
+	for t.low.IsValid() && t.low.Compare(t.last) <= 0 && t.byIP[t.low] != nil {
+		t.low = t.low.Next()
+	}
+	for ip := t.low; ip.IsValid() && ip.Compare(t.last) <= 0; ip = ip.Next() {
 		if t.byIP[ip] == nil && !t.isDeclined(ip, now) && ip != t.reserved {
 			return ip, true
 		}
@@ -96,7 +103,7 @@ func (t *table) allocate(mac string, requested netip.Addr, now time.Time) (netip
 // bind gives ip to mac until expiry, dropping any other binding of either.
 func (t *table) bind(mac string, ip netip.Addr, hostname string, expiry time.Time, bound bool) {
 	if l := t.byMAC[mac]; l != nil && l.IP != ip {
-		delete(t.byIP, l.IP)
+		t.unset(l.IP)
 	}
 	if l := t.byIP[ip]; l != nil && l.MAC != mac {
 		delete(t.byMAC, l.MAC)
@@ -117,8 +124,16 @@ func (t *table) bind(mac string, ip netip.Addr, hostname string, expiry time.Tim
 
 func (t *table) remove(mac string) {
 	if l := t.byMAC[mac]; l != nil {
-		delete(t.byIP, l.IP)
+		t.unset(l.IP)
 		delete(t.byMAC, mac)
+	}
+}
+
+// unset frees ip in byIP and keeps the scan hint below it.
+func (t *table) unset(ip netip.Addr) {
+	delete(t.byIP, ip)
+	if ip.Less(t.low) {
+		t.low = ip
 	}
 }
 
@@ -132,30 +147,36 @@ type leaseRecord struct {
 	IP           string `json:"ip"`
 	Hostname     string `json:"hostname,omitempty"`
 	RemainingSec int64  `json:"remaining_s"`
+	Gone         bool   `json:"gone,omitempty"` // journal only: the MAC lost its binding
 }
 
 // records returns the bound leases, sorted by address.
 func (t *table) records(now time.Time) []leaseRecord {
-	var out []leaseRecord
+	var bound []*lease
 	for _, l := range t.byIP {
-		if !l.Bound {
-			continue
+		if l.Bound {
+			bound = append(bound, l)
 		}
+	}
+	slices.SortFunc(bound, func(a, b *lease) int { return a.IP.Compare(b.IP) })
+	out := make([]leaseRecord, 0, len(bound))
+	for _, l := range bound {
 		out = append(out, leaseRecord{MAC: l.MAC, IP: l.IP.String(), Hostname: l.Hostname,
 			RemainingSec: max(0, int64(l.Expiry.Sub(now)/time.Second))})
 	}
-	slices.SortFunc(out, func(a, b leaseRecord) int {
-		return netip.MustParseAddr(a.IP).Compare(netip.MustParseAddr(b.IP))
-	})
 	return out
 }
 
-// load adds the records of a lease file; records that do not fit this pool
-// are skipped.
+// load applies the records of a lease file and its journal in order;
+// records that do not fit this pool are skipped.
 func (t *table) load(recs []leaseRecord, now time.Time) {
 	for _, r := range recs {
-		ip, err := netip.ParseAddr(r.IP)
 		mac, merr := net.ParseMAC(r.MAC)
+		if merr == nil && r.Gone {
+			t.remove(mac.String())
+			continue
+		}
+		ip, err := netip.ParseAddr(r.IP)
 		if err != nil || merr != nil || !t.inPool(ip) {
 			continue
 		}

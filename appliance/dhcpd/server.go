@@ -32,7 +32,7 @@ import (
 // Options configure a Server.
 type Options struct {
 	Config
-	StateDir string // leases-<port>.json lives here
+	StateDir string // leases-<port>.json and its journal leases-<port>.log live here
 	Log      *slog.Logger
 	OnEvent  func(Event)      // called from the port's goroutines; keep it quick
 	Now      func() time.Time // default time.Now (monotonic within a run)
@@ -72,7 +72,8 @@ func (st Status) Problems() []string {
 type Server struct {
 	opts Options
 
-	saveMu sync.Mutex // orders lease file writes
+	saveMu       sync.Mutex // orders lease file writes
+	journalLines int        // lines appended since the last snapshot; under saveMu
 
 	mu        sync.Mutex
 	h         *Handler
@@ -105,10 +106,22 @@ func New(opts Options) (*Server, error) {
 			os.Rename(leasePath(opts.StateDir, opts.Port), leasePath(opts.StateDir, opts.Port)+".bad")
 		}
 		h.leases.load(recs, opts.Now())
+		journal, err := readJournal(opts.StateDir, opts.Port)
+		if err != nil {
+			opts.Log.Error("starting without the lease journal", "port", opts.Port, "err", err)
+		}
+		h.leases.load(journal, opts.Now())
+		if journal != nil {
+			// Start with an empty journal, so a line torn by a power cut
+			// never has appends after it.
+			if err := compact(opts.StateDir, opts.Port, h.leases.records(opts.Now())); err != nil {
+				opts.Log.Error("folding the lease journal into the lease file", "port", opts.Port, "err", err)
+			}
+		}
 	}
 	s := &Server{opts: opts, h: h, warned: map[netip.Addr]time.Time{},
 		status: Status{Port: opts.Port, PoolSize: h.leases.poolSize()}}
-	s.status.Leases = len(h.leases.records(opts.Now()))
+	s.status.Leases = h.leases.bound()
 	return s, nil
 }
 
@@ -131,7 +144,22 @@ func (s *Server) Status() Status {
 // Handle runs the Handler under the server's lock, persists the leases when
 // a binding changed and reports the events. It returns the reply to send.
 func (s *Server) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+	resp, evs, persist := s.handle(req)
+	if persist {
+		s.save(changedMACs(evs))
+	}
+	for _, ev := range evs {
+		s.report(ev)
+	}
+	return resp
+}
+
+// handle runs the Handler under the server's lock. It returns the reply,
+// the events, and whether a binding changed that must be saved before the
+// reply is sent.
+func (s *Server) handle(req *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, []Event, bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.opts.Now()
 	resp, evs := s.h.Handle(req, now)
 	var persist bool
@@ -145,28 +173,51 @@ func (s *Server) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 			s.status.Exhausted = true
 		}
 	}
-	s.mu.Unlock()
-	if persist {
-		s.save()
-	}
-	for _, ev := range evs {
-		s.report(ev)
-	}
-	return resp
+	return resp, evs, persist
 }
 
-// save writes the current bound leases; the newest state always wins.
-func (s *Server) save() {
+// changedMACs lists the MACs whose binding an event changed.
+func changedMACs(evs []Event) []string {
+	var macs []string
+	for _, ev := range evs {
+		switch ev.Kind {
+		case EventAck, EventDecline, EventRelease:
+			macs = append(macs, ev.MAC.String())
+		}
+	}
+	return macs
+}
+
+// save makes the bindings of macs durable: appended to the journal, or,
+// when the journal has grown past twice the live leases, all leases as a
+// new snapshot (see journal.go).
+func (s *Server) save(macs []string) {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 	s.mu.Lock()
-	recs := s.h.leases.records(s.opts.Now())
-	s.status.Leases = len(recs)
+	now := s.opts.Now()
+	n := s.h.leases.bound()
+	s.status.Leases = n
+	full := s.journalLines+len(macs) > max(minCompact, 2*n)
+	var recs []leaseRecord
+	if full {
+		recs = s.h.leases.records(now)
+	} else {
+		recs = s.h.leases.recordsOf(macs, now)
+	}
 	s.mu.Unlock()
 	if s.opts.StateDir == "" {
 		return
 	}
-	if err := writeLeases(s.opts.StateDir, s.opts.Port, recs); err != nil {
+	var err error
+	if full {
+		err = compact(s.opts.StateDir, s.opts.Port, recs)
+		s.journalLines = 0
+	} else {
+		err = appendJournal(s.opts.StateDir, s.opts.Port, recs)
+		s.journalLines += len(recs)
+	}
+	if err != nil {
 		s.opts.Log.Error("saving leases", "port", s.opts.Port, "err", err)
 	}
 }
