@@ -70,8 +70,18 @@ update: builddir-sum
 clean:
 	rm -rf $(BUILD)
 
-## fuzz: run the firmware fuzz targets for FUZZTIME each (make test runs their seeds)
+## fuzz: run every fuzz target for FUZZTIME each (make test runs their seed
+## corpora in testdata/fuzz). FUZZ_TARGETS lists package:target pairs.
 FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./appliance/dhcpd:FuzzHandle ./appliance/dhcpd:FuzzHandleSequence \
+	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
+	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
+	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./firmware/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseLoads$$' -fuzztime $(FUZZTIME) ./firmware/
+	@set -e; for pt in $(FUZZ_TARGETS); do \
+		pkg=$${pt%%:*}; fn=$${pt##*:}; \
+		echo "fuzz: $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
