@@ -39,9 +39,11 @@ cross:
 depcheck:
 	$(GO) run ./cmd/depcheck
 
-## demo: the whole job on simulated hardware (root)
+## demo: the whole job on simulated hardware (root); DEMOFLAGS="-time-scale 0.05 -keep", see phoneflash demo -h
+DEMOFLAGS ?=
 demo:
-	$(GO) run ./cmd/phoneflash demo
+	$(GO) build -o $(BUILD)/ ./cmd/phoneflash ./cmd/phonesim
+	$(BUILD)/phoneflash demo -phonesim $(BUILD)/phonesim $(DEMOFLAGS)
 
 ## bench: phoneflash against tftpd-hpa, dnsmasq, atftpd and Kea (root)
 bench:

@@ -76,9 +76,3 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'phoneflash <subcommand> -h' for its flags.")
 }
-
-// notBuilt is the answer of a subcommand that a later piece of work fills in.
-func notBuilt(name string, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "phoneflash %s: not built yet in this version\n", name)
-	return exitFailure
-}

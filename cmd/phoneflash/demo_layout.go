@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/phoneflash/phoneflash/appliance/provision"
+	"github.com/phoneflash/phoneflash/appliance/session"
+)
+
+// demoPhone is one simulated phone of the demo bench and the result the
+// demo expects of it.
+type demoPhone struct {
+	Port     int    // 0-based bench port
+	MAC      string // aa:bb:cc:dd:ee:ff
+	Model    string // phonesim -model: 7906 or 7911
+	Scenario string // phonesim -scenario
+	About    string // what the newcomer is told about it
+	Password string // "" = no row in the account table
+	Want     string // expected result
+}
+
+// demoPhones is the bench: two 7906G with old loaders (the first trusts a
+// CUCM, so the operator keys its reset when the display asks), a 7911G on
+// SCCP 8.5(2), and a 7906G already on SIP whose password is too long.
+var demoPhones = []demoPhone{
+	{Port: 0, MAC: "00:22:90:de:00:01", Model: "7906", Scenario: "old-cucm",
+		About: "7906G, old loader, trusts a CUCM: needs its reset keyed", Password: "demo1001", Want: provision.ResultDone},
+	{Port: 1, MAC: "00:22:90:de:00:02", Model: "7906", Scenario: "formatted-old",
+		About: "7906G, old loader, already formatted; no account row", Want: provision.ResultNoAccount},
+	{Port: 2, MAC: "00:22:90:de:00:03", Model: "7911", Scenario: "sccp852",
+		About: "7911G on SCCP 8.5(2)", Password: "demo1003", Want: provision.ResultDone},
+	{Port: 3, MAC: "00:22:90:de:00:04", Model: "7906", Scenario: "sccp852",
+		About: "7906G on SCCP 8.5(2), 40-character password", Password: strings.Repeat("0123456789", 4), Want: provision.ResultPasswordRefused},
+}
+
+// extension is the phone's line in the account table.
+func (p demoPhone) extension() string { return fmt.Sprintf("10%02d", p.Port+1) }
+
+// key is the MAC as sessions show it: 002290DE0001.
+func (p demoPhone) key() string { return session.NormalizeMAC(p.MAC) }
+
+// demoLayout names everything of a demo run: namespaces, interfaces and
+// files. The demo itself uses prefix "pfd"; its tests use their own.
+type demoLayout struct {
+	prefix string
+	dir    string // work directory: firmware, state, phones' flash and logs
+}
+
+func (l demoLayout) appNS() string           { return l.prefix + "-app" }
+func (l demoLayout) phoneNS(port int) string { return fmt.Sprintf("%s-ph%d", l.prefix, port+1) }
+func (l demoLayout) portIf(port int) string  { return fmt.Sprintf("%sp%d", l.prefix, port+1) }
+func (l demoLayout) uplink() string          { return l.prefix + "up" }
+func (l demoLayout) firmwareDir() string     { return filepath.Join(l.dir, "firmware") }
+func (l demoLayout) stateDir() string        { return filepath.Join(l.dir, "state") }
+func (l demoLayout) accounts() string        { return filepath.Join(l.dir, "accounts.csv") }
+func (l demoLayout) oledPNG() string         { return filepath.Join(l.dir, "oled.png") }
+func (l demoLayout) applianceLog() string    { return filepath.Join(l.dir, "appliance.log") }
+func (l demoLayout) phoneFile(port int, ext string) string {
+	return filepath.Join(l.dir, fmt.Sprintf("phone%d.%s", port+1, ext))
+}
+
+// phoneIf is the phone's interface name inside its own namespace.
+const phoneIf = "eth0"
+
+func (l demoLayout) ports() string {
+	var names []string
+	for i := range demoPhones {
+		names = append(names, l.portIf(i))
+	}
+	return strings.Join(names, ",")
+}
+
+// accountTable is the operator's CSV: a MAC-matched row for every phone
+// with a password.
+func accountTable(phones []demoPhone) string {
+	var b strings.Builder
+	b.WriteString("MAC,Extension,Display Name,Auth_Name,Password,PBX_Host,PBX_Port\n")
+	for _, p := range phones {
+		if p.Password == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s,%s,Demo %s,%s,%s,192.0.2.10,5060\n", p.MAC, p.extension(), p.extension(), p.extension(), p.Password)
+	}
+	return b.String()
+}
+
+func writeAccounts(name string, phones []demoPhone) error {
+	if err := os.WriteFile(name, []byte(accountTable(phones)), 0o644); err != nil {
+		return fmt.Errorf("account table: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/phoneflash/phoneflash/appliance/nettest"
+)
+
+// buildSim builds phoneflash and phonesim into a directory everyone may
+// read and returns their paths.
+func buildSim(t *testing.T) (phoneflash, phonesim string) {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755) // for the test that runs it as nobody
+	}
+	out, err := exec.Command("go", "build", "-o", dir+"/", "../phonesim", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "phoneflash"), filepath.Join(dir, "phonesim")
+}
+
+// leftovers lists what carries the prefix: namespaces, links in our
+// namespace, processes and the demo's work directories.
+func leftovers(t *testing.T, prefix string) []string {
+	t.Helper()
+	var found []string
+	names, err := listNS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			found = append(found, "netns "+n)
+		}
+	}
+	links, err := exec.Command("ip", "-o", "link").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(links), "\n") {
+		if strings.Contains(l, prefix) {
+			found = append(found, "link "+l)
+		}
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, _ := os.ReadFile(p)
+		if cmd := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cmd, prefix) {
+			found = append(found, "process "+cmd)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "phoneflash-demo-"+prefix+"-*"))
+	for _, d := range dirs {
+		found = append(found, "directory "+d)
+	}
+	return found
+}
+
+func demoCmd(t *testing.T, prefix string, extra ...string) (*exec.Cmd, *syncBuffer) {
+	bin, sim := buildSim(t)
+	args := append([]string{"demo", "-prefix", prefix, "-phonesim", sim, "-time-scale", "0.02", "-stagger", "200ms", "-timeout", "60s"}, extra...)
+	cmd := exec.Command(bin, args...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, out
+}
+
+func TestIntegrationDemo(t *testing.T) {
+	nettest.RequireRoot(t)
+	prefix := nettest.Unique("pft")
+	before := leftovers(t, prefix)
+	cmd, out := demoCmd(t, prefix)
+	t.Cleanup(func() { removeStale(prefix) })
+	start := time.Now()
+	err := cmd.Run()
+	t.Logf("phoneflash demo in %s:\n%s", time.Since(start).Round(time.Millisecond), out)
+	if err != nil {
+		t.Fatalf("phoneflash demo: %v, want exit 0", err)
+	}
+	for _, want := range []string{
+		"1. generating synthetic firmware",
+		"added SCCP11.8-5-2S",
+		"added SIP11.9-4-2SR1-1S",
+		"operator: port 1 002290DE0001 asks for its factory reset; keying 3491672850*#",
+		"1     002290DE0001  CP-7906G  done                     SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"2     002290DE0002  CP-7906G  done (no account)        unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"3     002290DE0003  CP-7911G  done                     SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		"4     002290DE0004  CP-7906G  done (password refused)  SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		"port 4 002290DE0004: password for 1004 is 40 characters; CP-7906G accepts at most 31",
+		"outcome: as expected (exit 0)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if after := leftovers(t, prefix); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("left behind:\n%s", strings.Join(after, "\n"))
+	}
+}
+
+func TestIntegrationDemoInterrupted(t *testing.T) {
+	nettest.RequireRoot(t)
+	prefix := nettest.Unique("pft")
+	cmd, out := demoCmd(t, prefix, "-time-scale", "0.5") // slow: still working when interrupted
+	t.Cleanup(func() { removeStale(prefix) })
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), " dhcp") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("no phone in dhcp after 30 s:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if l := leftovers(t, prefix); len(l) == 0 {
+		t.Fatal("the demo runs but nothing carries its prefix: the leftover check cannot see anything")
+	}
+	cmd.Process.Signal(syscall.SIGINT) // Ctrl-C, to the demo alone
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("phoneflash demo still running 20 s after SIGINT:\n%s", out)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("exit after SIGINT: %v, want 130", err)
+	}
+	if !strings.Contains(out.String(), "interrupted: removed every namespace, link and process of the demo") {
+		t.Errorf("output lacks the interruption line:\n%s", out)
+	}
+	if l := leftovers(t, prefix); len(l) > 0 {
+		t.Errorf("left behind after SIGINT:\n%s", strings.Join(l, "\n"))
+	}
+}
+
+func TestIntegrationDemoNotRoot(t *testing.T) {
+	nettest.RequireRoot(t) // to become nobody
+	bin, _ := buildSim(t)
+	cmd := exec.Command(bin, "demo")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Errorf("as nobody: %v, want a non-zero exit", err)
+	}
+	if string(out) != needsRoot+"\n" {
+		t.Errorf("as nobody it says %q, want the one line %q", out, needsRoot)
+	}
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/appliance/status"
+)
+
+// demoView shows the bench in the terminal: on a TTY the OLED as text and
+// the table of phones, redrawn in place at most 4 times a second; otherwise
+// (CI, tests, a pipe) one line per stage change.
+type demoView struct {
+	out    io.Writer
+	tty    bool
+	start  time.Time
+	oled   func() string
+	header string
+
+	mu     sync.Mutex
+	snap   status.Snapshot
+	dirty  bool
+	shown  map[string]string // MAC -> the stage line printed last (no TTY)
+	events []string          // what the demo did, newest last (TTY)
+}
+
+func newDemoView(out io.Writer, tty bool, oled func() string, header string) *demoView {
+	return &demoView{out: out, tty: tty, start: time.Now(), oled: oled, header: header, shown: map[string]string{}}
+}
+
+// update takes a new snapshot; without a TTY it prints the phones whose
+// stage (or reason) changed.
+func (v *demoView) update(s status.Snapshot) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.snap, v.dirty = s, true
+	if v.tty {
+		return
+	}
+	for _, pv := range s.Ports {
+		for _, ph := range pv.Phones {
+			line := stageLine(pv.Index, ph)
+			if v.shown[ph.MAC] == line {
+				continue
+			}
+			v.shown[ph.MAC] = line
+			fmt.Fprintf(v.out, "%6.1fs  %s\n", time.Since(v.start).Seconds(), line)
+		}
+	}
+}
+
+// note tells what the demo itself did (the operator's keyed reset).
+func (v *demoView) note(msg string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.tty {
+		fmt.Fprintf(v.out, "%6.1fs  %s\n", time.Since(v.start).Seconds(), msg)
+		return
+	}
+	v.events = append(v.events, fmt.Sprintf("%6.1fs  %s", time.Since(v.start).Seconds(), msg))
+	v.dirty = true
+}
+
+// stageLine is a phone's stage as one line: port, MAC, model, stage, the
+// file in flight and the reason.
+func stageLine(port int, ph session.Phone) string {
+	s := fmt.Sprintf("port %d  %s  %-8s  %s", port+1, ph.MAC, dash(ph.Model), ph.Stage)
+	if ph.Stage == session.StageLoading && ph.FileCount > 0 {
+		s += fmt.Sprintf(" file %d/%d", ph.FileIndex, ph.FileCount)
+	}
+	if ph.Load != "" {
+		s += "  on " + ph.Load
+	}
+	if ph.Result != "" && ph.Stage == session.StageDone {
+		s += "  result: " + ph.Result
+	}
+	if ph.Reason != "" {
+		s += "  (" + ph.Reason + ")"
+	}
+	return s
+}
+
+// draw redraws the screen when something changed (TTY only).
+func (v *demoView) draw() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.tty || !v.dirty {
+		return
+	}
+	v.dirty = false
+	var b strings.Builder
+	b.WriteString("\x1b[H\x1b[2J")
+	b.WriteString(v.header)
+	fmt.Fprintf(&b, "\nOLED (%.0f s):\n", time.Since(v.start).Seconds())
+	b.WriteString(v.oled())
+	b.WriteString("\n")
+	writePhoneTable(&b, v.snap)
+	for _, e := range v.events {
+		b.WriteString(e + "\n")
+	}
+	io.WriteString(v.out, b.String())
+}
+
+// writePhoneTable writes the table of phones: port, MAC, model, stage,
+// file k/n, bytes/total and reason.
+func writePhoneTable(w io.Writer, s status.Snapshot) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PORT\tMAC\tMODEL\tSTAGE\tLOAD\tFILE\tBYTES\tREASON")
+	for _, pv := range s.Ports {
+		if len(pv.Phones) == 0 {
+			fmt.Fprintf(tw, "%d\t-\t-\t%s\t-\t-\t-\t-\n", pv.Index+1, session.StageEmpty)
+		}
+		for _, ph := range pv.Phones {
+			file, bytes := "-", "-"
+			if ph.FileCount > 0 {
+				file = fmt.Sprintf("%d/%d", ph.FileIndex, ph.FileCount)
+			}
+			if ph.Total > 0 {
+				bytes = fmt.Sprintf("%d/%d", ph.Bytes, ph.Total)
+			}
+			stage := string(ph.Stage)
+			if ph.Stage == session.StageDone && ph.Result != "" {
+				stage = ph.Result
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", pv.Index+1, ph.MAC, dash(ph.Model), stage,
+				dash(ph.Load), file, bytes, dash(ph.Reason))
+		}
+	}
+	tw.Flush()
+}
+
+// demoResult is one phone's line of the final report.
+type demoResult struct {
+	Phone    demoPhone
+	Model    string
+	Result   string // "" when the phone never showed up
+	Reason   string
+	Loads    []string // from-load first
+	Duration time.Duration
+	Restarts int
+}
+
+// OK reports whether the phone ended as the demo expects.
+func (r demoResult) OK() bool { return r.Result == r.Phone.Want }
+
+// demoResults reads the phones' histories from the journal.
+func demoResults(phones []demoPhone, hs []journal.History) []demoResult {
+	byMAC := map[string]journal.History{}
+	for _, h := range hs {
+		byMAC[h.MAC] = h
+	}
+	var out []demoResult
+	for _, p := range phones {
+		r := demoResult{Phone: p}
+		if h, ok := byMAC[p.key()]; ok && len(h.Records) > 0 {
+			s := journal.Summarize(h)
+			r.Model, r.Reason, r.Restarts = s.Model, s.Reason, s.Restarts
+			if s.Stage == string(session.StageDone) || s.Stage == string(session.StageFailed) {
+				r.Result = s.Result
+			} else {
+				r.Result = "unfinished (" + s.Stage + ")"
+			}
+			r.Loads = loadPath(h)
+			r.Duration = s.Ended.Sub(s.Started).Round(100 * time.Millisecond)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// loadPath is the loads a phone went through: where it started, then every
+// load it ran, in order.
+func loadPath(h journal.History) []string {
+	var path []string
+	add := func(l string) {
+		if l != "" && (len(path) == 0 || path[len(path)-1] != l) {
+			path = append(path, l)
+		}
+	}
+	for _, r := range h.Records {
+		if len(path) == 0 {
+			add(r.From)
+		}
+		add(r.Load)
+	}
+	return path
+}
+
+// writeDemoReport prints the final report and returns whether every phone
+// ended as expected.
+func writeDemoReport(w io.Writer, rs []demoResult, wall time.Duration) bool {
+	fmt.Fprintln(w, "\nReport:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PORT\tMAC\tMODEL\tRESULT\tLOADS\tTIME\tEXPECTED")
+	ok := true
+	for _, r := range rs {
+		verdict := "as expected"
+		if !r.OK() {
+			verdict = "WANT " + r.Phone.Want
+			ok = false
+		}
+		res := r.Result
+		if res == "" {
+			res = "never seen"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Phone.Port+1, r.Phone.key(), dash(r.Model), res,
+			dash(strings.Join(r.Loads, " -> ")), r.Duration, verdict)
+	}
+	tw.Flush()
+	for _, r := range rs {
+		if r.Reason != "" {
+			fmt.Fprintf(w, "port %d %s: %s\n", r.Phone.Port+1, r.Phone.key(), r.Reason)
+		}
+	}
+	fmt.Fprintf(w, "total %s\n", wall.Round(100*time.Millisecond))
+	if ok {
+		fmt.Fprintln(w, "outcome: as expected (exit 0)")
+	} else {
+		fmt.Fprintln(w, "outcome: NOT as expected (exit 1)")
+	}
+	return ok
+}
