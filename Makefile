@@ -72,6 +72,14 @@ update: builddir-sum
 clean:
 	rm -rf $(BUILD)
 
+## soak: the fault test of issue 11 with its long setting: 32 simulated phones
+## through five full cycles with power cuts, 5% loss and reordering on the bench
+## links, SIGKILLed restarts, a full and a read-only state directory (root).
+## `make test` runs the same test with four phones and one cycle.
+SOAK_TIMEOUT ?= 90m
+soak:
+	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestIntegrationFaults$$' ./cmd/phoneflash -args -soak
+
 ## fuzz: run every fuzz target for FUZZTIME each (make test runs their seed
 ## corpora in testdata/fuzz). FUZZ_TARGETS lists package:target pairs.
 FUZZTIME ?= 30s
