@@ -8,7 +8,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Go test timeout for the whole suite (make test must stay under 15 minutes).
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all build test unit lint cross depcheck demo bench image update builddir-sum fuzz soak clean
+.PHONY: all build test deps print-test-deps unit lint cross depcheck demo bench image update builddir-sum fuzz soak clean
 
 all: build
 
@@ -16,9 +16,27 @@ all: build
 build:
 	$(GO) build -o $(BUILD)/ ./cmd/...
 
+# Debian packages the tests use: namespaces and veths, real DHCP and TFTP
+# clients as peers, a packet capture for option checks on the wire, and a
+# browser for the status page's live-update test. .ci/run installs the same.
+TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium
+
 ## test: lint, cross, depcheck and every test. Tests that need root (network
-## namespaces) skip with a message when not root; as root they run.
-test: lint cross depcheck unit
+## namespaces) skip with a message when not root; as root they run, and the
+## Debian packages they need are installed first when missing.
+test: deps lint cross depcheck unit
+
+## deps: as root, install the missing TEST_DEPS (apt-get update, then install)
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: not root: tests that need root or missing packages will skip"; exit 0; fi; \
+	missing=$$(for p in $(TEST_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+print-test-deps:
+	@echo $(TEST_DEPS)
 
 unit:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...

@@ -98,6 +98,13 @@ func benchServices(cfg Config, hw board.Hardware, log *slog.Logger) ([]service, 
 		{name: "hardware", run: func(ctx context.Context) error { return runHardware(ctx, cfg, hw, b.snapshot, log) }},
 		{name: "sessions", run: func(ctx context.Context) error { return b.mgr.Run(ctx, tickEvery(cfg.TimeScale)) }},
 	}
+	if cfg.HTTPAddr != "" {
+		web, err := b.webService()
+		if err != nil {
+			return nil, nil, err
+		}
+		services = append(services, web)
+	}
 	if cfg.OnStatus != nil {
 		services = append(services, service{name: "observer", run: func(ctx context.Context) error { return b.observe(ctx, cfg.OnStatus) }})
 	}

@@ -70,6 +70,9 @@ type Config struct {
 	Policy       string        // "stepping" (default) or "direct": skip the stepping stone
 	TimeScale    float64       // multiplies the phones' stall timeouts; 0 or 1 for real phones
 
+	WebPassword string // guards the page's actions; "" reads <state>/web-password
+	ProtectPage bool   // the page, API and metrics need the password too
+
 	// Problems are shown on the status line from the start, e.g. a /perm
 	// that could not be used (see FallBack).
 	Problems []string

@@ -11,13 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/phoneflash/phoneflash/appliance/dhcpd"
 	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/netconf"
-	"github.com/phoneflash/phoneflash/appliance/provision"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/appliance/tftpd"
+	"github.com/phoneflash/phoneflash/appliance/web"
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/firmware"
 )
@@ -26,13 +28,16 @@ import (
 // account table they decide with, the journal they are kept in, the network
 // servers that feed them and the hardware that shows them.
 type bench struct {
-	cfg   Config
-	hw    board.Hardware
-	log   *slog.Logger
-	store *firmware.Store
-	jrnl  *journal.Journal // nil when the state directory cannot be written
-	mgr   *session.Manager
-	net   *network
+	cfg      Config
+	hw       board.Hardware
+	log      *slog.Logger
+	store    *firmware.Store
+	jrnl     *journal.Journal // nil when the state directory cannot be written
+	mgr      *session.Manager
+	net      *network
+	accounts *accounts
+	metrics  *web.Metrics
+	start    time.Time // monotonic: OLED pages and shifts
 
 	mu       sync.Mutex
 	problems []string // what the status line says is wrong, most serious first
@@ -44,7 +49,7 @@ type bench struct {
 // and resumes the sessions the journal holds. What cannot be opened is
 // shown on the status line; the appliance keeps serving what it can.
 func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
-	b := &bench{cfg: cfg, hw: hw, log: log}
+	b := &bench{cfg: cfg, hw: hw, log: log, start: time.Now(), metrics: web.NewMetrics(prometheus.NewRegistry())}
 	for _, p := range cfg.Problems {
 		b.problem(p)
 	}
@@ -58,14 +63,11 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	} else if _, ok := store.Load(cfg.Target); !ok {
 		b.problem("target " + cfg.Target + " not imported")
 	}
-	prov := &provision.Provisioner{}
-	if cfg.AccountsFile != "" {
-		t, err := provision.LoadTable(cfg.AccountsFile)
-		if err != nil {
-			return nil, fmt.Errorf("account table: %w", err)
-		}
-		prov.Table = t
+	prov, err := loadAccounts(cfg)
+	if err != nil {
+		return nil, err
 	}
+	b.accounts = prov
 	if j, err := journal.Open(cfg.StateDir); err != nil {
 		log.Error("journal: state directory not writable; phone progress is not saved", "state", cfg.StateDir, "err", err)
 		b.problem("state read-only")
@@ -147,6 +149,16 @@ func (b *bench) portIndex(name string) int {
 	return -1
 }
 
+// portOf names the bench port whose address is local.
+func (b *bench) portOf(local netip.Addr) string {
+	for _, p := range b.cfg.Ports {
+		if p.Addr.Addr() == local.Unmap() {
+			return p.Name
+		}
+	}
+	return ""
+}
+
 func (b *bench) powerControl(port string) bool {
 	i := b.portIndex(port)
 	_, ok := b.hw.ChannelOf(i)
@@ -222,8 +234,14 @@ func (b *bench) onDHCP(ev dhcpd.Event) {
 	switch ev.Kind {
 	case dhcpd.EventExhausted:
 		b.problem("DHCP pool full on " + ev.Port)
+		b.metrics.Error("dhcp-pool-exhausted")
 	case dhcpd.EventRogueServer:
 		b.problem(ev.RogueText())
+		b.metrics.Error("dhcp-rogue-server")
+	case dhcpd.EventAck:
+		if srv := b.net.dhcp[ev.Port]; srv != nil {
+			b.metrics.DHCPLease(ev.Port, srv.Status().Leases)
+		}
 	}
 	kind, ok := dhcpKinds[ev.Kind]
 	if !ok || !ev.Phone() {
@@ -238,6 +256,12 @@ func (b *bench) onDHCP(ev dhcpd.Event) {
 }
 
 func (b *bench) onTFTP(ev tftpd.Event) {
+	switch ev.Kind {
+	case tftpd.EventDone:
+		b.metrics.TransferDone(b.portOf(ev.Local), ev.Bytes)
+	case tftpd.EventFailed:
+		b.metrics.TransferFailed(b.portOf(ev.Local))
+	}
 	mac, ok := b.phoneAt(ev.Client.Addr())
 	if !ok {
 		return
@@ -277,6 +301,7 @@ func (b *bench) onPower(ev board.PSEEvent) {
 		return
 	}
 	name := b.cfg.Ports[port].Name
+	b.metrics.PoECurrent(name, ev.Status.CurrentA)
 	switch ev.Kind {
 	case board.EventPowerGood:
 		b.mgr.Handle(session.Power{Port: name, On: true})

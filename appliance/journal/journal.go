@@ -226,8 +226,12 @@ func readFile(name string) (History, error) {
 	}
 }
 
+// ForgetKind is the kind of the record that ends the history of a phone
+// the operator forgot (session.ForgetKind): States does not resume it.
+const ForgetKind = "forget"
+
 // States returns the newest saved state of every phone, for the appliance
-// to resume.
+// to resume; a forgotten phone is left out.
 func States(stateDir string) ([]json.RawMessage, error) {
 	hs, err := Read(stateDir)
 	if err != nil {
@@ -235,6 +239,9 @@ func States(stateDir string) ([]json.RawMessage, error) {
 	}
 	var out []json.RawMessage
 	for _, h := range hs {
+		if h.Last().Kind == ForgetKind {
+			continue
+		}
 		for i := len(h.Records) - 1; i >= 0; i-- {
 			if len(h.Records[i].State) > 0 {
 				out = append(out, h.Records[i].State)

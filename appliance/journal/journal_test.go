@@ -253,3 +253,25 @@ func TestIntegrationRecordOnFullDisk(t *testing.T) {
 		t.Fatalf("history after a full disk: %d phones, %d damaged lines, %d records", len(hs), hs[0].Damaged, len(hs[0].Records))
 	}
 }
+
+func TestStatesSkipsForgotten(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Record{rec("001122AABB01", 0, "stage", "dhcp"), rec("001122AABB02", 1, "stage", "dhcp"),
+		rec("001122AABB01", 2, ForgetKind, "dhcp")} {
+		if err := j.Record(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	states, err := States(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%s", states); got != `[{"mac":"001122AABB02","n":1}]` {
+		t.Errorf("states %s, want only the phone not forgotten", got)
+	}
+}

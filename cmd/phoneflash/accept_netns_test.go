@@ -108,7 +108,7 @@ func TestIntegrationAcceptApplianceKilled(t *testing.T) {
 	// A phone at a tenth of real time with its TFTP timeout scaled too, so
 	// the transfer cut by the kill times out in 0.4 s, not 16 s.
 	p := b.phone(0, "k", mac, "7911", "sccp852", "-timescale", "10", "-scale-tftp", "-write-per-mb", "100ms",
-		"-coldboot-max", "1s", "-retry-min", "1s", "-retry-max", "2s")
+		"-coldboot-max", "1s", "-reboot-time", "2s", "-retry-min", "1s", "-retry-max", "2s")
 	b.waitStage(macKey(mac), 20*time.Second, "loading")
 	b.kill()
 	if s, _ := b.summary(macKey(mac)); s.Stage != "loading" {

@@ -47,7 +47,6 @@ type accPhone struct {
 	name string
 	cmd  *exec.Cmd
 	end  chan error
-	res  Result
 }
 
 // Result is the part of phonesim's JSON result the tests read.
@@ -86,7 +85,7 @@ func firmwareStore(t *testing.T, scale float64, loads ...fwgen.Load) string {
 func newAccBench(t *testing.T, fw string, ports int, accounts string) *accBench {
 	t.Helper()
 	nettest.RequireRoot(t)
-	prefix := nettest.Unique("pfa")
+	prefix := nettest.Unique("pfda")
 	b := &accBench{t: t, r: newRig(prefix), dir: t.TempDir(), fw: fw, timeScale: 0.02}
 	b.bin, b.sim = buildSim(t)
 	t.Cleanup(func() {

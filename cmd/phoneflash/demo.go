@@ -24,11 +24,13 @@ type demoFlags struct {
 	keep      bool
 	phonesim  string
 	http      string
+	web       string // this machine's address forwarded to -http in the appliance's namespace
 	timeout   time.Duration
 	stagger   time.Duration
-	prefix    string // hidden: namespace and interface prefix (tests)
-	inner     bool   // hidden: the half that runs inside the appliance's namespace
-	dir       string // hidden with -inner: the work directory
+	linger    time.Duration // keep the appliance and its page up after the phones finish
+	prefix    string        // hidden: namespace and interface prefix (tests)
+	inner     bool          // hidden: the half that runs inside the appliance's namespace
+	dir       string        // hidden with -inner: the work directory
 }
 
 func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
@@ -40,7 +42,9 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.BoolVar(&f.keep, "keep", false, "keep the work directory (firmware, state, journal, phone logs) for inspection")
 	fs.StringVar(&f.phonesim, "phonesim", "", "the phone simulator `binary`; default: phonesim next to phoneflash, else on PATH")
 	fs.StringVar(&f.http, "http", "127.0.0.1:8079", "web page `address` inside the appliance's namespace")
+	fs.StringVar(&f.web, "web", "127.0.0.1:8079", "`address` on this machine forwarded to the web page inside the namespace; empty for none")
 	fs.DurationVar(&f.timeout, "timeout", 110*time.Second, "give up after this `duration`")
+	fs.DurationVar(&f.linger, "linger", 0, "keep the appliance and its web page running this `duration` after the phones finish, to look around")
 	fs.DurationVar(&f.stagger, "stagger", time.Second, "`delay` between powering one port and the next")
 	fs.StringVar(&f.prefix, "prefix", "pfd", "")
 	fs.BoolVar(&f.inner, "inner", false, "")
@@ -50,7 +54,11 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 		fs.VisitAll(func(fl *flag.Flag) {
 			if fl.Usage != "" {
 				name, usage := flag.UnquoteUsage(fl)
-				fmt.Fprintf(fs.Output(), "  -%s %s\n    \t%s (default %v)\n", fl.Name, name, usage, fl.DefValue)
+				def := ""
+				if fl.DefValue != "" && fl.DefValue != "false" {
+					def = " (default " + fl.DefValue + ")"
+				}
+				fmt.Fprintf(fs.Output(), "  -%s %s\n    \t%s%s\n", fl.Name, name, usage, def)
 			}
 		})
 	}
@@ -69,6 +77,10 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	}
 	return f, nil
 }
+
+// exitInterrupted is the demo's exit code after Ctrl-C or SIGTERM, as a
+// shell reports a command killed by SIGINT.
+const exitInterrupted = 130
 
 // euid is the effective user id; tests replace it.
 var euid = os.Geteuid
@@ -129,7 +141,10 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 	code := exitFailure
 	err = prepareDemo(ctx, f, l, r, stdout, stderr)
 	if err == nil {
+		var stop func()
+		f.web, stop = forwardWeb(f, l, stderr)
 		code = runInner(ctx, f, l, stdout, stderr)
+		stop()
 	} else {
 		fmt.Fprintf(stderr, "phoneflash demo: %v\n", err)
 	}
@@ -144,7 +159,7 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdout, "interrupted: removed every namespace, link and process of the demo")
-		return 130
+		return exitInterrupted
 	}
 	return code
 }
@@ -209,6 +224,20 @@ func buildDemoBench(r *rig, l demoLayout) error {
 	return nil
 }
 
+// forwardWeb starts the proxy to the web page and returns the address it
+// listens on ("" when it could not) and how to stop it.
+func forwardWeb(f demoFlags, l demoLayout, stderr io.Writer) (string, func()) {
+	if f.web == "" {
+		return "", func() {}
+	}
+	p, err := startWebProxy(f.web, l.appNS(), f.http)
+	if err != nil {
+		fmt.Fprintf(stderr, "phoneflash demo: %v; the web page stays inside namespace %s\n", err, l.appNS())
+		return "", func() {}
+	}
+	return p.Addr(), func() { p.Close() }
+}
+
 // runInner runs `phoneflash demo -inner` in the appliance's namespace. A
 // signal to this process is passed on as SIGTERM; the inner half stops its
 // phones, writes the report and exits.
@@ -220,7 +249,7 @@ func runInner(ctx context.Context, f demoFlags, l demoLayout, stdout, stderr io.
 	}
 	args := []string{"netns", "exec", l.appNS(), self, "demo", "-inner", "-dir", l.dir, "-prefix", f.prefix,
 		"-phonesim", f.phonesim, "-time-scale", strconv.FormatFloat(f.timeScale, 'g', -1, 64),
-		"-http", f.http, "-timeout", f.timeout.String(), "-stagger", f.stagger.String()}
+		"-http", f.http, "-web", f.web, "-timeout", f.timeout.String(), "-stagger", f.stagger.String(), "-linger", f.linger.String()}
 	cmd := exec.Command("ip", args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	if err := cmd.Start(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -56,23 +57,23 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 		HTTPAddr: f.http, Target: appliance.DefaultTarget, AccountsFile: l.accounts(), Board: "sim",
 		LeaseTime: time.Hour, Policy: "stepping", TimeScale: f.timeScale, OnStatus: w.observe}
 	start := time.Now()
-	outcome := runDemoAppliance(ctx, cfg, hw, log, view, w, f.timeout)
+	outcome := runDemoAppliance(ctx, cfg, hw, log, view, w, f.timeout, f.linger)
 	if err := ln.Close(); err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: phones: %v\n", err)
 	}
 	view.draw()
-	if outcome != "" {
-		fmt.Fprintf(stdout, "\n%s; the appliance's log: %s (keep it with -keep)\n", outcome, l.applianceLog())
+	if outcome != "" && ctx.Err() == nil {
+		fmt.Fprintf(stdout, "\n%s; the appliance's log: %s (run with -keep to keep it)\n", outcome, l.applianceLog())
 	}
 	hs, err := journal.Read(l.stateDir())
 	if err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: reading the journal: %v\n", err)
 		return exitFailure
 	}
-	ok := writeDemoReport(stdout, demoResults(demoPhones, hs), time.Since(start))
+	ok := writeDemoReport(stdout, demoResults(demoPhones, hs), time.Since(start), ctx.Err() != nil)
 	switch {
 	case ctx.Err() != nil:
-		return 130
+		return exitInterrupted
 	case !ok || outcome != "":
 		return exitFailure
 	}
@@ -85,16 +86,19 @@ func demoHeader(f demoFlags, l demoLayout) string {
 	for _, p := range demoPhones {
 		h += fmt.Sprintf("  port %d: %s %s\n", p.Port+1, p.key(), p.About)
 	}
-	h += fmt.Sprintf("web page: http://%s/ inside namespace %s (ip netns exec %s curl -s http://%s/api/phones);\n"+
-		"  it is served once the web status page is part of the appliance.\n", f.http, l.appNS(), l.appNS(), f.http)
-	return h
+	if f.web != "" {
+		h += fmt.Sprintf("web page: http://%s/ (forwarded to %s inside namespace %s)", f.web, f.http, l.appNS())
+	} else {
+		h += fmt.Sprintf("web page: http://%s/ inside namespace %s (ip netns exec %s curl -s http://%s/api/phones)", f.http, l.appNS(), l.appNS(), f.http)
+	}
+	return h + fmt.Sprintf("\n  actions (power-cycle, retry, uploads) take the password in %s\n", filepath.Join(l.stateDir(), "web-password"))
 }
 
 // runDemoAppliance runs the appliance until every phone has finished, the
 // timeout passes, the appliance fails or ctx is done. It returns "" when
 // the phones finished.
 func runDemoAppliance(ctx context.Context, cfg appliance.Config, hw board.Hardware, log *slog.Logger,
-	view *demoView, w *demoWatch, timeout time.Duration) string {
+	view *demoView, w *demoWatch, timeout, linger time.Duration) string {
 	appCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
@@ -119,6 +123,13 @@ loop:
 			outcome = "interrupted"
 		}
 		break loop
+	}
+	if outcome == "" && linger > 0 {
+		fmt.Fprintf(view.out, "\nphones finished; the appliance and its web page stay up for %s (Ctrl-C ends it)\n", linger)
+		select {
+		case <-time.After(linger):
+		case <-ctx.Done():
+		}
 	}
 	cancel()
 	if err := <-errc; err != nil && outcome == "" {

@@ -67,7 +67,7 @@ func leftovers(t *testing.T, prefix string) []string {
 
 func demoCmd(t *testing.T, prefix string, extra ...string) (*exec.Cmd, *syncBuffer) {
 	bin, sim := buildSim(t)
-	args := append([]string{"demo", "-prefix", prefix, "-phonesim", sim, "-time-scale", "0.02", "-stagger", "200ms", "-timeout", "60s"}, extra...)
+	args := append([]string{"demo", "-prefix", prefix, "-phonesim", sim, "-web", "127.0.0.1:0", "-time-scale", "0.02", "-stagger", "200ms", "-timeout", "60s"}, extra...)
 	cmd := exec.Command(bin, args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -76,10 +76,20 @@ func demoCmd(t *testing.T, prefix string, extra ...string) (*exec.Cmd, *syncBuff
 
 func TestIntegrationDemo(t *testing.T) {
 	nettest.RequireRoot(t)
-	prefix := nettest.Unique("pft")
+	prefix := nettest.Unique("pfdt")
 	before := leftovers(t, prefix)
 	cmd, out := demoCmd(t, prefix)
 	t.Cleanup(func() { removeStale(prefix) })
+	// An earlier run that crashed left a namespace with a process in it.
+	stale := prefix + "-ph9"
+	if err := ip("", "netns", "add", stale); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := exec.Command("ip", "netns", "exec", stale, "sleep", "300")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go sleeper.Wait()
 	start := time.Now()
 	err := cmd.Run()
 	t.Logf("phoneflash demo in %s:\n%s", time.Since(start).Round(time.Millisecond), out)
@@ -87,7 +97,9 @@ func TestIntegrationDemo(t *testing.T) {
 		t.Fatalf("phoneflash demo: %v, want exit 0", err)
 	}
 	for _, want := range []string{
+		"removed namespaces left by an earlier run: [" + stale + "]",
 		"1. generating synthetic firmware",
+		"web page: http://127.0.0.1:",
 		"added SCCP11.8-5-2S",
 		"added SIP11.9-4-2SR1-1S",
 		"operator: port 1 002290DE0001 asks for its factory reset; keying 3491672850*#",
@@ -109,7 +121,7 @@ func TestIntegrationDemo(t *testing.T) {
 
 func TestIntegrationDemoInterrupted(t *testing.T) {
 	nettest.RequireRoot(t)
-	prefix := nettest.Unique("pft")
+	prefix := nettest.Unique("pfdt")
 	cmd, out := demoCmd(t, prefix, "-time-scale", "0.5") // slow: still working when interrupted
 	t.Cleanup(func() { removeStale(prefix) })
 	if err := cmd.Start(); err != nil {
@@ -142,7 +154,8 @@ func TestIntegrationDemoInterrupted(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("exit after SIGINT: %v, want 130", err)
 	}
-	if !strings.Contains(out.String(), "interrupted: removed every namespace, link and process of the demo") {
+	if !strings.Contains(out.String(), "outcome: interrupted (exit 130)") ||
+		!strings.Contains(out.String(), "interrupted: removed every namespace, link and process of the demo") {
 		t.Errorf("output lacks the interruption line:\n%s", out)
 	}
 	if l := leftovers(t, prefix); len(l) > 0 {

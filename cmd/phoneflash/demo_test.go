@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestDemoReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			ok := writeDemoReport(&b, demoResults(demoPhones, tt.hs), 9*time.Second)
+			ok := writeDemoReport(&b, demoResults(demoPhones, tt.hs), 9*time.Second, false)
 			if ok != tt.wantOK {
 				t.Errorf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -168,5 +169,24 @@ func TestDemoNeedsRoot(t *testing.T) {
 	}
 	if errb.String() != needsRoot+"\n" || out.Len() != 0 {
 		t.Errorf("stderr %q stdout %q, want the one line %q", errb.String(), out.String(), needsRoot)
+	}
+}
+
+func TestFindPhonesim(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	if _, err := findPhonesim(""); err == nil || !strings.Contains(err.Error(), "go build -o build/ ./cmd/phoneflash ./cmd/phonesim") {
+		t.Errorf("without phonesim: %v, want how to build it", err)
+	}
+	if _, err := findPhonesim("/nonexistent/phonesim"); err == nil {
+		t.Error("-phonesim naming a missing file is accepted")
+	}
+	dir := t.TempDir()
+	bin := dir + "/phonesim"
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	if got, err := findPhonesim(""); err != nil || got != bin {
+		t.Errorf("phonesim on PATH: %q, %v; want %q", got, err, bin)
 	}
 }

@@ -194,7 +194,7 @@ func loadPath(h journal.History) []string {
 
 // writeDemoReport prints the final report and returns whether every phone
 // ended as expected.
-func writeDemoReport(w io.Writer, rs []demoResult, wall time.Duration) bool {
+func writeDemoReport(w io.Writer, rs []demoResult, wall time.Duration, interrupted bool) bool {
 	fmt.Fprintln(w, "\nReport:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PORT\tMAC\tMODEL\tRESULT\tLOADS\tTIME\tEXPECTED")
@@ -219,9 +219,12 @@ func writeDemoReport(w io.Writer, rs []demoResult, wall time.Duration) bool {
 		}
 	}
 	fmt.Fprintf(w, "total %s\n", wall.Round(100*time.Millisecond))
-	if ok {
+	switch {
+	case interrupted:
+		fmt.Fprintf(w, "outcome: interrupted (exit %d)\n", exitInterrupted)
+	case ok:
 		fmt.Fprintln(w, "outcome: as expected (exit 0)")
-	} else {
+	default:
 		fmt.Fprintln(w, "outcome: NOT as expected (exit 1)")
 	}
 	return ok

@@ -95,13 +95,6 @@ func (r *rig) bridge(ns, br string, members ...string) error {
 	return nil
 }
 
-// namespaces returns the namespaces created so far.
-func (r *rig) namespaces() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.nss...)
-}
-
 // close kills every process left in the rig's namespaces and deletes them,
 // newest first; deleting a namespace removes its links.
 func (r *rig) close() error {
@@ -221,19 +214,24 @@ type simPhone struct {
 	LogFile, Stdout string // "" discards
 }
 
-// command returns the phonesim command inside the phone's namespace.
+// command returns the phonesim command inside the phone's namespace (NS ""
+// runs it in ours, for tests of the launcher).
 func (p simPhone) command() *exec.Cmd {
 	until := p.Until
 	if until == "" {
 		until = "never"
 	}
-	args := []string{"netns", "exec", p.NS, p.Bin, "-iface", p.Iface, "-mac", p.MAC, "-model", p.Model,
+	args := []string{"-iface", p.Iface, "-mac", p.MAC, "-model", p.Model,
 		"-scenario", p.Scenario, "-flash", p.Flash, "-timescale", strconv.FormatFloat(p.Timescale, 'g', -1, 64),
 		"-until", until}
 	if p.Result != "" {
 		args = append(args, "-result", p.Result)
 	}
-	return exec.Command("ip", append(args, p.Extra...)...)
+	args = append(args, p.Extra...)
+	if p.NS == "" {
+		return exec.Command(p.Bin, args...)
+	}
+	return exec.Command("ip", append([]string{"netns", "exec", p.NS, p.Bin}, args...)...)
 }
 
 // start starts the phone with its stderr appended to LogFile.

@@ -1,0 +1,106 @@
+package appliance
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/phoneflash/phoneflash/appliance/provision"
+)
+
+// uploadedAccounts is where an account table uploaded through the web page
+// is kept, so it survives restarts.
+const uploadedAccounts = "accounts.csv"
+
+// accounts is the provisioner behind a lock, so the operator can load a new
+// account table while phones are being served. It satisfies session.Configs
+// and session.Accounts.
+type accounts struct {
+	mu   sync.RWMutex
+	prov *provision.Provisioner
+}
+
+func (a *accounts) current() *provision.Provisioner {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.prov
+}
+
+func (a *accounts) Stepping(mac, model, load string) ([]byte, error) {
+	return a.current().Stepping(mac, model, load)
+}
+
+func (a *accounts) SIP(mac, port, model, load, account string) ([]byte, string, string, error) {
+	return a.current().SIP(mac, port, model, load, account)
+}
+
+func (a *accounts) Default(loads map[string]string) ([]byte, error) {
+	return a.current().Default(loads)
+}
+
+func (a *accounts) Assign(mac, port string, taken func(key string) bool) (string, bool) {
+	return a.current().Assign(mac, port, taken)
+}
+
+// loadAccounts reads the operator's table: -accounts when given, else one
+// uploaded earlier into the state directory, else none.
+func loadAccounts(cfg Config) (*accounts, error) {
+	name := cfg.AccountsFile
+	if name == "" {
+		up := filepath.Join(cfg.StateDir, uploadedAccounts)
+		if _, err := os.Stat(up); err == nil {
+			name = up
+		}
+	}
+	a := &accounts{prov: &provision.Provisioner{}}
+	if name == "" {
+		return a, nil
+	}
+	t, err := provision.LoadTable(name)
+	if err != nil {
+		return nil, fmt.Errorf("account table %s: %w", name, err)
+	}
+	a.prov.Table = t
+	return a, nil
+}
+
+// replace installs a new table (already checked by the web page), saving
+// it first in the state directory (temp file, fsync, rename) so it survives
+// a restart and nothing uploaded is lost.
+func (a *accounts) replace(stateDir string, csv []byte) error {
+	t, err := provision.ParseTable(bytes.NewReader(csv))
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(stateDir, uploadedAccounts), csv); err != nil {
+		return fmt.Errorf("saving the account table: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	next := *a.prov
+	next.Table = t
+	a.prov = &next
+	return nil
+}
+
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}

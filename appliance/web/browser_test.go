@@ -1,0 +1,260 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/appliance/status"
+)
+
+const (
+	target = "SIP11.9-4-2SR1-1S"
+	vci06  = "Cisco Systems, Inc. IP Phone CP-7906G\x00"
+)
+
+var targetImages = []string{"jar11sip.9-4-2ES9.sbn", "cnu11.9-4-2ES9.sbn", "apps11.9-4-2ES9.sbn",
+	"dsp11.9-4-2ES9.sbn", "cvm11sip.9-4-2ES9.sbn"}
+
+// oneLoad is a firmware catalog holding only the target: every phone gets
+// it directly.
+type oneLoad struct{}
+
+func (oneLoad) Plan(_ session.Model, cur session.Current, tgt string) ([]string, error) {
+	if cur.Kind == session.CurrentLoad && cur.Load == tgt {
+		return nil, nil
+	}
+	return []string{tgt}, nil
+}
+func (oneLoad) Images(load string) ([]string, bool) {
+	return slices.Clone(targetImages), load == target
+}
+func (oneLoad) TermFile(load string, m session.Model) (string, bool) {
+	return m.TermFile(), load == target && m.Known()
+}
+func (oneLoad) FileSize(load, file string) int64 { return 700 << 10 }
+func (oneLoad) Has(load string) bool             { return load == target }
+func (oneLoad) LoadOfImage(file string) (string, bool) {
+	return target, slices.Contains(targetImages, file)
+}
+
+type plainConfigs struct{}
+
+func (plainConfigs) Stepping(mac, model, load string) ([]byte, error) {
+	return []byte("<device><loadInformation>" + load + "</loadInformation></device>"), nil
+}
+func (plainConfigs) SIP(mac, port, model, load, account string) ([]byte, string, string, error) {
+	return []byte("<device/>"), "done", "", nil
+}
+func (plainConfigs) Default(map[string]string) ([]byte, error) { return []byte("<Default/>"), nil }
+
+// memJournal keeps records in memory, for the history view.
+type memJournal struct {
+	mu   sync.Mutex
+	recs []session.Record
+}
+
+func (j *memJournal) Record(r session.Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.recs = append(j.recs, r)
+	return nil
+}
+
+func (j *memJournal) history(mac string) ([]session.Record, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []session.Record
+	for _, r := range j.recs {
+		if r.MAC == mac {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// oledOf renders the OLED frame of the manager's phones, as the appliance
+// does.
+func oledOf(m *session.Manager) func() image.Image {
+	return func() image.Image {
+		snap := status.Snapshot{State: status.Ready, Uplink: "192.0.2.7", Target: target}
+		for i, name := range []string{"eth1", "eth2", "eth3"} {
+			pv := status.PortView{Index: i, Name: name}
+			for _, p := range m.Snapshot() {
+				if p.Port == name {
+					pv.Phones = append(pv.Phones, p)
+				}
+			}
+			snap.Ports = append(snap.Ports, pv)
+		}
+		return status.Render(snap, 0)
+	}
+}
+
+// liveBench is the web server over a real session.Manager with a clock the
+// test moves, served on loopback.
+type liveBench struct {
+	m    *session.Manager
+	base string
+	mu   sync.Mutex
+	now  time.Time
+}
+
+func newLiveBench(t *testing.T) *liveBench {
+	b := &liveBench{now: t0}
+	j := &memJournal{}
+	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{}},
+		Target: target, Now: b.clock, Journal: j})
+	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock,
+		Retry: b.m.Retry, Forget: b.m.Forget, PowerCycle: func(string) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	t.Cleanup(func() { cancel(); <-served })
+	b.base = "http://" + l.Addr().String()
+	return b
+}
+
+func (b *liveBench) clock() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.now
+}
+
+// phone is one thing a phone does, a second after the last.
+func (b *liveBench) phone(e session.Event) {
+	b.mu.Lock()
+	b.now = b.now.Add(time.Second)
+	b.mu.Unlock()
+	b.m.Handle(e)
+}
+
+func stageOf(mac string) string {
+	return fmt.Sprintf(`(document.querySelector('#row-%s .stage') || {}).textContent`, mac)
+}
+
+// TestIntegrationBrowserLiveUpdates loads the page once in headless
+// Chromium (through the login form) while a phone goes from dhcp to done
+// through a real session.Manager, and checks that the page shows every
+// stage without a reload; then it retries a phone from the page and
+// opens a history. The final screenshots are written next to
+// $PHONEFLASH_SCREENSHOT when set.
+func TestIntegrationBrowserLiveUpdates(t *testing.T) {
+	br := startBrowser(t, 1100, 820)
+	b := newLiveBench(t)
+	// Two phones that need a person, on other ports.
+	stuck, odd := "001122000002", "001122000003"
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: stuck, Port: "eth2", PortIndex: 1, VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: stuck, File: "SEP" + stuck + ".cnf.xml.sgn"})
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: odd, Port: "eth3", PortIndex: 2})
+	b.phone(session.TFTPRequest{MAC: odd, File: "SEP" + odd + ".cnf.xml"})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	br.navigate(b.base + "/login")
+	br.waitFor(ctx, `document.readyState === "complete" && !!document.querySelector('input[name=password]')`, true)
+	br.eval(fmt.Sprintf(`document.querySelector('input[name=password]').value = %q; document.querySelector('form').submit(); true`, password))
+	br.waitFor(ctx, `location.pathname === "/" && document.readyState === "complete" && document.getElementById('conn').textContent`, "live")
+	br.eval(`window.loadedOnce = "yes"`)
+	loads := br.navigations()
+
+	mac := "001122000001"
+	journey(ctx, b, br, mac)
+
+	// An action from the page: retry the phone that needs a reset.
+	br.waitFor(ctx, stageOf(stuck), "needs-reset")
+	br.eval(fmt.Sprintf(`[...document.querySelectorAll('#row-%s button')].find(b => b.textContent === "retry").click(); true`, stuck))
+	br.waitFor(ctx, stageOf(stuck), "powered")
+	if s, _ := b.m.State(stuck); s.Stage != session.StagePowered {
+		t.Errorf("after retry from the page the phone is %s", s.Stage)
+	}
+	// Its history, on click.
+	br.eval(fmt.Sprintf(`document.querySelector('#row-%s').click(); true`, mac))
+	br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').nextElementSibling.querySelectorAll('li').length > 3`, mac), true)
+	halfway(ctx, b, br, "001122000004")
+
+	if got := br.eval(`window.loadedOnce`); got != "yes" || br.navigations() != loads {
+		t.Errorf("the page was reloaded (marker %v, navigations %d, want %d)", got, br.navigations(), loads)
+	}
+	saveShot(t, "", br.screenshot(1100, false))
+	saveShot(t, "-phone", br.screenshot(390, true))
+}
+
+// journey takes phone mac from dhcp to done, checking that the page
+// shows each stage.
+func journey(ctx context.Context, b *liveBench, br *browser, mac string) {
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
+	b.phone(session.DHCP{Kind: session.DHCPAck, MAC: mac, Port: "eth1", IP: "10.79.1.100", VendorClass: vci06})
+	br.waitFor(ctx, stageOf(mac), "dhcp")
+	for _, f := range []string{"CTLSEP" + mac + ".tlv", "ITLSEP" + mac + ".tlv", "SEP" + mac + ".cnf.xml"} {
+		b.phone(session.TFTPRequest{MAC: mac, File: f})
+	}
+	br.waitFor(ctx, stageOf(mac), "config")
+	b.phone(session.TFTPRequest{MAC: mac, File: target + ".loads"})
+	for i, img := range targetImages {
+		b.phone(session.TFTPRequest{MAC: mac, File: img})
+		b.phone(session.TFTPProgress{MAC: mac, File: img, Bytes: 300 << 10, Total: 700 << 10})
+		if i == 2 {
+			br.waitFor(ctx, stageOf(mac), "loading")
+			br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("file 3 of 5")`, mac), true)
+		}
+		b.phone(session.TFTPDone{MAC: mac, File: img})
+	}
+	br.waitFor(ctx, stageOf(mac), "applying")
+	b.phone(session.Link{Port: "eth1", Up: false})
+	b.phone(session.Link{Port: "eth1", Up: true})
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
+	br.waitFor(ctx, stageOf(mac), "done")
+}
+
+// halfway leaves phone mac on eth1 halfway through its third file, with a
+// transfer rate shown.
+func halfway(ctx context.Context, b *liveBench, br *browser, mac string) {
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
+	for _, img := range targetImages[:3] {
+		b.phone(session.TFTPRequest{MAC: mac, File: img})
+		if img != targetImages[2] {
+			b.phone(session.TFTPDone{MAC: mac, File: img})
+		}
+	}
+	for _, n := range []int64{100 << 10, 420 << 10} {
+		b.phone(session.TFTPProgress{MAC: mac, File: targetImages[2], Bytes: n, Total: 700 << 10})
+		br.waitFor(ctx, fmt.Sprintf(`(document.querySelector('#row-%s progress') || {}).value`, mac), float64(1400<<10+n))
+	}
+	br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("KiB/s")`, mac), true)
+}
+
+// saveShot keeps a screenshot in the test's folder and, when
+// $PHONEFLASH_SCREENSHOT names a .png, next to it (suffix before .png).
+func saveShot(t *testing.T, suffix string, png []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(t.TempDir(), "status-page"+suffix+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := os.Getenv("PHONEFLASH_SCREENSHOT")
+	if out == "" {
+		return
+	}
+	out = strings.TrimSuffix(out, ".png") + suffix + ".png"
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot written to %s", out)
+}

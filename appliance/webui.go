@@ -1,0 +1,120 @@
+package appliance
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/appliance/status"
+	"github.com/phoneflash/phoneflash/appliance/web"
+)
+
+// passwordFile in the state directory holds the web actions' password when
+// -web-password is not given.
+const passwordFile = "web-password"
+
+// webPassword is -web-password, else the first line of the state
+// directory's web-password file. When neither exists, it makes a random
+// password, saves it there and logs it once: an appliance without SSH needs
+// a way to learn it (gokrazy's web interface shows the log). It returns ""
+// (actions disabled) only when none can be saved.
+func (b *bench) webPassword() string {
+	if b.cfg.WebPassword != "" {
+		return b.cfg.WebPassword
+	}
+	name := filepath.Join(b.cfg.StateDir, passwordFile)
+	if data, err := os.ReadFile(name); err == nil {
+		line, _, _ := strings.Cut(string(data), "\n")
+		if pw := strings.TrimSpace(line); pw != "" {
+			return pw
+		}
+	}
+	pw := rand.Text()[:12]
+	if err := writeFileAtomic(name, []byte(pw+"\n")); err != nil {
+		b.log.Warn("web: no password set and none can be saved; the page's actions are disabled", "file", name, "err", err)
+		return ""
+	}
+	if err := os.Chmod(name, 0o600); err != nil {
+		b.log.Warn("web: restricting the password file", "file", name, "err", err)
+	}
+	b.log.Info("web: no password was set; made one for the page's actions (change it in the file or with -web-password)", "password", pw, "file", name)
+	return pw
+}
+
+// webService is the status page, API and metrics on cfg.HTTPAddr, never on
+// a bench port's address.
+func (b *bench) webService() (service, error) {
+	srv, err := web.New(web.Options{
+		Phones:      b.mgr,
+		History:     b.history,
+		Frame:       b.frame,
+		Firmware:    b.store,
+		Accounts:    func(csv []byte) error { return b.accounts.replace(b.cfg.StateDir, csv) },
+		PowerCycle:  b.powerCycle,
+		Retry:       b.mgr.Retry,
+		Forget:      b.mgr.Forget,
+		Report:      b.report,
+		Password:    b.webPassword(),
+		ProtectPage: b.cfg.ProtectPage,
+		StateDir:    b.cfg.StateDir,
+		Metrics:     b.metrics,
+		Log:         b.log.With("component", "web"),
+	})
+	if err != nil {
+		return service{}, fmt.Errorf("web: %w", err)
+	}
+	var bench []netip.Prefix
+	for _, p := range b.cfg.Ports {
+		bench = append(bench, p.Addr.Masked())
+	}
+	return service{name: "web", run: func(ctx context.Context) error {
+		l, err := web.Listen(b.cfg.HTTPAddr, bench)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", b.cfg.HTTPAddr, err)
+		}
+		b.log.Info("web page", "addr", l.Addr().String())
+		return srv.Serve(ctx, l)
+	}}, nil
+}
+
+// frame is the OLED picture as the hardware shows it now.
+func (b *bench) frame() image.Image {
+	return status.Render(b.snapshot(), int(time.Since(b.start)/time.Second))
+}
+
+func (b *bench) history(mac string) ([]session.Record, error) {
+	hs, err := journal.Read(b.cfg.StateDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	mac = session.NormalizeMAC(mac)
+	for _, h := range hs {
+		if len(h.Records) == 0 || session.NormalizeMAC(h.Last().MAC) != mac {
+			continue
+		}
+		out := make([]session.Record, len(h.Records))
+		for i, r := range h.Records {
+			out[i] = session.Record(r)
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+func (b *bench) report(w io.Writer) error {
+	hs, err := journal.Read(b.cfg.StateDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return journal.WriteCSV(w, hs)
+}

@@ -1,0 +1,118 @@
+package appliance
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoneflash/phoneflash/board/sim"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func runFor(t *testing.T, cfg Config) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, sim.New(len(cfg.Ports)), discard()) }()
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not stop")
+		}
+	}
+}
+
+func httpDo(t *testing.T, method, url, body, password string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "text/csv")
+	}
+	if password != "" {
+		req.SetBasicAuth("", password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestWebWiring runs the appliance with its web page on loopback: the page
+// and API answer, actions need the password (read from the state
+// directory), and an account table uploaded through the page is kept in the
+// state directory and used again after a restart.
+func TestWebWiring(t *testing.T) {
+	cfg := testConfig(t, "test-web-a")
+	cfg.HTTPAddr = freeAddr(t)
+	if err := os.WriteFile(filepath.Join(cfg.StateDir, passwordFile), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stop := runFor(t, cfg)
+	base := "http://" + cfg.HTTPAddr
+	waitFor(t, func() bool { code, _ := httpDo(t, "GET", base+"/healthz", "", ""); return code == 200 })
+	if code, body := httpDo(t, "GET", base+"/api/phones", "", ""); code != 200 || !json.Valid([]byte(body)) {
+		t.Errorf("/api/phones: %d %q", code, body)
+	}
+	if code, body := httpDo(t, "GET", base+"/", "", ""); code != 200 || !strings.Contains(body, "phoneflash") {
+		t.Errorf("/: %d", code)
+	}
+	if code, body := httpDo(t, "GET", base+"/metrics", "", ""); code != 200 || !strings.Contains(body, "phoneflash_") {
+		t.Errorf("/metrics: %d", code)
+	}
+	table := "mac,extension,password,pbx_host\n001122AABBCC,1001,pw1001,192.0.2.10\n"
+	if code, _ := httpDo(t, "POST", base+"/api/accounts", table, ""); code != http.StatusUnauthorized {
+		t.Errorf("upload without password: %d, want 401", code)
+	}
+	if code, body := httpDo(t, "POST", base+"/api/accounts", table, "s3cret"); code != 200 {
+		t.Fatalf("upload with password: %d %q", code, body)
+	}
+	stop()
+	// Without a password file, the appliance makes one and keeps it.
+	cfg2 := testConfig(t, "test-web-b")
+	cfg2.HTTPAddr = freeAddr(t)
+	stop2 := runFor(t, cfg2)
+	waitFor(t, func() bool {
+		code, _ := httpDo(t, "GET", "http://"+cfg2.HTTPAddr+"/healthz", "", "")
+		return code == 200
+	})
+	stop2()
+	pw, err := os.ReadFile(filepath.Join(cfg2.StateDir, passwordFile))
+	if err != nil || len(strings.TrimSpace(string(pw))) != 12 {
+		t.Fatalf("generated password file: %q, %v", pw, err)
+	}
+	saved, err := os.ReadFile(filepath.Join(cfg.StateDir, uploadedAccounts))
+	if err != nil || string(saved) != table {
+		t.Fatalf("uploaded table not kept: %q, %v", saved, err)
+	}
+	a, err := loadAccounts(cfg)
+	if err != nil || a.current().Table == nil || len(a.current().Table.Rows) != 1 {
+		t.Fatalf("after a restart the uploaded table is not used: %+v, %v", a, err)
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/phoneflash/phoneflash/appliance/nettest"
+)
+
+func TestIntegrationWebProxy(t *testing.T) {
+	nettest.RequireRoot(t)
+	ns := nettest.NS(t, nettest.Unique("pfdw"))
+	var ln net.Listener
+	if err := nettest.Do(ns, func() (err error) {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "status page from inside "+r.URL.Path)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	p, err := startWebProxy("127.0.0.1:0", ns, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + p.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// The server listens on loopback inside the namespace only; our
+	// loopback reaches it through the proxy.
+	if code, body := get("/api/phones"); code != 200 || body != "status page from inside /api/phones" {
+		t.Errorf("through the proxy: %d %q", code, body)
+	}
+	srv.Close()
+	if code, body := get("/"); code != http.StatusBadGateway || !strings.Contains(body, "not answering") {
+		t.Errorf("with the page down: %d %q, want 502 saying so", code, body)
+	}
+	if err := p.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := net.Dial("tcp", p.Addr()); err == nil {
+		t.Error("the proxy still listens after Close")
+	}
+}
