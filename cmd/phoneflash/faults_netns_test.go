@@ -178,7 +178,7 @@ func runFaults(t *testing.T, plan faultPlan) faultReport {
 			macs = append(macs, fmt.Sprintf("00:22:90:cc:%02x:%02x", c, i))
 		}
 	}
-	b := newAccBench(t, fw, plan.Ports, accounts(macs...))
+	b := newHostileBench(t, fw, plan.Ports, accounts(macs...))
 	b.state = stateDir
 	// Phones 20 times faster than real ones, the appliance's stall limits
 	// as much shorter: the phones' TFTP timeout stays a real 4 s, so that

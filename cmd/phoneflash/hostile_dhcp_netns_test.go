@@ -27,7 +27,7 @@ import (
 // keeps answering every DISCOVER exactly once.
 func TestIntegrationHostileSecondInstanceRefused(t *testing.T) {
 	fw := firmwareStore(t, 0.01, fwgen.SIP942())
-	b := newAccBench(t, fw, 2, "")
+	b := newHostileBench(t, fw, 2, "")
 	b.serve()
 	c := newDHCPClient(t, b.hostileClient(0, "c", ""))
 	c.waitDHCP(t, b.srvLog)
@@ -94,7 +94,7 @@ func dhcpSockets(t *testing.T, ns string) int {
 func TestIntegrationHostileDHCP(t *testing.T) {
 	fw := firmwareStore(t, 0.3, fwgen.SIP942())
 	mac := "00:22:90:ac:11:01"
-	b := newAccBench(t, fw, 1, accounts(mac))
+	b := newHostileBench(t, fw, 1, accounts(mac))
 	upIf, upNS := b.uplink()
 	b.serve("-uplink", upIf)
 	c := newDHCPClient(t, b.hostileClient(0, "c", ""))

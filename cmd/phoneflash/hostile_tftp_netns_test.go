@@ -66,7 +66,7 @@ func tftpRRQ(name string, opcode byte) []byte {
 // Apprentice) or disturb the transfer.
 func TestIntegrationHostileTFTP(t *testing.T) {
 	fw := firmwareStore(t, 0.05, fwgen.SIP942())
-	b := newAccBench(t, fw, 1, "")
+	b := newHostileBench(t, fw, 1, "")
 	os.WriteFile(filepath.Join(b.dir, "secret.txt"), []byte("TOP SECRET"), 0o644)
 	b.serve()
 	ns := b.hostileClient(0, "t", "10.79.1.250/24")
