@@ -163,7 +163,9 @@ func (r phoneResult) retries() int {
 func runFaults(t *testing.T, plan faultPlan) faultReport {
 	start := time.Now()
 	stateDir := filepath.Join(t.TempDir(), "state")
-	mountTmpfs(t, stateDir, "4m")
+	// Room for every phone's journal (about 32 kB each): the disk is full
+	// only while the disk-full phase fills it.
+	mountTmpfs(t, stateDir, "16m")
 	fw := firmwareStore(t, plan.FWScale, fwgen.SCCP852(), fwgen.SIP942())
 	var macs []string
 	for c := range plan.Cycles {
