@@ -37,7 +37,7 @@ type faultPlan struct {
 // stalled before (no clock to trust), so it starts the limit over.
 var (
 	shortPlan = faultPlan{Ports: 2, PhonesPerPort: 2, Cycles: 1, FWScale: 0.002, Loss: 0.05, Reorder: 0.1,
-		CutEvery: 3 * time.Second, KillEvery: 15 * time.Second, MaxCuts: 1,
+		CutEvery: 3 * time.Second, KillEvery: 25 * time.Second, MaxCuts: 1,
 		DiskFull: 2 * time.Second, ReadOnly: 2 * time.Second, DiskFullAt: 2 * time.Second, ReadOnlyAt: 5 * time.Second,
 		CycleTimeout: 90 * time.Second}
 	soakPlan = faultPlan{Ports: 4, PhonesPerPort: 8, Cycles: 5, FWScale: 0.005, Loss: 0.05, Reorder: 0.1,
@@ -76,6 +76,7 @@ func (r faultReport) String() string {
 // kill, and the firmware store and account table are intact. `make test`
 // runs four phones through one cycle; `make soak` (-soak) 32 through five.
 func TestIntegrationFaults(t *testing.T) {
+	t.Parallel() // mostly waiting for phones: overlaps the hostile tests
 	plan := shortPlan
 	if *soak {
 		plan = soakPlan

@@ -26,6 +26,7 @@ import (
 // its own or the same state directory) must refuse to start, and the first
 // keeps answering every DISCOVER exactly once.
 func TestIntegrationHostileSecondInstanceRefused(t *testing.T) {
+	t.Parallel()
 	fw := firmwareStore(t, 0.01, fwgen.SIP942())
 	b := newHostileBench(t, fw, 2, "")
 	b.serve()
@@ -92,6 +93,7 @@ func dhcpSockets(t *testing.T, ns string) int {
 // limited), while a lease taken before stays its holder's and a phone in the
 // middle of its upgrade still ends done. Memory and threads stay bounded.
 func TestIntegrationHostileDHCP(t *testing.T) {
+	t.Parallel()
 	fw := firmwareStore(t, 0.3, fwgen.SIP942())
 	mac := "00:22:90:ac:11:01"
 	b := newHostileBench(t, fw, 1, accounts(mac))

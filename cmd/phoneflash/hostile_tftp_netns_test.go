@@ -65,6 +65,7 @@ func tftpRRQ(name string, opcode byte) []byte {
 // from the client, ACKs from strangers) does not multiply DATA (Sorcerer's
 // Apprentice) or disturb the transfer.
 func TestIntegrationHostileTFTP(t *testing.T) {
+	t.Parallel()
 	fw := firmwareStore(t, 0.05, fwgen.SIP942())
 	b := newHostileBench(t, fw, 1, "")
 	os.WriteFile(filepath.Join(b.dir, "secret.txt"), []byte("TOP SECRET"), 0o644)
