@@ -97,8 +97,26 @@ update: builddir-sum
 clean:
 	rm -rf $(BUILD)
 
-## fuzz: run the firmware fuzz targets for FUZZTIME each (make test runs their seeds)
+## soak: the fault test of issue 11 with its long setting: 32 simulated phones
+## through five full cycles with power cuts, 5% loss and reordering on the bench
+## links, SIGKILLed restarts, a full and a read-only state directory (root).
+## `make test` runs the same test with four phones and one cycle.
+SOAK_TIMEOUT ?= 90m
+soak:
+	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestIntegrationFaults$$' ./cmd/phoneflash -args -soak
+
+## fuzz: run every fuzz target for FUZZTIME each (make test runs their seed
+## corpora in testdata/fuzz). FUZZ_TARGETS lists package:target pairs.
 FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./appliance/dhcpd:FuzzHandle ./appliance/dhcpd:FuzzHandleSequence \
+	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
+	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
+	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./firmware/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseLoads$$' -fuzztime $(FUZZTIME) ./firmware/
+	@set -e; for pt in $(FUZZ_TARGETS); do \
+		pkg=$${pt%%:*}; fn=$${pt##*:}; \
+		echo "fuzz: $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

@@ -16,9 +16,9 @@ import (
 // the session layer decides per phone. A bare name (what phones ask for) is
 // looked up at the top level, then in each folder one level below (the
 // store's per-load folders, in name order); a name with one folder is looked
-// up as given. Everything else is File not found. Files are opened through
-// os.Root, so neither "..", absolute names nor symlinks lead outside the
-// directory.
+// up as given, unless that folder is hidden (the store's staging area).
+// Everything else is File not found. Files are opened through os.Root, so
+// neither "..", absolute names nor symlinks lead outside the directory.
 type firmwareFiles struct {
 	root *os.Root
 }
@@ -47,6 +47,9 @@ func (f *firmwareFiles) Resolve(_ context.Context, req tftpd.Request) (tftpd.Con
 		}
 		return tftpd.Content{}, tftpd.ErrNotFound
 	case 1:
+		if strings.HasPrefix(req.Name, ".") { // a hidden folder, e.g. the store's staging area
+			return tftpd.Content{}, tftpd.ErrNotFound
+		}
 		return f.open(req.Name)
 	}
 	return tftpd.Content{}, tftpd.ErrNotFound

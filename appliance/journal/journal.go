@@ -108,10 +108,18 @@ func (j *Journal) Record(r Record) error {
 	if err != nil {
 		return err
 	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("journal: %s: %w", r.MAC, err)
+	}
+	// A full disk takes part of a line: cut it off again, so that the next
+	// record, once there is room, starts a line of its own.
 	if _, err := f.Write(line); err != nil {
+		f.Truncate(fi.Size())
 		return fmt.Errorf("journal: %s: %w", r.MAC, err)
 	}
 	if err := f.Sync(); err != nil {
+		f.Truncate(fi.Size())
 		return fmt.Errorf("journal: %s: sync: %w", r.MAC, err)
 	}
 	return nil

@@ -196,6 +196,64 @@ func TestReport(t *testing.T) {
 	}
 }
 
+// A full disk in the middle of a record leaves no torn line behind: once
+// there is room again the journal reads back whole (found by the fault
+// tests of issue 11). Needs root for a small tmpfs.
+func TestIntegrationRecordOnFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs (run as root or in CI)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	rec := func(i int) Record {
+		return Record{At: time.Unix(int64(i), 0).UTC(), MAC: "001122334455", Kind: "file", Stage: "loading",
+			Detail: strings.Repeat("x", 300) + strconv.Itoa(i)}
+	}
+	if err := j.Record(rec(0)); err != nil {
+		t.Fatal(err)
+	}
+	// Fill the disk up to the last byte.
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for size := 4096; size > 0; size /= 2 {
+		for err == nil {
+			_, err = f.Write(make([]byte, size))
+		}
+		err = nil
+	}
+	f.Close()
+	failed := 0
+	for i := 1; i <= 20; i++ {
+		if j.Record(rec(i)) != nil {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatal("no record failed on a full disk")
+	}
+	os.Remove(filepath.Join(dir, "filler"))
+	if err := j.Record(rec(99)); err != nil {
+		t.Fatalf("record after freeing space: %v", err)
+	}
+	hs, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || hs[0].Damaged != 0 || hs[0].Last().Detail != rec(99).Detail {
+		t.Fatalf("history after a full disk: %d phones, %d damaged lines, %d records", len(hs), hs[0].Damaged, len(hs[0].Records))
+	}
+}
+
 func TestStatesSkipsForgotten(t *testing.T) {
 	dir := t.TempDir()
 	j, err := Open(dir)

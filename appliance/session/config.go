@@ -110,6 +110,10 @@ func (m Machine) infer(s *State, o *out, now time.Time) {
 	case !off.Loads && !off.Started:
 		m.runsOffered(s, o, now, "asked for its config again without fetching "+off.Load+".loads")
 		return
+	case off.Loads && !off.Started && !off.LoadsSent:
+		// Its .loads never arrived whole: nothing learned, the same load
+		// is named again.
+		o.log(slog.LevelInfo, "naming "+off.Load+" again", "", "the phone did not get "+off.Load+".loads whole")
 	case off.Loads && !off.Started:
 		m.refused(s, fmt.Sprintf("fetched %s.loads but no image", off.Load), o, now)
 	}

@@ -87,6 +87,8 @@ func TestJourneys(t *testing.T) {
 			outcome{StageFailed, "", "old loader (<8.3(3))", "failed", []string{stepHint, "refused " + targetLoad}, 0, 0}},
 		{"old loader refuses the target named in its config", true, true, PolicyStepping, configRefused,
 			outcome{StageDone, targetLoad, "old loader (<8.3(3))", "done (no account)", nil, 2, 1}},
+		{"a .loads transfer that breaks off is no refusal", true, false, PolicyStepping, loadsCutOff,
+			outcome{StageDone, targetLoad, "SCCP (load unknown)", "done (no account)", nil, 1, 0}},
 		{"asking again without fetching means it runs the load", true, false, PolicyStepping, asksAgain,
 			outcome{StageDone, targetLoad, targetLoad, "done (no account)", nil, 0, 0}},
 		{"power cuts while it reads the term file are no loop", true, false, PolicyDirect, cutsDuringTerm,
@@ -241,6 +243,23 @@ func configRefused(r *rig) {
 	r.req(stepLoad + ".loads")
 	r.fetchAll(stepLoad)
 	r.stepSIP(vci11)
+}
+
+// loadsCutOff: the phone's .loads transfer breaks off (a power cut, the
+// appliance restarting, too many lost packets); asking for its config again
+// it is named the same load, not the stepping stone (found by the fault
+// tests of issue 11: the phone sat on SCCP 8.5(2) with no way forward).
+func loadsCutOff(r *rig) {
+	r.boot(vci11)
+	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
+	r.wantAnswer(r.reqCut(targetLoad+".loads"), AnswerFile, targetLoad, "")
+	r.do(TFTPFailed{MAC: testMAC, File: targetLoad + ".loads", Err: "timeout"})
+	r.cut(vci11)
+	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
+	if r.s.Refused != "" {
+		r.t.Errorf("refused = %q after a broken-off transfer", r.s.Refused)
+	}
+	r.targetFromConfig(vci11)
 }
 
 func asksAgain(r *rig) {

@@ -137,7 +137,10 @@ func (p *simPhone) sipConfig() func() {
 }
 
 func (p *simPhone) loads(load string) func() {
-	return func() { p.expect(p.req(load+".loads"), AnswerFile, load, "") }
+	return func() {
+		p.expect(p.req(load+".loads"), AnswerFile, load, "")
+		p.b.m.Handle(TFTPDone{MAC: p.mac, File: load + ".loads"})
+	}
 }
 
 func (p *simPhone) images(load string) []func() {

@@ -12,13 +12,17 @@ import (
 // config) and what the phone fetched of it since: the evidence step 9 of
 // design.md infers from.
 type Offer struct {
-	Load     string    `json:"load,omitempty"`
-	Via      string    `json:"via,omitempty"` // "term", "config" or "sip"
-	At       time.Time `json:"at"`
-	Loads    bool      `json:"loads,omitempty"`    // fetched <load>.loads
-	Images   int       `json:"images,omitempty"`   // images completed
-	Started  bool      `json:"started,omitempty"`  // asked for at least one image
-	Complete bool      `json:"complete,omitempty"` // all images completed
+	Load  string    `json:"load,omitempty"`
+	Via   string    `json:"via,omitempty"` // "term", "config" or "sip"
+	At    time.Time `json:"at"`
+	Loads bool      `json:"loads,omitempty"` // fetched <load>.loads
+	// LoadsSent: the .loads transfer completed. A loader that refuses the
+	// load fetches it whole; one whose transfer broke off (a power cut, a
+	// lost packet too many, the appliance restarting) refused nothing.
+	LoadsSent bool `json:"loads_sent,omitempty"`
+	Images    int  `json:"images,omitempty"`   // images completed
+	Started   bool `json:"started,omitempty"`  // asked for at least one image
+	Complete  bool `json:"complete,omitempty"` // all images completed
 }
 
 // State is one phone's session. It is a plain value: Step returns a new one,

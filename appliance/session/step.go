@@ -166,6 +166,11 @@ func (m Machine) dhcp(s *State, e DHCP, o *out, now time.Time) {
 // fileDone notes a completed transfer; the last image of the offered load
 // means the phone now writes flash and reboots.
 func (m Machine) fileDone(s *State, file string, o *out, now time.Time) {
+	if s.Offer.Load != "" && file == s.Offer.Load+".loads" {
+		s.Offer.LoadsSent = true
+		o.journal("file", file+" sent")
+		return
+	}
 	load, ok := m.Catalog.LoadOfImage(file)
 	if !ok || load != s.Offer.Load {
 		return

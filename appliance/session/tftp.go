@@ -120,7 +120,7 @@ func (m Machine) loadsFile(s *State, name string, o *out, now time.Time) Answer 
 		// Fetching it again (a write that failed, a cut): a new attempt.
 		s.Offer = Offer{Load: load, Via: s.Offer.Via, At: now}
 	}
-	s.Offer.Loads = true
+	s.Offer.Loads, s.Offer.LoadsSent = true, false
 	s.Active = now
 	s.Cycled = false
 	if s.Stage != StageStepping {

@@ -40,7 +40,7 @@ func (m Machine) tick(s *State, o *out, now time.Time) {
 		return
 	}
 	why, todo := m.stallReason(s, limit)
-	if s.Offer.Via == "config" && s.Offer.Loads && !s.Offer.Started {
+	if s.Offer.Via == "config" && s.Offer.Loads && s.Offer.LoadsSent && !s.Offer.Started {
 		m.refused(s, "fetched "+s.Offer.Load+".loads but no image", o, now)
 		why, todo = s.Refused, "unplug and replug it so it asks for its config again"
 		if _, ok := m.plan(s, CurrentNewLoader, o, now); !ok {
