@@ -23,8 +23,9 @@ import (
 )
 
 const (
-	module   = "github.com/phoneflash/phoneflash"
-	instance = "phoneflash"
+	gokrazyVersion = "v0.0.0-20260418085648-c38c3134b8a7"
+	module         = "github.com/phoneflash/phoneflash"
+	instance       = "phoneflash"
 )
 
 // The gokrazy instance config, field for field as gokrazy/internal
@@ -242,11 +243,18 @@ func copyBuilddir(t *testing.T, dir string) string {
 func TestGokrazyDHCPFlags(t *testing.T) {
 	cfg := loadConfig(t)
 	const pkg = "github.com/gokrazy/gokrazy/cmd/dhcp"
-	dir, err := exec.Command("go", "list", "-mod=mod", "-f", "{{.Dir}}", "github.com/gokrazy/gokrazy").Output()
+	// The version gok used when this test was written; `go mod download`
+	// fetches it into the module cache without touching go.mod.
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/gokrazy/gokrazy@"+gokrazyVersion).Output()
 	if err != nil {
-		t.Fatalf("locating gokrazy in the module cache: %v", err)
+		t.Fatalf("fetching gokrazy %s into the module cache: %v", gokrazyVersion, err)
 	}
-	defined := definedFlags(t, filepath.Join(strings.TrimSpace(string(dir)), "cmd", "dhcp"))
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		t.Fatalf("go mod download: %v %s", err, out)
+	}
+	dir := mod.Dir
+	defined := definedFlags(t, filepath.Join(dir, "cmd", "dhcp"))
 	for _, f := range cfg.PackageConfig[pkg].CommandLineFlags {
 		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
 		if !defined[name] {
