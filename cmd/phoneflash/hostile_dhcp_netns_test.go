@@ -98,10 +98,10 @@ func TestIntegrationHostileDHCP(t *testing.T) {
 	mac := "00:22:90:ac:11:01"
 	b := newHostileBench(t, fw, 1, accounts(mac))
 	upIf, upNS := b.uplink()
-	b.serve("-uplink", upIf)
+	b.serve("-uplink", upIf, "-http", metricsAddr)
 	c := newDHCPClient(t, b.hostileClient(0, "c", ""))
 	c.waitDHCP(t, b.srvLog)
-	peak := watchPeak(t, b.srv.Process.Pid)
+	peak := watchPeak(t, b.srv.Process.Pid, b.app)
 
 	// A laptop's lease, taken before the attack.
 	laptop := net.HardwareAddr{0x02, 0, 0, 0, 0x22, 0x01}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -251,9 +252,40 @@ func randomMAC(r *rand.Rand) net.HardwareAddr {
 	return mac
 }
 
-// procStats are a process's resident memory and thread count.
+// procStats are a process's resident memory and thread count, and its
+// goroutines as its /metrics page reports them (0 when not scraped).
 type procStats struct {
-	RSSKB, Threads int
+	RSSKB, Threads, Goroutines int
+}
+
+// metricsAddr is where the hostile tests' daemon serves its page, inside
+// the appliance's namespace.
+const metricsAddr = "127.0.0.1:8079"
+
+// scrapeGoroutines reads go_goroutines from the daemon's /metrics, with a
+// socket made inside namespace ns.
+func scrapeGoroutines(ns string) (int, error) {
+	n := 0
+	err := nettest.Do(ns, func() error {
+		conn, err := net.DialTimeout("tcp", metricsAddr, time.Second)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.WriteString(conn, "GET /metrics HTTP/1.0\r\nHost: phoneflash\r\n\r\n"); err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(conn)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+				n, err = strconv.Atoi(strings.TrimSpace(v))
+				return err
+			}
+		}
+		return fmt.Errorf("no go_goroutines in /metrics: %v", sc.Err())
+	})
+	return n, err
 }
 
 func readProcStats(pid int) (procStats, error) {
@@ -283,29 +315,37 @@ func readProcStats(pid int) (procStats, error) {
 // peakWatch samples a process every 20 ms and keeps the peaks.
 type peakWatch struct {
 	pid  int
+	ns   string // where to scrape /metrics; "" for no goroutine count
 	stop chan struct{}
 	done chan struct{}
 	mu   sync.Mutex
 	peak procStats
 }
 
-func watchPeak(t *testing.T, pid int) *peakWatch {
+func watchPeak(t *testing.T, pid int, ns string) *peakWatch {
 	t.Helper()
 	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 	if err != nil || strings.TrimSpace(string(comm)) != "phoneflash" {
 		t.Fatalf("process %d is %q (%v), want phoneflash", pid, comm, err)
 	}
-	w := &peakWatch{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &peakWatch{pid: pid, ns: ns, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
-		for {
+		for i := 0; ; i++ {
 			if st, err := readProcStats(pid); err == nil {
 				w.mu.Lock()
 				w.peak.RSSKB = max(w.peak.RSSKB, st.RSSKB)
 				w.peak.Threads = max(w.peak.Threads, st.Threads)
 				w.mu.Unlock()
+			}
+			if w.ns != "" && i%10 == 0 { // every 200 ms
+				if g, err := scrapeGoroutines(w.ns); err == nil {
+					w.mu.Lock()
+					w.peak.Goroutines = max(w.peak.Goroutines, g)
+					w.mu.Unlock()
+				}
 			}
 			select {
 			case <-w.stop:
@@ -335,16 +375,20 @@ func (w *peakWatch) get() procStats {
 
 // Generous bounds for the daemon under attack: a Pi 3 has 1 GB.
 const (
-	maxRSSKB   = 150 << 10
-	maxThreads = 200
+	maxRSSKB      = 150 << 10
+	maxThreads    = 200
+	maxGoroutines = 5000
 )
 
 func (w *peakWatch) check(t *testing.T, what string) procStats {
 	t.Helper()
 	p := w.get()
-	t.Logf("%s: daemon peak RSS %d kB, peak threads %d", what, p.RSSKB, p.Threads)
+	t.Logf("%s: daemon peak RSS %d kB, peak threads %d, peak goroutines %d", what, p.RSSKB, p.Threads, p.Goroutines)
 	if p.RSSKB == 0 || p.RSSKB > maxRSSKB || p.Threads > maxThreads {
 		t.Errorf("%s: daemon peak RSS %d kB, threads %d; want at most %d kB and %d threads", what, p.RSSKB, p.Threads, maxRSSKB, maxThreads)
+	}
+	if w.ns != "" && (p.Goroutines == 0 || p.Goroutines > maxGoroutines) {
+		t.Errorf("%s: daemon peak goroutines %d (0: /metrics never answered); want 1 to %d", what, p.Goroutines, maxGoroutines)
 	}
 	return p
 }

@@ -69,10 +69,10 @@ func TestIntegrationHostileTFTP(t *testing.T) {
 	fw := firmwareStore(t, 0.05, fwgen.SIP942())
 	b := newHostileBench(t, fw, 1, "")
 	os.WriteFile(filepath.Join(b.dir, "secret.txt"), []byte("TOP SECRET"), 0o644)
-	b.serve()
+	b.serve("-http", metricsAddr)
 	ns := b.hostileClient(0, "t", "10.79.1.250/24")
 	newDHCPClient(t, b.hostileClient(0, "d", "")).waitDHCP(t, b.srvLog)
-	peak := watchPeak(t, b.srv.Process.Pid)
+	peak := watchPeak(t, b.srv.Process.Pid, b.app)
 	var image string // the largest, so the storms overlap its download
 	var want []byte
 	for _, name := range fwgen.SIP942().ImageNames() {
