@@ -70,6 +70,7 @@ type Config struct {
 	Policy       string        // "stepping" (default) or "direct": skip the stepping stone
 	TimeScale    float64       // multiplies the phones' stall timeouts; 0 or 1 for real phones
 
+	WaitPorts   bool   // a bench NIC missing at start is waited for (USB NICs plugged in later), not an error
 	WebPassword string // guards the page's actions; "" reads <state>/web-password
 	ProtectPage bool   // the page, API and metrics need the password too
 
@@ -150,8 +151,8 @@ func (c Config) Validate(env Env) error {
 		if c.Uplink != "" && p.Name == c.Uplink {
 			return fmt.Errorf("-ports: %q is the uplink (-uplink %s); the uplink is never served, choose other bench NICs or another -uplink", p.Name, c.Uplink)
 		}
-		if !slices.Contains(have, p.Name) {
-			return fmt.Errorf("-ports: no network interface %q on this machine (it has: %s); plug in the NIC or fix the name", p.Name, strings.Join(have, ", "))
+		if !slices.Contains(have, p.Name) && !c.WaitPorts {
+			return fmt.Errorf("-ports: no network interface %q on this machine (it has: %s); plug in the NIC, fix the name, or add -wait-ports to configure it when it appears", p.Name, strings.Join(have, ", "))
 		}
 		if other, dup := subnets[p.Addr.Masked()]; dup {
 			return fmt.Errorf("-ports: %q and %q share subnet %s; give each bench port its own subnet", other, p.Name, p.Addr.Masked())

@@ -50,6 +50,7 @@ func TestServeFlagValidation(t *testing.T) {
 		{"valid override", []string{"-ports", "eth1=10.80.0.1/24,eth2"}, ""},
 		{"no ports", []string{}, "-ports: no bench port given"},
 		{"unknown interface", []string{"-ports", "eth1,nosuch0"}, `no network interface "nosuch0"`},
+		{"missing but waited for", []string{"-ports", "eth1,nosuch0", "-wait-ports"}, ""},
 		{"listed twice", []string{"-ports", "eth1,eth1"}, `"eth1" is listed twice`},
 		{"uplink as port", []string{"-ports", "eth0,eth1"}, `"eth0" is the uplink`},
 		{"other uplink", []string{"-ports", "eth0,eth1", "-uplink", "eth2"}, ""},
