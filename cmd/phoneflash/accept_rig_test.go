@@ -84,8 +84,15 @@ func firmwareStore(t *testing.T, scale float64, loads ...fwgen.Load) string {
 
 func newAccBench(t *testing.T, fw string, ports int, accounts string) *accBench {
 	t.Helper()
+	return newBenchWithPrefix(t, "pfda", fw, ports, accounts)
+}
+
+// newBenchWithPrefix builds the bench with namespaces and links named from
+// a unique prefix that starts with base (each kind of test has its own).
+func newBenchWithPrefix(t *testing.T, base, fw string, ports int, accounts string) *accBench {
+	t.Helper()
 	nettest.RequireRoot(t)
-	prefix := nettest.Unique("pfda")
+	prefix := nettest.Unique(base)
 	b := &accBench{t: t, r: newRig(prefix), dir: t.TempDir(), fw: fw, timeScale: 0.02}
 	b.bin, b.sim = buildSim(t)
 	t.Cleanup(func() {

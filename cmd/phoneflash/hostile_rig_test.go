@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,41 +30,7 @@ import (
 // newHostileBench is newAccBench with this work's namespace prefix, pfh.
 func newHostileBench(t *testing.T, fw string, ports int, accounts string) *accBench {
 	t.Helper()
-	nettest.RequireRoot(t)
-	prefix := nettest.Unique("pfh")
-	b := &accBench{t: t, r: newRig(prefix), dir: t.TempDir(), fw: fw, timeScale: 0.02}
-	b.bin, b.sim = buildSim(t)
-	t.Cleanup(func() {
-		b.stopAll()
-		if err := b.r.close(); err != nil {
-			t.Error(err)
-		}
-	})
-	b.state = filepath.Join(b.dir, "state")
-	b.accounts = filepath.Join(b.dir, "accounts.csv")
-	if err := os.WriteFile(b.accounts, []byte("MAC,Extension,Password,PBX_Host\n"+accounts), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if b.app, err = b.r.addNS("app"); err != nil {
-		t.Fatal(err)
-	}
-	for i := range ports {
-		port := fmt.Sprintf("%sp%d", prefix, i+1)
-		sw, err := b.r.addNS(fmt.Sprintf("sw%d", i+1))
-		if err == nil {
-			err = b.r.veth(b.app, port, sw, "up")
-		}
-		if err == nil {
-			err = b.r.bridge(sw, "br0", "up")
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.ports = append(b.ports, port)
-		b.switches = append(b.switches, sw)
-	}
-	return b
+	return newBenchWithPrefix(t, "pfh", fw, ports, accounts)
 }
 
 // hostileClient adds a namespace on port's switch with interface eth0 and,
