@@ -14,6 +14,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
+	"github.com/phoneflash/phoneflash/appliance/web/webtest"
 )
 
 const (
@@ -155,7 +156,7 @@ func stageOf(mac string) string {
 // opens a history. The final screenshots are written next to
 // $PHONEFLASH_SCREENSHOT when set.
 func TestIntegrationBrowserLiveUpdates(t *testing.T) {
-	br := startBrowser(t, 1100, 820)
+	br := webtest.Start(t, 1100, 820)
 	b := newLiveBench(t)
 	// Two phones that need a person, on other ports.
 	stuck, odd := "001122000002", "001122000003"
@@ -166,66 +167,66 @@ func TestIntegrationBrowserLiveUpdates(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	br.navigate(b.base + "/login")
-	br.waitFor(ctx, `document.readyState === "complete" && !!document.querySelector('input[name=password]')`, true)
-	br.eval(fmt.Sprintf(`document.querySelector('input[name=password]').value = %q; document.querySelector('form').submit(); true`, password))
-	br.waitFor(ctx, `location.pathname === "/" && document.readyState === "complete" && document.getElementById('conn').textContent`, "live")
-	br.eval(`window.loadedOnce = "yes"`)
-	loads := br.navigations()
+	br.Navigate(b.base + "/login")
+	br.WaitFor(ctx, `document.readyState === "complete" && !!document.querySelector('input[name=password]')`, true)
+	br.Eval(fmt.Sprintf(`document.querySelector('input[name=password]').value = %q; document.querySelector('form').submit(); true`, password))
+	br.WaitFor(ctx, `location.pathname === "/" && document.readyState === "complete" && document.getElementById('conn').textContent`, "live")
+	br.Eval(`window.loadedOnce = "yes"`)
+	loads := br.Navigations()
 
 	mac := "001122000001"
 	journey(ctx, b, br, mac)
 
 	// An action from the page: retry the phone that needs a reset.
-	br.waitFor(ctx, stageOf(stuck), "needs-reset")
-	br.eval(fmt.Sprintf(`[...document.querySelectorAll('#row-%s button')].find(b => b.textContent === "retry").click(); true`, stuck))
-	br.waitFor(ctx, stageOf(stuck), "powered")
+	br.WaitFor(ctx, stageOf(stuck), "needs-reset")
+	br.Eval(fmt.Sprintf(`[...document.querySelectorAll('#row-%s button')].find(b => b.textContent === "retry").click(); true`, stuck))
+	br.WaitFor(ctx, stageOf(stuck), "powered")
 	if s, _ := b.m.State(stuck); s.Stage != session.StagePowered {
 		t.Errorf("after retry from the page the phone is %s", s.Stage)
 	}
 	// Its history, on click.
-	br.eval(fmt.Sprintf(`document.querySelector('#row-%s').click(); true`, mac))
-	br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').nextElementSibling.querySelectorAll('li').length > 3`, mac), true)
+	br.Eval(fmt.Sprintf(`document.querySelector('#row-%s').click(); true`, mac))
+	br.WaitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').nextElementSibling.querySelectorAll('li').length > 3`, mac), true)
 	halfway(ctx, b, br, "001122000004")
 
-	if got := br.eval(`window.loadedOnce`); got != "yes" || br.navigations() != loads {
-		t.Errorf("the page was reloaded (marker %v, navigations %d, want %d)", got, br.navigations(), loads)
+	if got := br.Eval(`window.loadedOnce`); got != "yes" || br.Navigations() != loads {
+		t.Errorf("the page was reloaded (marker %v, navigations %d, want %d)", got, br.Navigations(), loads)
 	}
-	saveShot(t, "", br.screenshot(1100, false))
-	saveShot(t, "-phone", br.screenshot(390, true))
+	saveShot(t, "", br.Screenshot(1100, false))
+	saveShot(t, "-phone", br.Screenshot(390, true))
 }
 
 // journey takes phone mac from dhcp to done, checking that the page
 // shows each stage.
-func journey(ctx context.Context, b *liveBench, br *browser, mac string) {
+func journey(ctx context.Context, b *liveBench, br *webtest.Browser, mac string) {
 	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
 	b.phone(session.DHCP{Kind: session.DHCPAck, MAC: mac, Port: "eth1", IP: "10.79.1.100", VendorClass: vci06})
-	br.waitFor(ctx, stageOf(mac), "dhcp")
+	br.WaitFor(ctx, stageOf(mac), "dhcp")
 	for _, f := range []string{"CTLSEP" + mac + ".tlv", "ITLSEP" + mac + ".tlv", "SEP" + mac + ".cnf.xml"} {
 		b.phone(session.TFTPRequest{MAC: mac, File: f})
 	}
-	br.waitFor(ctx, stageOf(mac), "config")
+	br.WaitFor(ctx, stageOf(mac), "config")
 	b.phone(session.TFTPRequest{MAC: mac, File: target + ".loads"})
 	for i, img := range targetImages {
 		b.phone(session.TFTPRequest{MAC: mac, File: img})
 		b.phone(session.TFTPProgress{MAC: mac, File: img, Bytes: 300 << 10, Total: 700 << 10})
 		if i == 2 {
-			br.waitFor(ctx, stageOf(mac), "loading")
-			br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("file 3 of 5")`, mac), true)
+			br.WaitFor(ctx, stageOf(mac), "loading")
+			br.WaitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("file 3 of 5")`, mac), true)
 		}
 		b.phone(session.TFTPDone{MAC: mac, File: img})
 	}
-	br.waitFor(ctx, stageOf(mac), "applying")
+	br.WaitFor(ctx, stageOf(mac), "applying")
 	b.phone(session.Link{Port: "eth1", Up: false})
 	b.phone(session.Link{Port: "eth1", Up: true})
 	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
 	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
-	br.waitFor(ctx, stageOf(mac), "done")
+	br.WaitFor(ctx, stageOf(mac), "done")
 }
 
 // halfway leaves phone mac on eth1 halfway through its third file, with a
 // transfer rate shown.
-func halfway(ctx context.Context, b *liveBench, br *browser, mac string) {
+func halfway(ctx context.Context, b *liveBench, br *webtest.Browser, mac string) {
 	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
 	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
 	for _, img := range targetImages[:3] {
@@ -236,9 +237,9 @@ func halfway(ctx context.Context, b *liveBench, br *browser, mac string) {
 	}
 	for _, n := range []int64{100 << 10, 420 << 10} {
 		b.phone(session.TFTPProgress{MAC: mac, File: targetImages[2], Bytes: n, Total: 700 << 10})
-		br.waitFor(ctx, fmt.Sprintf(`(document.querySelector('#row-%s progress') || {}).value`, mac), float64(1400<<10+n))
+		br.WaitFor(ctx, fmt.Sprintf(`(document.querySelector('#row-%s progress') || {}).value`, mac), float64(1400<<10+n))
 	}
-	br.waitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("KiB/s")`, mac), true)
+	br.WaitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s').textContent.includes("KiB/s")`, mac), true)
 }
 
 // saveShot keeps a screenshot in the test's folder and, when

@@ -1,4 +1,7 @@
-package web
+// Package webtest drives headless Chromium over the DevTools protocol for
+// end-to-end tests of the status page: load it once, evaluate JavaScript,
+// wait for what the page shows, count navigations, take screenshots.
+package webtest
 
 import (
 	"bufio"
@@ -15,11 +18,11 @@ import (
 	"time"
 )
 
-// browser is headless Chromium driven over the DevTools protocol on a
+// Browser is headless Chromium driven over the DevTools protocol on a
 // pipe (--remote-debugging-pipe: it reads commands on fd 3 and writes
 // answers and events on fd 4, each message ending in a NUL byte), so no
 // debugging port is opened.
-type browser struct {
+type Browser struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	in      *os.File // our end of its fd 3
@@ -45,9 +48,9 @@ type cdpError struct {
 	Message string `json:"message"`
 }
 
-// chromiumPath finds Debian's chromium (the binary itself, not the shell
+// ChromiumPath finds Debian's chromium (the binary itself, not the shell
 // wrapper), or skips when it is missing and the test cannot install it.
-func chromiumPath(t *testing.T) string {
+func ChromiumPath(t *testing.T) string {
 	for _, p := range []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium"} {
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -60,10 +63,10 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// startBrowser starts headless Chromium with a page attached.
-func startBrowser(t *testing.T, width, height int) *browser {
+// Start starts headless Chromium with a page attached.
+func Start(t *testing.T, width, height int) *Browser {
 	t.Helper()
-	bin := chromiumPath(t)
+	bin := ChromiumPath(t)
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +91,7 @@ func startBrowser(t *testing.T, width, height int) *browser {
 	}
 	inR.Close()
 	outW.Close()
-	b := &browser{t: t, cmd: cmd, in: inW, pending: map[int]chan cdpMsg{}}
+	b := &Browser{t: t, cmd: cmd, in: inW, pending: map[int]chan cdpMsg{}}
 	go b.read(bufio.NewReader(outR))
 	t.Cleanup(func() {
 		inW.Close()
@@ -120,7 +123,7 @@ func startBrowser(t *testing.T, width, height int) *browser {
 	return b
 }
 
-func (b *browser) read(r *bufio.Reader) {
+func (b *Browser) read(r *bufio.Reader) {
 	for {
 		line, err := r.ReadBytes(0)
 		if err != nil {
@@ -149,14 +152,14 @@ func (b *browser) read(r *bufio.Reader) {
 
 // call sends one command (to the page's session, or the browser for "")
 // and decodes its result into out.
-func (b *browser) call(session, method string, params, out any) {
+func (b *Browser) call(session, method string, params, out any) {
 	b.t.Helper()
 	if err := b.try(session, method, params, out); err != nil {
 		b.t.Fatal(err)
 	}
 }
 
-func (b *browser) try(session, method string, params, out any) error {
+func (b *Browser) try(session, method string, params, out any) error {
 	b.mu.Lock()
 	b.id++
 	id := b.id
@@ -187,8 +190,8 @@ func (b *browser) try(session, method string, params, out any) error {
 	}
 }
 
-// eval evaluates a JavaScript expression in the page and returns its value.
-func (b *browser) eval(expr string) any {
+// Eval evaluates a JavaScript expression in the page and returns its value.
+func (b *Browser) Eval(expr string) any {
 	b.t.Helper()
 	var r struct {
 		Result struct {
@@ -205,12 +208,12 @@ func (b *browser) eval(expr string) any {
 	return r.Result.Value
 }
 
-// waitFor polls expr until it returns want.
-func (b *browser) waitFor(ctx context.Context, expr string, want any) {
+// WaitFor polls expr until it returns want.
+func (b *Browser) WaitFor(ctx context.Context, expr string, want any) {
 	b.t.Helper()
 	var got any
 	for {
-		got = b.eval(expr)
+		got = b.Eval(expr)
 		if got == want {
 			return
 		}
@@ -222,13 +225,13 @@ func (b *browser) waitFor(ctx context.Context, expr string, want any) {
 	}
 }
 
-func (b *browser) navigate(url string) {
+func (b *Browser) Navigate(url string) {
 	b.t.Helper()
 	b.call(b.session, "Page.navigate", map[string]any{"url": url}, nil)
 }
 
-// navigations counts the page's main-frame navigations so far.
-func (b *browser) navigations() int {
+// Navigations counts the page's main-frame navigations so far.
+func (b *Browser) Navigations() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := 0
@@ -248,9 +251,9 @@ func (b *browser) navigations() int {
 	return n
 }
 
-// screenshot returns the whole page as PNG, at the given viewport width
+// Screenshot returns the whole page as PNG, at the given viewport width
 // (mobile: a phone's screen).
-func (b *browser) screenshot(width int, mobile bool) []byte {
+func (b *Browser) Screenshot(width int, mobile bool) []byte {
 	b.t.Helper()
 	b.call(b.session, "Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": 800,
 		"deviceScaleFactor": 1, "mobile": mobile}, nil)
