@@ -28,6 +28,7 @@ type demoFlags struct {
 	timeout   time.Duration
 	stagger   time.Duration
 	linger    time.Duration // keep the appliance and its page up after the phones finish
+	powerCuts int           // cut a working phone's power this many times
 	prefix    string        // hidden: namespace and interface prefix (tests)
 	inner     bool          // hidden: the half that runs inside the appliance's namespace
 	dir       string        // hidden with -inner: the work directory
@@ -44,6 +45,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.StringVar(&f.http, "http", "127.0.0.1:8079", "web page `address` inside the appliance's namespace")
 	fs.StringVar(&f.web, "web", "127.0.0.1:8079", "`address` on this machine forwarded to the web page inside the namespace; empty for none")
 	fs.DurationVar(&f.timeout, "timeout", 110*time.Second, "give up after this `duration`")
+	fs.IntVar(&f.powerCuts, "power-cuts", 0, "a careless operator pulls a working phone's cable this many `times`, through the simulated PSE")
 	fs.DurationVar(&f.linger, "linger", 0, "keep the appliance and its web page running this `duration` after the phones finish, to look around")
 	fs.DurationVar(&f.stagger, "stagger", time.Second, "`delay` between powering one port and the next")
 	fs.StringVar(&f.prefix, "prefix", "pfd", "")
@@ -249,7 +251,7 @@ func runInner(ctx context.Context, f demoFlags, l demoLayout, stdout, stderr io.
 	}
 	args := []string{"netns", "exec", l.appNS(), self, "demo", "-inner", "-dir", l.dir, "-prefix", f.prefix,
 		"-phonesim", f.phonesim, "-time-scale", strconv.FormatFloat(f.timeScale, 'g', -1, 64),
-		"-http", f.http, "-web", f.web, "-timeout", f.timeout.String(), "-stagger", f.stagger.String(), "-linger", f.linger.String()}
+		"-http", f.http, "-web", f.web, "-timeout", f.timeout.String(), "-stagger", f.stagger.String(), "-linger", f.linger.String(), "-power-cuts", strconv.Itoa(f.powerCuts)}
 	cmd := exec.Command("ip", args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	if err := cmd.Start(); err != nil {

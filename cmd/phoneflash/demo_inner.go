@@ -57,6 +57,11 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 		HTTPAddr: f.http, Target: appliance.DefaultTarget, AccountsFile: l.accounts(), Board: "sim",
 		LeaseTime: time.Hour, Policy: "stepping", TimeScale: f.timeScale, OnStatus: w.observe}
 	start := time.Now()
+	if f.powerCuts > 0 {
+		chaosCtx, stopChaos := context.WithCancel(ctx)
+		defer stopChaos()
+		go carelessOperator(chaosCtx, f.powerCuts, f.timeScale, hw.SimPSE(), w)
+	}
 	outcome := runDemoAppliance(ctx, cfg, hw, log, view, w, f.timeout, f.linger)
 	if err := ln.Close(); err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: phones: %v\n", err)
@@ -149,6 +154,7 @@ type demoWatch struct {
 	mu    sync.Mutex
 	keyed map[string]bool // MAC -> reset keyed in this needs-reset episode
 	done  bool
+	last  status.Snapshot
 }
 
 func newDemoWatch(ln *launcher, view *demoView) *demoWatch {
@@ -159,6 +165,7 @@ func (w *demoWatch) observe(s status.Snapshot) {
 	w.view.update(s)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.last = s
 	finished := 0
 	for _, pv := range s.Ports {
 		for _, ph := range pv.Phones {

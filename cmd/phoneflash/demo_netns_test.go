@@ -177,3 +177,28 @@ func TestIntegrationDemoNotRoot(t *testing.T) {
 		t.Errorf("as nobody it says %q, want the one line %q", out, needsRoot)
 	}
 }
+
+// TestIntegrationDemoPowerCuts: a careless operator pulls working phones'
+// cables through the simulated PSE (their phonesim is killed mid-transfer or
+// mid-flash and started again with the same flash when power returns); the
+// demo still ends with every phone's expected result.
+func TestIntegrationDemoPowerCuts(t *testing.T) {
+	nettest.RequireRoot(t)
+	prefix := nettest.Unique("pfdc")
+	t.Cleanup(func() { removeStale(prefix) })
+	cmd, out := demoCmd(t, prefix, "-power-cuts", "3", "-time-scale", "0.05", "-firmware-scale", "0.3")
+	err := cmd.Run()
+	t.Logf("phoneflash demo -power-cuts 3:\n%s", out)
+	if err != nil {
+		t.Fatalf("phoneflash demo: %v, want exit 0", err)
+	}
+	if n := strings.Count(out.String(), "pulls the cable of port"); n == 0 {
+		t.Errorf("no power cut happened")
+	}
+	if !strings.Contains(out.String(), "outcome: as expected (exit 0)") {
+		t.Errorf("the outcome is not the expected one")
+	}
+	if left := leftovers(t, prefix); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
