@@ -74,6 +74,9 @@ type Config struct {
 	WebPassword string // guards the page's actions; "" reads <state>/web-password
 	ProtectPage bool   // the page, API and metrics need the password too
 
+	// PermFallback asks the command line to call FallBack before Validate.
+	PermFallback bool
+
 	// Problems are shown on the status line from the start, e.g. a /perm
 	// that could not be used (see FallBack).
 	Problems []string

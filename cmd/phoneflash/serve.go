@@ -19,18 +19,6 @@ const permDir = "/perm/phoneflash"
 
 // serveFlags parses the flags of `phoneflash serve` into a Config.
 func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
-	cfg, _, err := serveFlagsFallback(args, stderr)
-	return cfg, err
-}
-
-// serveFlagsFallback also returns whether -perm-fallback was given.
-func serveFlagsFallback(args []string, stderr io.Writer) (appliance.Config, bool, error) {
-	fallback := new(bool)
-	cfg, err := parseServe(args, stderr, fallback)
-	return cfg, *fallback, err
-}
-
-func parseServe(args []string, stderr io.Writer, fallback *bool) (appliance.Config, error) {
 	fs := flag.NewFlagSet("phoneflash serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg appliance.Config
@@ -49,7 +37,7 @@ func parseServe(args []string, stderr io.Writer, fallback *bool) (appliance.Conf
 	fs.StringVar(&cfg.WebPassword, "web-password", "", "`password` for the web page's actions (power-cycle, retry, forget, uploads, report);\nwithout it the first line of <state>/web-password is used, and without that the actions are disabled")
 	fs.BoolVar(&cfg.ProtectPage, "protect-page", false, "require the password for the status page, API and metrics too (not only for actions)")
 	fs.BoolVar(&cfg.WaitPorts, "wait-ports", false, "a bench NIC missing at start is not an error: it is configured and served when it appears\n(USB NICs plugged in after boot; the gokrazy image sets it)")
-	fs.BoolVar(fallback, "perm-fallback", false, "when -firmware or -state cannot be used (a missing or read-only /perm), run from a temporary\ndirectory and show the problem on the display and the page instead of exiting (the gokrazy image sets it)")
+	fs.BoolVar(&cfg.PermFallback, "perm-fallback", false, "when -firmware or -state cannot be used (a missing or read-only /perm), run from a temporary\ndirectory and show the problem on the display and the page instead of exiting (the gokrazy image sets it)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: phoneflash serve -ports IF[,IF...] [flags]\n\nRuns the appliance: configures the bench ports, serves DHCP and TFTP on them,\nwalks every phone to the target load and shows progress.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -69,8 +57,8 @@ func parseServe(args []string, stderr io.Writer, fallback *bool) (appliance.Conf
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, fallback, err := serveFlagsFallback(args, stderr)
-	if err == nil && fallback {
+	cfg, err := serveFlags(args, stderr)
+	if err == nil && cfg.PermFallback {
 		for _, p := range cfg.FallBack() {
 			fmt.Fprintf(stderr, "phoneflash serve: %s\n", p)
 		}
