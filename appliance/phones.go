@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,11 +59,6 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 		return nil, fmt.Errorf("opening firmware store %s: %w", cfg.FirmwareDir, err)
 	}
 	b.store = store
-	if len(store.Loads()) == 0 {
-		b.problem("no firmware: import it")
-	} else if _, ok := store.Load(cfg.Target); !ok {
-		b.problem("target " + cfg.Target + " not imported")
-	}
 	prov, err := loadAccounts(cfg)
 	if err != nil {
 		return nil, err
@@ -310,14 +306,37 @@ func (b *bench) onPower(ev board.PSEEvent) {
 	}
 }
 
+// firmwareProblem says what the store lacks, read anew each time so that
+// firmware uploaded through the page clears it at once.
+func (b *bench) firmwareProblem() string {
+	if len(b.store.Loads()) == 0 {
+		return "no firmware: import it"
+	}
+	if _, ok := b.store.Load(b.cfg.Target); !ok {
+		return "target " + b.cfg.Target + " not imported"
+	}
+	return ""
+}
+
+// stateLine is the appliance's state on the status line: the most serious
+// problem, or ready. Problems of the configuration (an unusable /perm) come
+// first, then missing firmware, then what happened since the start.
+func (b *bench) stateLine() string {
+	b.mu.Lock()
+	probs := slices.Clone(b.problems)
+	b.mu.Unlock()
+	if fw := b.firmwareProblem(); fw != "" {
+		probs = slices.Insert(probs, min(len(b.cfg.Problems), len(probs)), fw)
+	}
+	if len(probs) == 0 {
+		return status.Ready
+	}
+	return probs[0]
+}
+
 // snapshot is what the display, the LEDs and observers show.
 func (b *bench) snapshot() status.Snapshot {
-	s := status.Snapshot{State: status.Ready, Target: b.cfg.Target, Uplink: b.uplinkAddr()}
-	b.mu.Lock()
-	if len(b.problems) > 0 {
-		s.State = b.problems[0]
-	}
-	b.mu.Unlock()
+	s := status.Snapshot{State: b.stateLine(), Target: b.cfg.Target, Uplink: b.uplinkAddr()}
 	phones := b.mgr.Snapshot()
 	for i, p := range b.cfg.Ports {
 		pv := status.PortView{Index: i, Name: p.Name}

@@ -1,18 +1,23 @@
 package appliance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/board/sim"
+	"github.com/phoneflash/phoneflash/firmware/fwgen"
 )
 
 func freeAddr(t *testing.T) string {
@@ -115,4 +120,58 @@ func TestWebWiring(t *testing.T) {
 	if err != nil || a.current().Table == nil || len(a.current().Table.Rows) != 1 {
 		t.Fatalf("after a restart the uploaded table is not used: %+v, %v", a, err)
 	}
+}
+
+// TestFirmwareUploadClearsStatus: an appliance started without firmware
+// says so on its status line; once both loads are uploaded through the
+// page, the status line says ready, without a restart.
+func TestFirmwareUploadClearsStatus(t *testing.T) {
+	cfg := testConfig(t, "test-web-c")
+	cfg.FirmwareDir = t.TempDir() // empty store
+	cfg.HTTPAddr = freeAddr(t)
+	if err := os.WriteFile(filepath.Join(cfg.StateDir, passwordFile), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var state string
+	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); state = s.State; mu.Unlock() }
+	stateNow := func() string { mu.Lock(); defer mu.Unlock(); return state }
+	stop := runFor(t, cfg)
+	defer stop()
+	base := "http://" + cfg.HTTPAddr
+	waitFor(t, func() bool { return stateNow() == "no firmware: import it" })
+	for _, l := range fwgen.Loads() {
+		cop, err := fwgen.COPBytes(l, 0.001)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, err := mw.CreateFormFile("file", l.COPName())
+		if err == nil {
+			_, err = fw.Write(cop)
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest("POST", base+"/api/firmware", &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.SetBasicAuth("", "s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("uploading %s: %d %s", l.COPName(), resp.StatusCode, msg)
+		}
+	}
+	waitFor(t, func() bool { return stateNow() == status.Ready })
 }
