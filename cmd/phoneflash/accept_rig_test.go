@@ -155,6 +155,17 @@ func (b *accBench) kill() {
 // phone adds a phone on a bench port (through its switch) and powers it on.
 func (b *accBench) phone(port int, name, mac, model, scenario string, extra ...string) *accPhone {
 	b.t.Helper()
+	ns := b.plugPhone(b.t, port, name)
+	p := &accPhone{name: name, sp: b.simPhone(ns, name, mac, model, scenario, append([]string{"-max-time", "60s"}, extra...))}
+	b.phones = append(b.phones, p)
+	p.start(b.t)
+	return p
+}
+
+// plugPhone makes a phone's namespace, cabled to port's switch, and
+// returns its name.
+func (b *accBench) plugPhone(t *testing.T, port int, name string) string {
+	t.Helper()
 	ns, err := b.r.addNS("ph" + name)
 	if err == nil {
 		err = b.r.veth(b.switches[port], "d"+name, ns, phoneIf)
@@ -163,15 +174,18 @@ func (b *accBench) phone(port int, name, mac, model, scenario string, extra ...s
 		err = ip(b.switches[port], "link", "set", "dev", "d"+name, "master", "br0")
 	}
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
-	p := &accPhone{name: name, sp: simPhone{NS: ns, Iface: phoneIf, MAC: mac, Model: model, Scenario: scenario,
+	return ns
+}
+
+// simPhone is the phonesim of a phone named name in namespace ns, with its
+// flash, result and log files in the bench's directory; it runs until done.
+func (b *accBench) simPhone(ns, name, mac, model, scenario string, extra []string) simPhone {
+	return simPhone{NS: ns, Iface: phoneIf, MAC: mac, Model: model, Scenario: scenario,
 		Flash: filepath.Join(b.dir, name+".flash.json"), Result: filepath.Join(b.dir, name+".result.json"),
 		Timescale: 1 / b.timeScale, Until: "done", Bin: b.sim, LogFile: filepath.Join(b.dir, name+".log"),
-		Extra: append([]string{"-max-time", "60s"}, extra...)}}
-	b.phones = append(b.phones, p)
-	p.start(b.t)
-	return p
+		Extra: extra}
 }
 
 func (p *accPhone) start(t *testing.T) {

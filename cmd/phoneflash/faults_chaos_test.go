@@ -65,21 +65,10 @@ func (ch *chaos) cycle(t *testing.T, c int, macs []string) {
 	for i, mac := range macs {
 		name := fmt.Sprintf("%d%02d", c, i)
 		port := i % plan.Ports
-		ns, err := b.r.addNS("ph" + name)
-		if err == nil {
-			err = b.r.veth(b.switches[port], "d"+name, ns, phoneIf)
-		}
-		if err == nil {
-			err = ip(b.switches[port], "link", "set", "dev", "d"+name, "master", "br0")
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &faultPhone{cut: make(chan struct{}, 1), remove: make(chan struct{}, 1), done: make(chan struct{}), sp: simPhone{NS: ns, Iface: phoneIf,
-			MAC: mac, Model: models[i%2], Scenario: scenarios[(i+c)%len(scenarios)],
-			Flash: filepath.Join(b.dir, name+".flash.json"), Result: filepath.Join(b.dir, name+".result.json"),
-			Timescale: 1 / b.timeScale, Until: "done", Bin: b.sim, LogFile: filepath.Join(b.dir, name+".log"),
-			Extra: []string{"-max-time", plan.CycleTimeout.String(), "-seed", fmt.Sprint(ch.rnd.Uint64())}}}
+		ns := b.plugPhone(t, port, name)
+		p := &faultPhone{cut: make(chan struct{}, 1), remove: make(chan struct{}, 1), done: make(chan struct{}),
+			sp: b.simPhone(ns, name, mac, models[i%2], scenarios[(i+c)%len(scenarios)],
+				[]string{"-max-time", plan.CycleTimeout.String(), "-seed", fmt.Sprint(ch.rnd.Uint64())})}
 		phones = append(phones, p)
 		go p.supervise(rand.New(rand.NewPCG(ch.rnd.Uint64(), 1)))
 	}
