@@ -44,7 +44,7 @@ func TestRenderChecks(t *testing.T) {
 	}
 	for _, refuse := range []Reply{{}, {401, "Unauthorized"}} {
 		c := Config{Addr: netip.MustParseAddr("127.0.0.1"), Port: 5999, Aliases: []string{"pbx.office.test"}, QOP: true,
-			Users: []User{{Extension: "1006", AuthName: "a1006", Password: "secret 12!"}, {Extension: "1007", Password: "x"}},
+			Users:  []User{{Extension: "1006", AuthName: "a1006", Password: "secret 12!"}, {Extension: "1007", Password: "x"}},
 			Refuse: refuse}
 		text, err := Render(c, t.TempDir()+"/ctl")
 		if err != nil {
