@@ -126,7 +126,7 @@ func TestHostile(t *testing.T) {
 	}
 	// 16 connections with a 32 KiB read buffer and an 8 KiB message each,
 	// 4000 well-formed REGISTERs' transactions (case 4 parses), and slack.
-	if limit := int64(16<<20); grew > limit {
+	if limit := int64(16 << 20); grew > limit {
 		t.Errorf("heap grew by %d KiB, more than %d KiB", grew>>10, limit>>10)
 	}
 	if regs := s.registrations(); len(regs) == 0 || regs[len(regs)-1].Extension != "0003" {
