@@ -1,10 +1,14 @@
 package sipwatch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -253,4 +257,89 @@ func TestIntegrationWatchLatency(t *testing.T) {
 	t.Logf("%d registrations through Kamailio: answer (REGISTER..200 at the phone, with the challenge) median %v p95 %v; "+
 		"watcher's registered event minus the phone's receipt of the 200 (negative: the watcher was first): median %v p95 %v max %v", n,
 		answers[n/2], answers[n*95/100], delays[n/2], delays[n*95/100], delays[n-1])
+}
+
+// TestIntegrationWatchHostile: from the phone's namespace, through the
+// router, SIP garbage, truncated and oversized SIP over UDP and hundreds of
+// TCP connections that each leave half a message, at the watcher's
+// interface. The watcher keeps serving with bounded memory (measured
+// around the flood) and still reports a real registration afterwards.
+func TestIntegrationWatchHostile(t *testing.T) {
+	b := newBench(t, 10*time.Second)
+	b.office(t, kamailio.Config{})
+	var udp net.Conn
+	if err := nettest.Do(b.phoneNS, func() (err error) { udp, err = net.Dial("udp4", b.pbxPort.String()); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	before := heapInUse()
+	rng := rand.New(rand.NewPCG(5, 6))
+	reg := register("UDP", 1, "z9hG4bKh", false)
+	junk := make([]byte, 1400)
+	oversized := append(bytes.Repeat([]byte("X-Pad: "+strings.Repeat("a", 100)+"\r\n"), 300), reg...) // 32 kB: IP fragments
+	for i := range 10000 {
+		switch i % 4 {
+		case 0:
+			for j := range junk {
+				junk[j] = byte(rng.Uint32())
+			}
+			udp.Write(junk)
+		case 1:
+			udp.Write(reg[:rng.IntN(len(reg))])
+		case 2:
+			udp.Write(append([]byte("REGISTER sip:198.51.100.1 SIP/2.0\r\n"), oversized...))
+		case 3:
+			udp.Write(bytes.Repeat([]byte("REGISTER "), 150))
+		}
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	var conns []net.Conn
+	half := register("TCP", 1, "z9hG4bKt", false)
+	half = half[:len(half)/2]
+	err := nettest.Do(b.phoneNS, func() error {
+		for range 400 {
+			c, err := net.Dial("tcp4", b.pbxPort.String())
+			if err != nil {
+				return err
+			}
+			conns = append(conns, c)
+			c.Write(half)
+		}
+		return nil
+	})
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	during := heapInUse()
+	s := b.watcher.Stats()
+	t.Logf("10000 hostile datagrams and %d half-message TCP connections: heap in use %d KiB before, %d KiB during (%+d KiB); stats %+v",
+		len(conns), before>>10, during>>10, (int64(during)-int64(before))>>10, s)
+	if s.Flows > DefaultMaxFlows || s.Garbage < 1000 {
+		t.Errorf("stats %+v: want at most %d flows and the garbage counted", s, DefaultMaxFlows)
+	}
+	if grew := int64(during) - int64(before); grew > DefaultMaxFlows*2*DefaultMaxMessage+8<<20 {
+		t.Errorf("heap grew by %d KiB", grew>>10)
+	}
+	if _, _, err := b.register(t, "udp", "1006", "1006", "secret12", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if e := b.next(t, 10*time.Second, outcomes...); e.Kind != EventRegistered {
+		t.Errorf("after the flood: %s", e.Text())
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }
