@@ -3,36 +3,15 @@ package registrar
 import (
 	"bytes"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/phoneflash/phoneflash/internal/siptest"
 )
-
-// testLog logs warnings and errors through t.Log.
-func testLog(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
 
 // registerText is a complete REGISTER for raw sockets.
 func registerText(branch string) []byte {
@@ -52,7 +31,7 @@ func TestHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer udp.Close()
-	before := heapInUse()
+	before := siptest.HeapInUse()
 	rng := rand.New(rand.NewPCG(3, 4))
 	reg := registerText("hostile")
 	junk := make([]byte, 1400)
@@ -102,7 +81,7 @@ func TestHostile(t *testing.T) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
-	during := heapInUse()
+	during := siptest.HeapInUse()
 	for _, c := range conns {
 		c.Close()
 	}

@@ -2,16 +2,15 @@ package registrar
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/sipwatch"
+	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
 // TestIntegrationBenchPort: the registrar on a bench port's address in the
@@ -27,7 +26,7 @@ func TestIntegrationBenchPort(t *testing.T) {
 	nettest.Addr(t, appNS, benchIf, "10.79.1.1/24")
 	nettest.Addr(t, phoneNS, id+"ph", "10.79.1.100/24")
 	s := &server{}
-	r, err := New(Options{Port: benchIf, Log: testLog(t), OnRegister: func(reg Registration) {
+	r, err := New(Options{Port: benchIf, Log: siptest.Log(t, slog.LevelWarn), OnRegister: func(reg Registration) {
 		s.mu.Lock()
 		s.regs = append(s.regs, reg)
 		s.mu.Unlock()
@@ -71,9 +70,10 @@ func TestIntegrationBenchPort(t *testing.T) {
 		watch.Close()
 	})
 	for _, tr := range []string{"udp", "tcp"} {
-		code := registerFrom(t, phoneNS, tr)
-		if code != 200 {
-			t.Fatalf("%s: %d", tr, code)
+		res, _, err := siptest.Do(siptest.Request{NS: phoneNS, Transport: tr, To: netip.MustParseAddrPort("10.79.1.1:5060"),
+			Local: "10.79.1.100", User: "0001", Headers: []string{siptest.Contact("0001", "10.79.1.100", tr)}})
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", tr, res, err)
 		}
 		select {
 		case e := <-events:
@@ -88,38 +88,4 @@ func TestIntegrationBenchPort(t *testing.T) {
 	if len(regs) != 2 || regs[0].Source.Addr() != netip.MustParseAddr("10.79.1.100") || regs[1].Transport != "TCP" {
 		t.Errorf("registrations %+v", regs)
 	}
-}
-
-// registerFrom sends a REGISTER without credentials for line 0001 from the
-// phone namespace and returns the answer's status.
-func registerFrom(t *testing.T, ns, transport string) int {
-	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Cisco-CP7911G/9.4.2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname("10.79.1.100"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Host: "10.79.1.1", Port: 5060})
-	req.SetTransport(strings.ToUpper(transport))
-	aor := sip.Uri{User: "0001", Host: "10.79.1.1"}
-	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: aor})
-	req.AppendHeader(sip.NewHeader("Contact", "<sip:0001@10.79.1.100:5060;transport="+transport+">"))
-	var res *sip.Response
-	err = nettest.Do(ns, func() (err error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		res, err = cl.Do(ctx, req)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("REGISTER over %s: %v", transport, err)
-	}
-	return res.StatusCode
 }

@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -10,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
 // server runs a Registrar on loopback port 0 (UDP and TCP on the same port
@@ -28,7 +29,7 @@ func start(t *testing.T, opts Options) *server {
 	s := &server{}
 	opts.OnRegister = func(r Registration) { s.mu.Lock(); s.regs = append(s.regs, r); s.mu.Unlock() }
 	if opts.Log == nil {
-		opts.Log = testLog(t)
+		opts.Log = siptest.Log(t, slog.LevelWarn)
 	}
 	r, err := New(opts)
 	if err != nil {
@@ -71,31 +72,10 @@ func (s *server) registrations() []Registration {
 // and returns the final answer.
 func (s *server) request(t *testing.T, method sip.RequestMethod, transport, ext string, headers ...string) *sip.Response {
 	t.Helper()
-	ua, err := sipgo.NewUA()
+	res, _, err := siptest.Do(siptest.Request{Method: method, Transport: transport, To: s.addr, Local: "127.0.0.1",
+		User: ext, Headers: headers})
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer ua.Close()
-	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(method, sip.Uri{Host: s.addr.Addr().String(), Port: int(s.addr.Port())})
-	req.SetTransport(strings.ToUpper(transport))
-	aor := sip.Uri{User: ext, Host: s.addr.Addr().String()}
-	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: aor})
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ": ")
-		req.AppendHeader(sip.NewHeader(name, value))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := cl.Do(ctx, req)
-	if err != nil {
-		t.Fatalf("%s over %s: %v", method, transport, err)
 	}
 	return res
 }

@@ -1,16 +1,13 @@
 package sipwatch
 
 import (
-	"log/slog"
 	"os"
 	"testing"
 
-	"github.com/emiago/sipgo/sip"
+	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
-// TestMain silences sipgo's package-level logger, which the test clients'
-// connection bookkeeping uses whatever logger a user agent was given.
 func TestMain(m *testing.M) {
-	sip.SetDefaultLogger(slog.New(slog.DiscardHandler))
+	siptest.Quiet()
 	os.Exit(m.Run())
 }

@@ -3,21 +3,19 @@ package sipwatch
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
 // The bench of these tests, as the real one will be: a phone namespace,
@@ -39,18 +37,6 @@ type bench struct {
 type seen struct {
 	Event
 	at time.Time
-}
-
-// testLog logs warnings through t.Log (each event is logged by the test).
-func testLog(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
 }
 
 var users = []kamailio.User{{Extension: "1006", Password: "secret12"}, {Extension: "1007", AuthName: "a1007", Password: "pw7"}}
@@ -77,7 +63,7 @@ func newBench(t *testing.T, timeout time.Duration) *bench {
 	if err := nettest.Do(b.routerNS, func() (err error) { conn, err = Listen(b.benchIf, DefaultPorts); return err }); err != nil {
 		t.Fatal(err)
 	}
-	b.watcher = New(Options{Port: b.benchIf, Timeout: timeout, Log: testLog(t),
+	b.watcher = New(Options{Port: b.benchIf, Timeout: timeout, Log: siptest.Log(t, slog.LevelWarn),
 		OnEvent: func(e Event) { b.events <- seen{e, time.Now()} }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -102,41 +88,9 @@ func (b *bench) office(t *testing.T, c kamailio.Config) *kamailio.Instance {
 // the password; it returns the final answer and when it arrived.
 func (b *bench) register(t *testing.T, transport, ext, authName, password string, wait time.Duration) (*sip.Response, time.Time, error) {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Cisco-CP7906G/9.4.2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname(b.phone.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Host: b.pbx.String(), Port: 5060})
-	req.SetTransport(strings.ToUpper(transport))
-	aor := sip.Uri{User: ext, Host: b.pbx.String()}
-	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: aor})
-	req.AppendHeader(sip.NewHeader("Contact", fmt.Sprintf("<sip:%s@%s;transport=%s>", ext, b.phone, transport)))
-	req.AppendHeader(sip.NewHeader("Expires", "3600"))
-	req.AppendHeader(sip.NewHeader("User-Agent", "Cisco-CP7906G/9.4.2"))
-	var res *sip.Response
-	var at time.Time
-	err = nettest.Do(b.phoneNS, func() error { // sockets are made in the phone's namespace
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
-		defer cancel()
-		var err error
-		if res, err = cl.Do(ctx, req); err != nil {
-			return err
-		}
-		if res.StatusCode == 401 {
-			res, err = cl.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: authName, Password: password})
-		}
-		at = time.Now()
-		return err
-	})
-	return res, at, err
+	return siptest.Do(siptest.Request{NS: b.phoneNS, Transport: transport, To: b.pbxPort, Local: b.phone.String(),
+		User: ext, AuthName: authName, Password: password, Timeout: wait,
+		Headers: []string{siptest.Contact(ext, b.phone.String(), transport), "Expires: 3600", "User-Agent: Cisco-CP7906G/9.4.2"}})
 }
 
 // next waits for the next event of one of the kinds (others are skipped).
@@ -272,7 +226,7 @@ func TestIntegrationWatchHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer udp.Close()
-	before := heapInUse()
+	before := siptest.HeapInUse()
 	rng := rand.New(rand.NewPCG(5, 6))
 	reg := register("UDP", 1, "z9hG4bKh", false)
 	junk := make([]byte, 1400)
@@ -318,7 +272,7 @@ func TestIntegrationWatchHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	during := heapInUse()
+	during := siptest.HeapInUse()
 	s := b.watcher.Stats()
 	t.Logf("10000 hostile datagrams and %d half-message TCP connections: heap in use %d KiB before, %d KiB during (%+d KiB); stats %+v",
 		len(conns), before>>10, during>>10, (int64(during)-int64(before))>>10, s)
@@ -334,12 +288,4 @@ func TestIntegrationWatchHostile(t *testing.T) {
 	if e := b.next(t, 10*time.Second, outcomes...); e.Kind != EventRegistered {
 		t.Errorf("after the flood: %s", e.Text())
 	}
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
 }

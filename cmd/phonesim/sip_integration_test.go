@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/registrar"
 	"github.com/phoneflash/phoneflash/appliance/sipwatch"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
 // sipBench is the phonesim bench with an office namespace behind the
@@ -212,27 +212,10 @@ func TestIntegrationSIPCheckSync(t *testing.T) {
 // notify sends a NOTIFY with event to the phone from namespace ns.
 func notify(t *testing.T, ns string, phone netip.AddrPort, event string) int {
 	t.Helper()
-	ua, err := sipgo.NewUA()
+	res, _, err := siptest.Do(siptest.Request{NS: ns, Method: sip.NOTIFY, To: phone, User: "1006",
+		Headers: []string{"Event: " + event, "Subscription-State: terminated"}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer ua.Close()
-	cl, err := sipgo.NewClient(ua)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.NOTIFY, sip.Uri{User: "1006", Host: phone.Addr().String(), Port: int(phone.Port())})
-	req.AppendHeader(sip.NewHeader("Event", event))
-	req.AppendHeader(sip.NewHeader("Subscription-State", "terminated"))
-	var res *sip.Response
-	err = nettest.Do(ns, func() (err error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		res, err = cl.Do(ctx, req)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("NOTIFY %s: %v", event, err)
 	}
 	return res.StatusCode
 }

@@ -2,7 +2,6 @@ package kamailio
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -11,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
 func TestRenderRefusesUnsafeValues(t *testing.T) {
@@ -76,40 +74,15 @@ func office(t *testing.T) (string, netip.Addr, netip.Addr) {
 // a challenge with password; it returns the final status and reason.
 func register(t *testing.T, ns string, pbx, phone netip.Addr, transport, ext, password string) (int, string) {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Cisco-CP7906G/9.4.2"), sipgo.WithUserAgentHostname(pbx.String()))
+	auth := ""
+	if password != "" {
+		auth = ext
+	}
+	res, _, err := siptest.Do(siptest.Request{NS: ns, Transport: transport, To: netip.AddrPortFrom(pbx, 5060), Local: phone.String(),
+		User: ext, AuthName: auth, Password: password,
+		Headers: []string{siptest.Contact(ext, phone.String(), transport), "Expires: 300", "User-Agent: Cisco-CP7906G/9.4.2"}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer ua.Close()
-	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname(phone.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Host: pbx.String(), Port: 5060})
-	req.SetTransport(strings.ToUpper(transport))
-	aor := sip.Uri{User: ext, Host: pbx.String()}
-	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: aor})
-	req.AppendHeader(sip.NewHeader("Contact", fmt.Sprintf("<sip:%s@%s;transport=%s>", ext, phone, transport)))
-	req.AppendHeader(sip.NewHeader("Expires", "300"))
-	req.AppendHeader(sip.NewHeader("User-Agent", "Cisco-CP7906G/9.4.2"))
-	var res *sip.Response
-	err = nettest.Do(ns, func() error { // sockets are created in the namespace
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var err error
-		if res, err = cl.Do(ctx, req); err != nil {
-			return err
-		}
-		if res.StatusCode == 401 && password != "" {
-			res, err = cl.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: ext, Password: password})
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("REGISTER %s over %s: %v", ext, transport, err)
 	}
 	return res.StatusCode, res.Reason
 }
