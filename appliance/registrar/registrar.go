@@ -30,6 +30,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -247,19 +248,9 @@ func (r *Registrar) register(req *sip.Request, tx sip.ServerTransaction) {
 	if ua := req.GetHeader("User-Agent"); ua != nil {
 		reg.UserAgent = ua.Value()
 	}
-	asked := r.opts.MaxExpires
-	if h := req.GetHeader("Expires"); h != nil {
-		if n, err := strconv.Atoi(h.Value()); err == nil && n >= 0 {
-			asked = time.Duration(n) * time.Second
-		}
-	}
 	c := req.Contact()
+	asked := askedExpires(req, c, r.opts.MaxExpires)
 	if c != nil {
-		if v, ok := c.Params.Get("expires"); ok {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-				asked = time.Duration(n) * time.Second
-			}
-		}
 		reg.Contact = c.Address.String()
 		reg.Instance, _ = c.Params.Get("+sip.instance")
 	}
@@ -287,6 +278,24 @@ func (r *Registrar) register(req *sip.Request, tx sip.ServerTransaction) {
 	r.opts.Log.Info("registrar: registered", "port", r.opts.Port, "extension", reg.Extension, "from", req.Source(),
 		"transport", reg.Transport, "expires", asked.String(), "user_agent", reg.UserAgent)
 	r.opts.OnRegister(reg)
+}
+
+// askedExpires is the expiry a REGISTER asks for: the Contact's expires
+// parameter, else the Expires header, else def.
+func askedExpires(req *sip.Request, c *sip.ContactHeader, def time.Duration) time.Duration {
+	v := ""
+	if h := req.GetHeader("Expires"); h != nil {
+		v = h.Value()
+	}
+	if c != nil {
+		if e, ok := c.Params.Get("expires"); ok {
+			v = e
+		}
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	return def
 }
 
 func (r *Registrar) options(req *sip.Request, tx sip.ServerTransaction) {

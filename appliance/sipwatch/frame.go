@@ -73,30 +73,38 @@ func decodeFrame(b []byte) (packet, error) {
 	dstIP, _ := netip.AddrFromSlice(ip[16:20])
 	p.proto = ip[9]
 	l4 := ip[ihl:]
-	switch p.proto {
-	case protoUDP:
-		if len(l4) < 8 {
-			return p, errShort
-		}
-		ulen := int(binary.BigEndian.Uint16(l4[4:6]))
-		if ulen < 8 || ulen > len(l4) {
-			return p, errLength
-		}
-		p.payload = l4[8:ulen]
-	case protoTCP:
-		if len(l4) < 20 {
-			return p, errShort
-		}
-		off := int(l4[12]>>4) * 4
-		if off < 20 || off > len(l4) {
-			return p, errLength
-		}
-		p.seq, p.flags = binary.BigEndian.Uint32(l4[4:8]), l4[13]
-		p.payload = l4[off:]
-	default:
-		return p, errProto
+	if err := p.transport(l4); err != nil {
+		return p, err
 	}
 	p.src = netip.AddrPortFrom(srcIP, binary.BigEndian.Uint16(l4[0:2]))
 	p.dst = netip.AddrPortFrom(dstIP, binary.BigEndian.Uint16(l4[2:4]))
 	return p, nil
+}
+
+// transport reads the UDP or TCP header of l4 and finds the payload.
+func (p *packet) transport(l4 []byte) error {
+	switch p.proto {
+	case protoUDP:
+		if len(l4) < 8 {
+			return errShort
+		}
+		ulen := int(binary.BigEndian.Uint16(l4[4:6]))
+		if ulen < 8 || ulen > len(l4) {
+			return errLength
+		}
+		p.payload = l4[8:ulen]
+	case protoTCP:
+		if len(l4) < 20 {
+			return errShort
+		}
+		off := int(l4[12]>>4) * 4
+		if off < 20 || off > len(l4) {
+			return errLength
+		}
+		p.seq, p.flags = binary.BigEndian.Uint32(l4[4:8]), l4[13]
+		p.payload = l4[off:]
+	default:
+		return errProto
+	}
+	return nil
 }

@@ -148,22 +148,30 @@ func (p *phone) register(ctx context.Context, c ConfigCheck, cfg phoneConfig) (n
 		if o.state == "registered" {
 			wait = l.refreshAfter(o.expires)
 		}
-		var sync <-chan struct{}
-		if s != nil {
-			sync = s.checkSync
+		if reboot, err := p.regWait(ctx, s, wait); reboot || err != nil {
+			return nextReboot, err
 		}
-		t := time.NewTimer(p.clock.d(wait))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return 0, ctx.Err()
-		case <-sync:
-			t.Stop()
-			p.rec.registration(func(r *Registration) { r.CheckSyncs++ })
-			p.log.Info("NOTIFY check-sync: rebooting to read the config again")
-			return nextReboot, nil
-		case <-t.C:
-		}
+	}
+}
+
+// regWait waits a nominal delay before the next registration; a NOTIFY
+// check-sync during it means reboot.
+func (p *phone) regWait(ctx context.Context, s *sipSession, wait time.Duration) (reboot bool, err error) {
+	var sync <-chan struct{}
+	if s != nil {
+		sync = s.checkSync
+	}
+	t := time.NewTimer(p.clock.d(wait))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-sync:
+		p.rec.registration(func(r *Registration) { r.CheckSyncs++ })
+		p.log.Info("NOTIFY check-sync: rebooting to read the config again")
+		return true, nil
+	case <-t.C:
+		return false, nil
 	}
 }
 

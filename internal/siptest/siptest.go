@@ -58,17 +58,7 @@ func Do(r Request) (*sip.Response, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	req := sip.NewRequest(r.Method, sip.Uri{Host: r.To.Addr().String(), Port: int(r.To.Port())})
-	req.SetTransport(strings.ToUpper(r.Transport))
-	aor := sip.Uri{User: r.User, Host: r.To.Addr().String()}
-	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: aor})
-	for _, h := range r.Headers {
-		name, value, _ := strings.Cut(h, ": ")
-		req.AppendHeader(sip.NewHeader(name, value))
-	}
+	req := r.build()
 	var res *sip.Response
 	var at time.Time
 	send := func() error {
@@ -93,6 +83,21 @@ func Do(r Request) (*sip.Response, time.Time, error) {
 		return nil, at, fmt.Errorf("siptest: %s to %s over %s: %w", r.Method, r.To, r.Transport, err)
 	}
 	return res, at, nil
+}
+
+func (r Request) build() *sip.Request {
+	req := sip.NewRequest(r.Method, sip.Uri{Host: r.To.Addr().String(), Port: int(r.To.Port())})
+	req.SetTransport(strings.ToUpper(r.Transport))
+	aor := sip.Uri{User: r.User, Host: r.To.Addr().String()}
+	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: aor})
+	for _, h := range r.Headers {
+		name, value, _ := strings.Cut(h, ": ")
+		req.AppendHeader(sip.NewHeader(name, value))
+	}
+	return req
 }
 
 // Contact is a Contact header for user at host:5060 over transport.
