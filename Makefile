@@ -114,6 +114,7 @@ FUZZ_TARGETS = \
 	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
 	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
 	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./appliance/sipwatch:FuzzHandleFrames \
 	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:
 	@set -e; for pt in $(FUZZ_TARGETS); do \

@@ -1,8 +1,10 @@
 package sipwatch
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
+	"time"
 
 	"golang.org/x/net/bpf"
 )
@@ -87,15 +89,31 @@ func TestDecodeFrame(t *testing.T) {
 	}
 }
 
-func FuzzDecodeFrame(f *testing.F) {
-	f.Add(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bK1", false)))
-	f.Add(tcpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, 1, tcpACK, answer("TCP", 1, "z9hG4bK1", 200, "OK")))
+// FuzzHandleFrames feeds one watcher a sequence of frames (the input cut
+// at each "\xff\xfe\xfd" mark): decoding, TCP reassembly, parsing and the
+// tracker must never panic, and the tables stay within their limits.
+func FuzzHandleFrames(f *testing.F) {
+	mark := []byte("\xff\xfe\xfd")
+	join := func(frames ...[]byte) []byte { return bytes.Join(frames, mark) }
+	phone := netip.MustParseAddrPort("10.79.1.100:40312")
+	reg := register("TCP", 1, "z9hG4bK1", false)
+	f.Add(join(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bK1", false)),
+		udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 1, "z9hG4bK1", 200, "OK"))))
+	f.Add(join(tcpFrame(phoneMAC, pbxMAC, phone, pbxAt, 0, tcpSYN, nil),
+		tcpFrame(phoneMAC, pbxMAC, phone, pbxAt, 1, tcpACK, reg[:100]),
+		tcpFrame(phoneMAC, pbxMAC, phone, pbxAt, 101, tcpACK, reg[100:]),
+		tcpFrame(pbxMAC, phoneMAC, pbxAt, phone, 1, tcpACK, answer("TCP", 1, "z9hG4bK1", 403, "Forbidden"))))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := decodeFrame(b)
-		if err == nil && len(p.payload) > len(b) {
-			t.Fatal("payload longer than the frame")
+		w := New(Options{MaxFlows: 4, MaxPending: 4, MaxPhones: 4, MaxMessage: 2048})
+		for _, frame := range bytes.Split(b, mark) {
+			if p, err := decodeFrame(frame); err == nil && len(p.payload) > len(frame) {
+				t.Fatal("payload longer than the frame")
+			}
+			w.HandleFrame(frame)
 		}
-		w := New(Options{})
-		w.HandleFrame(b) // must not panic
+		w.Tick(time.Now().Add(time.Hour))
+		if s := w.Stats(); s.Flows > 4 || s.Pending > 4 {
+			t.Fatalf("over the limits: %+v", s)
+		}
 	})
 }
