@@ -169,9 +169,24 @@ func (r *Registrar) Stats() Stats {
 	return r.stats
 }
 
+// ListenAndServe opens UDP and TCP on addr (a bench port's address and
+// 5060, in the calling thread's network namespace) and serves them.
+func (r *Registrar) ListenAndServe(ctx context.Context, addr netip.AddrPort) error {
+	udp, err := net.ListenPacket("udp4", addr.String())
+	if err != nil {
+		return fmt.Errorf("registrar %s: listen udp %s: %w", r.opts.Port, addr, err)
+	}
+	tcp, err := net.Listen("tcp4", addr.String())
+	if err != nil {
+		udp.Close()
+		return fmt.Errorf("registrar %s: listen tcp %s: %w", r.opts.Port, addr, err)
+	}
+	return r.Serve(ctx, udp, tcp)
+}
+
 // Serve answers on udp and tcp (either may be nil: that transport is not
-// served) until ctx ends; then it closes both and returns nil. The
-// connections belong to the caller until Serve returns.
+// served) until ctx ends; then it closes both and returns nil. A Registrar
+// serves once.
 func (r *Registrar) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener) error {
 	if udp == nil && tcp == nil {
 		return fmt.Errorf("registrar %s: nothing to serve", r.opts.Port)

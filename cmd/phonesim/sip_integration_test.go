@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -236,22 +235,18 @@ func TestIntegrationSIPBenchRegistrar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var udp net.PacketConn
-	var tcp net.Listener
 	addr := b.serverIP.String() + ":5060"
-	err = nettest.Do(b.srvNS, func() (err error) {
-		if udp, err = net.ListenPacket("udp4", addr); err == nil {
-			tcp, err = net.Listen("tcp4", addr)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- r.Serve(ctx, udp, tcp) }()
-	t.Cleanup(func() { cancel(); <-done })
+	go func() { // the thread stays in the namespace while it serves
+		done <- nettest.Do(b.srvNS, func() error { return r.ListenAndServe(ctx, netip.MustParseAddrPort(addr)) })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("registrar: %v", err)
+		}
+	})
 	b.setFiles(map[string][]byte{sepName: lineConfig(b.serverIP.String(), "5060", "", "0001", "", "", "USECALLMANAGER", "3600")})
 	code, res := b.run(filepath.Join(b.dir, "flash.json"), "-scenario", "sip", "-model", "7911", "-until", "registered")
 	if r := res.SIP; code != 0 || r == nil || r.State != "registered" || r.Registrar != addr {
