@@ -126,6 +126,8 @@ func TestIntegrationSIPRegistersWithKamailio(t *testing.T) {
 	if e.MAC.String() != testMAC.String() || e.PBX.String() != "198.51.100.1:5060" || e.Extension != "1006" || e.Transport != "UDP" {
 		t.Errorf("watcher: %+v", e)
 	}
+	t.Logf("from the config check (done) to registered: %d ms on phonesim's clock; the watcher had the REGISTER..200 in %v",
+		res.ReachedMS["registered"]-res.ReachedMS["done"], e.At.Sub(e.Sent))
 
 	b.setFiles(map[string][]byte{sepName: lineConfig("198.51.100.1", "5060", "1", "1007", "a1007", "pw7", "", "60")})
 	code, res = b.run(filepath.Join(b.dir, "tcp.json"), "-scenario", "sip", "-model", "7906", "-until", "registered:3")
