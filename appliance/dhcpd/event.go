@@ -33,6 +33,7 @@ type Event struct {
 	VendorClass string     // option 60 without trailing NULs
 	Model       string     // CP-7906G, CP-7911G, ... when option 60 names a Cisco phone
 	Server      netip.Addr // rogue-server: the other server's address
+	Leases      int        // the port's bindings after this event, as Status.Leases (client events)
 }
 
 func (e Event) with(k EventKind, ip netip.Addr) Event {

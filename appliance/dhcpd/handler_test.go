@@ -1,7 +1,6 @@
 package dhcpd
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"os"
@@ -356,32 +355,5 @@ func TestPhone(t *testing.T) {
 		if got := tt.ev.Phone(); got != tt.want {
 			t.Errorf("%+v.Phone() = %v, want %v", tt.ev, got, tt.want)
 		}
-	}
-}
-
-// TestRunWaitsForTheInterface runs the self-opening path on an interface
-// that does not exist: it waits (serving nothing) until cancelled.
-func TestRunWaitsForTheInterface(t *testing.T) {
-	cfg := testCfg
-	cfg.Port = nettest.Unique("pfnnone")
-	s, err := New(Options{Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	time.Sleep(100 * time.Millisecond)
-	if s.Status().Listening {
-		t.Error("listening on an interface that does not exist")
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v, want nil after cancel", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Run did not return after cancel")
 	}
 }
