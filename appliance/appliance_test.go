@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,7 +28,7 @@ func testConfig(t *testing.T, ports ...string) Config {
 
 // importFirmware imports both synthetic loads, scaled down, into the store
 // at dir, as a user would.
-func importFirmware(t *testing.T, dir string) {
+func importFirmware(t testing.TB, dir string) {
 	t.Helper()
 	src := t.TempDir()
 	store, err := firmware.OpenStore(dir)
@@ -130,5 +132,14 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestRunFailsCleanlyWithoutFirmwareDir(t *testing.T) {
+	cfg := testConfig(t, "test-net-a")
+	cfg.FirmwareDir = filepath.Join(t.TempDir(), "missing")
+	err := Run(context.Background(), cfg, nil, discard())
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Run without a firmware directory = %v, want a not-exist error", err)
 	}
 }
