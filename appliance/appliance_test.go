@@ -53,7 +53,7 @@ func TestRunStopsCleanlyAndLeavesHardwareSafe(t *testing.T) {
 	hw := sim.New(1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, hw, discard()) }()
+	go func() { done <- runLoopback(ctx, cfg, hw) }()
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
 	cancel()
 	select {
@@ -75,7 +75,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	defer cancel()
 	hw := sim.New(2)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, hw, discard()) }()
+	go func() { done <- runLoopback(ctx, cfg, hw) }()
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
 
 	// Same port, other state directory: refused by the port claim.
@@ -98,7 +98,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	// Once the first is gone, the port is free again.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel2()
-	if err := Run(ctx2, other, sim.New(1), discard()); err != nil {
+	if err := runLoopback(ctx2, other, sim.New(1)); err != nil {
 		t.Fatalf("Run after the first stopped = %v", err)
 	}
 }

@@ -222,14 +222,14 @@ func (p *benchPort) run(ctx context.Context) error {
 			return nil
 		case <-p.changed:
 		case err := <-done:
+			failed, cur = cur.index, nil // done is drained: nothing left to stop
 			if ctx.Err() != nil {
 				return nil
 			}
 			if err != nil && !errors.Is(err, syscall.ENODEV) {
 				return err
 			}
-			p.log.Warn("bench port's servers stopped; waiting for its interface to appear again", "index", cur.index, "err", err)
-			failed, cur = cur.index, nil
+			p.log.Warn("bench port's servers stopped; waiting for its interface to appear again", "index", failed, "err", err)
 		}
 	}
 }
