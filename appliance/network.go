@@ -86,7 +86,9 @@ func newNetwork(cfg Config, log *slog.Logger, h handlers, socks map[string]PortS
 }
 
 // services are the network's long-running parts: the link watcher and one
-// supervisor per port.
+// supervisor per port. A bench-wide service that needs the machine's
+// network (the nftables route) belongs here too, next to the watcher: like
+// it, it does not run when the sockets were given.
 func (n *network) services() []service {
 	var out []service
 	if n.watcher != nil {

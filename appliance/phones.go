@@ -185,8 +185,8 @@ func (b *bench) resolve(_ context.Context, r tftpd.Request) (tftpd.Content, erro
 	return b.storeFile(r.Name)
 }
 
-// phoneAt returns the MAC of the phone whose session holds client's
-// address.
+// phoneAt returns the MAC of the phone leased client's address, when the
+// bench follows its session.
 func (b *bench) phoneAt(client netip.Addr) (string, bool) {
 	mac, ok := b.leases.macAt(client)
 	if !ok {
