@@ -14,6 +14,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/provision"
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // journalRecorder adapts the journal as appliance does.
@@ -56,7 +57,7 @@ func (b *bench) start(power bool) {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	mach := Machine{Catalog: newCatalog(true), Configs: b.prov, Policy: PolicyStepping, Timeouts: DefaultTimeouts()}
+	mach := Machine{Catalog: newCatalog(true), Configs: b.prov, Policy: firmware.PolicyStepping, Timeouts: DefaultTimeouts()}
 	if power {
 		mach.PowerControl = func(string) bool { return true }
 	}
@@ -144,7 +145,8 @@ func (p *simPhone) loads(load string) func() {
 }
 
 func (p *simPhone) images(load string) []func() {
-	imgs, _ := newCatalog(true).Images(load)
+	l, _ := newCatalog(true).Load(load)
+	imgs := l.Images
 	var steps []func()
 	for _, f := range imgs {
 		steps = append(steps, func() {
@@ -370,7 +372,7 @@ func TestRestartKeepsEvidence(t *testing.T) {
 	b.start(false)           // SIGKILL and restart: the phone's .loads fetch must survive
 	p.sccpConfig(stepLoad)() // it fetched the .loads but no image: refused, stepping stone next
 	s, _ := b.m.State(p.mac)
-	if s.Current.Kind != CurrentOldLoader || s.Restarts != 1 || !strings.Contains(s.Reason, "switched to the stepping stone") {
+	if s.Current.Kind != firmware.CurrentOldLoader || s.Restarts != 1 || !strings.Contains(s.Reason, "switched to the stepping stone") {
 		t.Fatalf("after restart: current %+v restarts %d reason %q", s.Current, s.Restarts, s.Reason)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // config is the parsed command line.
@@ -46,7 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fs.PrintDefaults()
 	}
 	mac := fs.String("mac", "", "phone MAC (set on IF), or \"random\" for one in Cisco's 00:22:90 OUI; default: the flash file's, else IF's")
-	model := fs.String("model", "7911", "model when the flash file does not exist: 7906 or 7911")
+	model := fs.String("model", "7911", "model when the flash file does not exist: "+firmware.BuiltinModels().Names()+" (or 7906, 06, ...)")
 	fs.StringVar(&c.Iface, "iface", "", "the phone's interface (required)")
 	fs.StringVar(&c.FlashPath, "flash", "", "flash state file (JSON), kept across power cuts (required)")
 	fs.StringVar(&c.Scenario, "scenario", "old-cucm", "initial flash when the flash file does not exist: old-cucm, formatted-old, sccp852, sip")
