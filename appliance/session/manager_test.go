@@ -354,11 +354,15 @@ func TestManagerIgnoresInvalidMAC(t *testing.T) {
 	if n := len(b.m.Snapshot()); n != 0 {
 		t.Fatalf("%d phones from invalid MACs", n)
 	}
-	// Without a lease the phone still names itself in its config request
-	// (its model is unknown without DHCP, which its status says).
-	b.m.Handle(TFTPRequest{MAC: "", File: "SEP001122000008.cnf.xml"})
-	if s, ok := b.m.State("001122000008"); !ok || !strings.Contains(s.Reason, "model unknown") {
-		t.Fatalf("session for the phone named in the request: %v %+v", ok, s)
+	// Sessions begin with a phone's DHCP: a TFTP request from a MAC
+	// without one, even naming itself, is not found and starts nothing.
+	for _, mac := range []string{"", "001122000008"} {
+		if a := b.m.Handle(TFTPRequest{MAC: mac, File: "SEP001122000008.cnf.xml"}); a.Kind != AnswerNotFound {
+			t.Fatalf("request from %q: answer %+v", mac, a)
+		}
+	}
+	if n := len(b.m.Snapshot()); n != 0 {
+		t.Fatalf("%d phones from TFTP requests without DHCP", n)
 	}
 }
 

@@ -114,23 +114,6 @@ func TestTransferFailures(t *testing.T) {
 	}
 }
 
-func TestMACFromFileName(t *testing.T) {
-	for in, want := range map[string]string{
-		"SEP001122AABBCC.cnf.xml":      "001122AABBCC",
-		"/sep001122aabbcc.cnf.xml.sgn": "001122AABBCC",
-		"CTLSEP001122AABBCC.tlv":       "001122AABBCC",
-		"ITLSEP001122AABBCC.tlv":       "001122AABBCC",
-		"ITLFile.tlv":                  "",
-		"SEP001122AABBC.cnf.xml":       "",
-		"SEP00112233GGHH.cnf.xml":      "",
-		"term06.default.loads":         "",
-	} {
-		if got := MACFromFileName(in); got != want {
-			t.Errorf("MACFromFileName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestOtherModels(t *testing.T) {
 	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")

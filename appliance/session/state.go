@@ -183,16 +183,3 @@ func (s State) result() string {
 	}
 	return ""
 }
-
-// MACFromFileName returns the MAC in SEP<MAC>.cnf.xml[.sgn], CTLSEP<MAC>.tlv
-// or ITLSEP<MAC>.tlv, "" for other names: the phone names itself even when
-// its address has no lease (e.g. the lease file was lost).
-func MACFromFileName(name string) string {
-	n := strings.ToUpper(cleanName(name))
-	for _, p := range []string{"CTLSEP", "ITLSEP", "SEP"} {
-		if rest, ok := strings.CutPrefix(n, p); ok && len(rest) > 12 && rest[12] == '.' && ValidMAC(rest[:12]) {
-			return rest[:12]
-		}
-	}
-	return ""
-}
