@@ -33,8 +33,8 @@ func TestModelTable(t *testing.T) {
 		Password     firmware.PasswordLimit
 	}
 	want := map[firmware.ModelName]facts{
-		"CP-7906G": {"11", "06", 369, "Cisco IP Phone 7906", "CP-7906G", "7911_7906", firmware.PasswordLimit{Max: 31, Warn: 12}},
-		"CP-7911G": {"11", "11", 307, "Cisco IP Phone 7911", "CP-7911G", "7911_7906", firmware.PasswordLimit{Max: 31, Warn: 12}},
+		"CP-7906G": {"11", "06", 369, "Cisco IP Phone 7906", "CP-7906G", "7911_7906", firmware.PasswordLimit{Max: 30, Warn: 12}},
+		"CP-7911G": {"11", "11", 307, "Cisco IP Phone 7911", "CP-7911G", "7911_7906", firmware.PasswordLimit{Max: 30, Warn: 12}},
 	}
 	seen := map[string]firmware.ModelName{}
 	unique := func(kind, v string, m firmware.ModelName) {

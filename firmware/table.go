@@ -38,10 +38,14 @@ var builtinModels = Models{
 }
 
 // passwordLimit79x1 is the authPassword limit of the 7906/7911 SIP 9.4(2)
-// load (protocol §0.9 and §5.3; the 7906's own limit is U). Max is 31 (L):
-// the sipcc source's 32-byte buffers [S8]. Warn is 12 (M): one 7962 user
-// saw config parse errors above 12 [S14].
-var passwordLimit79x1 = PasswordLimit{Max: 31, Warn: 12}
+// load (protocol §0.9 and §5.3; the 7906's own limit is U). Max is 30 (M):
+// usecallmanager's published limit, tested on hardware (a 7962 with the
+// same SIP stack, [S4b][S4c]). The sipcc source's 32-byte buffers would
+// hold 31 [S8], but that is read from code, not tested on a phone; the
+// lower limit never accepts a password a real phone refuses (which shows
+// as a registration loop, the failure phoneflash exists to prevent). Warn
+// is 12 (M): one 7962 user saw config parse errors above 12 [S14].
+var passwordLimit79x1 = PasswordLimit{Max: 30, Warn: 12}
 
 // VendorClassPrefix starts DHCP option 60 of Cisco's IP phones; the model
 // string and, on the 79x1 firmware, a NUL byte follow (protocol §1.1).

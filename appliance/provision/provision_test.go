@@ -128,7 +128,7 @@ func TestSIPPasswords(t *testing.T) {
 		password     string
 	}{
 		{"1002", model(t, "CP-7906G"), ResultDone, "", "shortpw"},
-		{"1003", model(t, "CP-7906G"), ResultPasswordRefused, "password for 1003 is 40 characters; CP-7906G accepts at most 31: shorten it in the account table", ""},
+		{"1003", model(t, "CP-7906G"), ResultPasswordRefused, "password for 1003 is 40 characters; CP-7906G accepts at most 30: shorten it in the account table", ""},
 		{"1004", model(t, "CP-7911G"), ResultPasswordLongWarn, "password for 1004 is 16 characters; some CP-7911G firmware rejects more than 12: shorten it if the line does not register", "0123456789abcdef"},
 		{"1003", limited("CP-7911G", 40, 40), ResultDone, "", "0123456789012345678901234567890123456789"},
 		{"1004", limited("CP-7906G", 12, 8), ResultPasswordRefused, "password for 1004 is 16 characters; CP-7906G accepts at most 12: shorten it in the account table", ""},
@@ -147,6 +147,43 @@ func TestSIPPasswords(t *testing.T) {
 				t.Errorf("parsed %+v", got)
 			}
 		})
+	}
+}
+
+// TestPasswordBoundaries: a password of exactly a model's limit goes into
+// the config, one character more does not (phonesim's TestPasswordLimit is
+// the phone's side of the same row).
+func TestPasswordBoundaries(t *testing.T) {
+	for _, m := range firmware.BuiltinModels() {
+		lim := m.Password
+		for _, tt := range []struct {
+			n      int
+			result string
+		}{
+			{lim.Warn, ResultDone},
+			{lim.Warn + 1, ResultPasswordLongWarn},
+			{lim.Max, ResultPasswordLongWarn},
+			{lim.Max + 1, ResultPasswordRefused},
+		} {
+			pw := strings.Repeat("p", tt.n)
+			tab, err := ParseTable(strings.NewReader("extension,password,pbx_host\n1001," + pw + ",pbx\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &Provisioner{Table: tab}
+			data, result, _, err := p.SIP("001122AABB03", "eth1", m, target, "1001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := pw
+			if tt.result == ResultPasswordRefused {
+				want = ""
+			}
+			if got := parseSIP(t, data).Line.AuthPassword; result != tt.result || got != want {
+				t.Errorf("%s, %d characters (limit %d, warn above %d): %s with %d in the config; want %s with %d",
+					m, tt.n, lim.Max, lim.Warn, result, len(got), tt.result, len(want))
+			}
+		}
 	}
 }
 

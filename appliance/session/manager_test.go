@@ -232,7 +232,7 @@ func TestBench(t *testing.T) {
 	}
 	want := map[string]string{
 		a.mac:  `done SIP11.9-4-2SR1-1S 1002 done ""`,
-		bb.mac: `done SIP11.9-4-2SR1-1S 1003 done (password refused) "password for 1003 is 40 characters; CP-7906G accepts at most 31: shorten it in the account table"`,
+		bb.mac: `done SIP11.9-4-2SR1-1S 1003 done (password refused) "password for 1003 is 40 characters; CP-7906G accepts at most 30: shorten it in the account table"`,
 		c.mac:  `done SIP11.9-4-2SR1-1S 1001 done ""`,
 		d.mac:  `done SIP11.9-4-2SR1-1S  done (no account) "no account"`,
 	}

@@ -71,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.Opt.WritePerMB, "write-per-mb", 10*time.Second, "flash write time per MB")
 	fs.DurationVar(&c.Opt.RebootTime, "reboot-time", 15*time.Second, "time from reset to the cold-boot wait")
 	fs.DurationVar(&c.Opt.IdleReask, "idle-reask", 0, "an idle phone asks for its config again after this (0: never; unconfirmed on real phones)")
-	fs.IntVar(&c.Opt.PwMax, "pw-max", 30, "longest authPassword the phone takes (12 is the strict report)")
+	fs.IntVar(&c.Opt.PwMax, "pw-max", 0, "longest authPassword the phone takes (default: its model's limit in phoneflash's model table,\nthe one the appliance checks; 12 is the strict report)")
 	fs.StringVar(&c.Opt.PwMode, "pw-mode", pwParseError, "too-long password: parse_error (unprovisioned) or truncate")
 	fs.StringVar(&c.Opt.Target, "target", "SIP11.9-4-2SR1-1S", "the SIP load that counts as done")
 	cut := fs.String("cut-at", "", "cut power by itself at: dhcp, loads, config, flash-write or image:K:BYTES (exit 3)")

@@ -38,6 +38,16 @@ func (id Identity) Hostname() string { return "SEP" + id.MACU() }
 // VendorClass is DHCP option 60 without its trailing NUL.
 func (id Identity) VendorClass() string { return firmware.VendorClassPrefix + id.ModelString() }
 
+// PasswordMax is the longest authPassword the phone takes: flag (-pw-max)
+// when set, else its model's limit in the model table, the limit the
+// appliance checks against, so the two cannot drift apart.
+func (id Identity) PasswordMax(flag int) int {
+	if flag > 0 {
+		return flag
+	}
+	return id.Info().Password.Max
+}
+
 // parseModel accepts what phoneflash's model table does (7906, 7906G,
 // CP-7906G, 06, ...) and returns the model's term number.
 func parseModel(s string) (string, error) {
