@@ -10,8 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // FuzzParseTable: the reader never panics, and whatever it accepts is a
@@ -53,7 +51,6 @@ func FuzzParseTable(f *testing.F) {
 			t.Fatalf("round trip (-first +second):\n%s", diff)
 		}
 		p := &Provisioner{Table: tab}
-		m7906, _ := firmware.BuiltinModels().Named("CP-7906G")
 		for _, a := range tab.Rows {
 			if _, _, _, err := p.SIP("001122AABBCC", "eth1", m7906, "SIP11.9-4-2SR1-1S", a.Extension); err != nil {
 				t.Fatalf("SIP config for %+v: %v", a, err)

@@ -44,19 +44,14 @@ func testProvisioner(t *testing.T) *Provisioner {
 
 const target = "SIP11.9-4-2SR1-1S"
 
-// model is the model table's row of name.
-func model(t testing.TB, name firmware.ModelName) firmware.Model {
-	t.Helper()
-	m, ok := firmware.BuiltinModels().Named(name)
-	if !ok {
-		t.Fatalf("no %s in the model table", name)
-	}
-	return m
-}
+// The model table's rows (firmware's tests check they are there).
+var (
+	m7906, _ = firmware.BuiltinModels().Named("CP-7906G")
+	m7911, _ = firmware.BuiltinModels().Named("CP-7911G")
+)
 
 func TestGoldenConfigs(t *testing.T) {
 	p := testProvisioner(t)
-	m7906, m7911 := model(t, "CP-7906G"), model(t, "CP-7911G")
 	step, err := p.Stepping("001122AABB01", m7906, target)
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +111,7 @@ func parseSIP(t *testing.T, data []byte) parsed {
 
 func TestSIPPasswords(t *testing.T) {
 	p := testProvisioner(t)
-	limited := func(name firmware.ModelName, max, warn int) firmware.Model {
-		m := model(t, name)
+	limited := func(m firmware.Model, max, warn int) firmware.Model {
 		m.Password = firmware.PasswordLimit{Max: max, Warn: warn}
 		return m
 	}
@@ -127,11 +121,11 @@ func TestSIPPasswords(t *testing.T) {
 		result, note string
 		password     string
 	}{
-		{"1002", model(t, "CP-7906G"), ResultDone, "", "shortpw"},
-		{"1003", model(t, "CP-7906G"), ResultPasswordRefused, "password for 1003 is 40 characters; CP-7906G accepts at most 30: shorten it in the account table", ""},
-		{"1004", model(t, "CP-7911G"), ResultPasswordLongWarn, "password for 1004 is 16 characters; some CP-7911G firmware rejects more than 12: shorten it if the line does not register", "0123456789abcdef"},
-		{"1003", limited("CP-7911G", 40, 40), ResultDone, "", "0123456789012345678901234567890123456789"},
-		{"1004", limited("CP-7906G", 12, 8), ResultPasswordRefused, "password for 1004 is 16 characters; CP-7906G accepts at most 12: shorten it in the account table", ""},
+		{"1002", m7906, ResultDone, "", "shortpw"},
+		{"1003", m7906, ResultPasswordRefused, "password for 1003 is 40 characters; CP-7906G accepts at most 30: shorten it in the account table", ""},
+		{"1004", m7911, ResultPasswordLongWarn, "password for 1004 is 16 characters; some CP-7911G firmware rejects more than 12: shorten it if the line does not register", "0123456789abcdef"},
+		{"1003", limited(m7911, 40, 40), ResultDone, "", "0123456789012345678901234567890123456789"},
+		{"1004", limited(m7906, 12, 8), ResultPasswordRefused, "password for 1004 is 16 characters; CP-7906G accepts at most 12: shorten it in the account table", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.account+tt.model.String(), func(t *testing.T) {
@@ -189,7 +183,7 @@ func TestPasswordBoundaries(t *testing.T) {
 
 func TestSIPEscapesOperatorText(t *testing.T) {
 	p := testProvisioner(t)
-	data, _, _, err := p.SIP("001122AABB03", "eth1", model(t, "CP-7906G"), target, "1003")
+	data, _, _, err := p.SIP("001122AABB03", "eth1", m7906, target, "1003")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ type journalRecorder struct{ j *journal.Journal }
 func (r journalRecorder) Record(rec Record) error { return r.j.Record(journal.Record(rec)) }
 
 var (
+	_ Catalog  = (*firmware.Store)(nil)
 	_ Configs  = (*provision.Provisioner)(nil)
 	_ Accounts = (*provision.Provisioner)(nil)
 )

@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Load, "load", "", "initial app load (\"none\" for none), overriding the scenario's")
 	fs.BoolVar(&c.HasITL, "has-itl", false, "initial flash has an ITL (with -cnu/-load)")
 	fs.StringVar(&c.AltTFTP, "alt-tftp", "", "initial alternate TFTP server set on the phone")
-	fs.BoolVar(&c.KeyedReset, "keyed-reset", false, "the operator keys 3491672850*# at this power-on")
+	fs.BoolVar(&c.KeyedReset, "keyed-reset", false, "the operator keys "+firmware.ResetKeys+" at this power-on")
 	fs.Float64Var(&c.Opt.Timescale, "timescale", 1, "divide every phone-side delay by this")
 	fs.BoolVar(&c.ScaleTFTP, "scale-tftp", false, "scale the 4 s TFTP timeout too")
 	until := fs.String("until", "never", "exit 0 on entering STATE[:N] (the Nth time): done, provisioned, unprovisioned, idle, needs-reset, rejected, flashing, rebooting, ...; never")
