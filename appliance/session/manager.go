@@ -226,6 +226,9 @@ func (m *Manager) carryOut(s State, e Event, acts []Action, now time.Time) Answe
 
 func (m *Manager) logLine(s State, e Event, a Log) {
 	args := []any{"event", e.eventName(), "port", s.Port, "mac", s.MAC}
+	if s.Model != "" {
+		args = append(args, "model", string(s.Model))
+	}
 	if a.File != "" {
 		args = append(args, "file", a.File)
 	}

@@ -69,7 +69,7 @@ func listWant(t *testing.T, loads ...fwgen.Load) string {
 	}
 	var b strings.Builder
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-19s%-10s%-11s%-11s%-7s%-8s%s\n", r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+		fmt.Fprintf(&b, "%-19s%-10s%-11s%-19s%-7s%-8s%s\n", r[0], r[1], r[2], r[3], r[4], r[5], r[6])
 	}
 	return b.String()
 }
