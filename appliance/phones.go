@@ -72,7 +72,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	}
 	mc := session.ManagerConfig{
 		Machine: session.Machine{
-			Catalog: catalog{store: store}, Configs: prov, Policy: session.Policy(cfg.Policy),
+			Catalog: store, Configs: prov, Policy: firmware.Policy(cfg.Policy),
 			Timeouts:     timeouts(cfg.TimeScale),
 			PowerControl: b.powerControl,
 		},
@@ -237,7 +237,7 @@ func (b *bench) onDHCP(ev dhcpd.Event) {
 		b.metrics.DHCPLease(ev.Port, ev.Leases)
 	}
 	kind, ok := dhcpKinds[ev.Kind]
-	if !ok || !ev.Phone() {
+	if !ok || !firmware.IsPhone(ev.VendorClass, ev.Hostname, ev.MAC) {
 		return
 	}
 	e := session.DHCP{Kind: kind, MAC: ev.MAC.String(), Port: ev.Port, PortIndex: b.portIndex(ev.Port),

@@ -230,13 +230,8 @@ func (s *Server) report(ev Event) {
 	if ev.Hostname != "" {
 		attrs = append(attrs, "hostname", ev.Hostname)
 	}
-	if ev.Model != "" {
-		attrs = append(attrs, "model", ev.Model)
-	} else if ev.VendorClass != "" {
+	if ev.VendorClass != "" {
 		attrs = append(attrs, "vendor_class", ev.VendorClass)
-	}
-	if ev.Phone() {
-		attrs = append(attrs, "phone", true)
 	}
 	switch ev.Kind {
 	case EventExhausted:

@@ -93,14 +93,14 @@ func TestIntegrationServer(t *testing.T) {
 	if got, ok := s.LeaseByIP(first); !ok || got.String() != mac.String() {
 		t.Errorf("LeaseByIP = %v %v, want %s", got, ok, mac)
 	}
-	var model string
+	var vc string
 	for len(events) > 0 {
 		if ev := <-events; ev.Kind == EventOffer {
-			model = ev.Model
+			vc = ev.VendorClass
 		}
 	}
-	if model != "CP-7911G" {
-		t.Errorf("model %q, want CP-7911G", model)
+	if vc != "Cisco Systems, Inc. IP Phone CP-7911G" {
+		t.Errorf("vendor class %q, want the 7911's without its NUL", vc)
 	}
 
 	// Another server's broadcast OFFER on the port is reported.
