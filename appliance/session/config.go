@@ -75,8 +75,8 @@ func (m Machine) stepConfig(s *State, md firmware.Model, next string, xmlDefault
 }
 
 // sipConfig serves the SIP config naming the target. confirmed means the
-// phone is known to run the target, so it is done now; otherwise it is done
-// once it settles without fetching the target.
+// phone is known to run the target, so it registers now; otherwise it does
+// once it settles without fetching the target, or sends a REGISTER.
 func (m Machine) sipConfig(s *State, md firmware.Model, name string, confirmed bool, o *out, now time.Time) Answer {
 	data, result, note, err := m.Configs.SIP(s.MAC, s.Port, md, s.Target, s.Account)
 	if err != nil {
@@ -89,7 +89,7 @@ func (m Machine) sipConfig(s *State, md firmware.Model, name string, confirmed b
 	if confirmed {
 		s.Offer = Offer{}
 		s.Plan = nil
-		m.enter(s, StageDone, note, o, now)
+		m.awaitRegistration(s, note, o, now)
 	} else {
 		s.Offer = Offer{Load: s.Target, Via: ViaSIP, At: now}
 		s.Reason = note
@@ -135,7 +135,7 @@ func (m Machine) runsOffered(s *State, o *out, now time.Time, why string) {
 	if s.Offer.Via == ViaSIP && load == s.Target {
 		s.Offer = Offer{}
 		s.Plan = nil
-		m.enter(s, StageDone, s.Reason, o, now)
+		m.awaitRegistration(s, s.Reason, o, now)
 		return
 	}
 	s.Offer = Offer{}

@@ -142,8 +142,16 @@ type Timeouts struct {
 	Settle   time.Duration // after a SIP config naming the running load: no .loads, so it runs it
 	Pair     time.Duration // term requests closer than this count once
 	Loop     int           // the same term file this many times without an image is a loop
-	Scale    float64       // 0 means 1
+	// Register bounds the wait for the PBX's answer to a phone's REGISTER
+	// (and for the REGISTER itself). It is not scaled: the PBX answers in
+	// real time.
+	Register time.Duration
+	Scale    float64 // 0 means 1
 }
+
+// DefaultRegisterTimeout is Timeouts.Register of DefaultTimeouts: 64*T1,
+// the phone's own Timer F, after which it gives up on a REGISTER.
+const DefaultRegisterTimeout = 32 * time.Second
 
 // DefaultTimeouts suit real phones.
 func DefaultTimeouts() Timeouts {
@@ -155,6 +163,7 @@ func DefaultTimeouts() Timeouts {
 		Settle:   20 * time.Second,
 		Pair:     5 * time.Second,
 		Loop:     3,
+		Register: DefaultRegisterTimeout,
 		Scale:    1,
 	}
 }

@@ -15,12 +15,17 @@ func FuzzStep(f *testing.F) {
 	f.Add([]byte{0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14})
 	f.Add([]byte{0, 2, 7, 7, 7, 7, 7, 7, 1, 0, 2, 7})
 	f.Add([]byte{0, 2, 4, 5, 6, 9, 10, 11, 20, 20, 20, 20})
+	f.Add([]byte{0, 2, 7, 8, 9, 13, 29, 45, 14, 6, 61, 6, 13})
 	files := []string{"CTLSEP" + testMAC + ".tlv", "ITLFile.tlv", "SEP" + testMAC + ".cnf.xml",
 		"SEP" + testMAC + ".cnf.xml.sgn", "term06.default.loads", "term11.default.loads", "XMLDefault.cnf.xml",
 		targetLoad + ".loads", stepLoad + ".loads", "dialplan.xml"}
 	files = append(append(files, stepImages...), targetImages...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := testMachine(len(data)%2 == 0, len(data)%3 == 0, []firmware.Policy{firmware.PolicyStepping, firmware.PolicyDirect}[len(data)%2])
+		if len(data)%5 != 0 {
+			m.Registration = regMachine([]string{"", "no uplink"}[len(data)%2]).Registration
+		}
+		sipKinds := []SIPKind{SIPRegister, SIPRegistered, SIPRefused, SIPUnknownExtension, SIPRejected, SIPUnreachable, SIPUnregistered}
 		s := NewState(testMAC, targetLoad, t0)
 		now := t0
 		for i, b := range data {
@@ -42,6 +47,10 @@ func FuzzStep(f *testing.F) {
 			case 6:
 				now = now.Add(time.Duration(b) * 5 * time.Second)
 				e = Tick{}
+			case 13:
+				e = SIP{Kind: sipKinds[i%len(sipKinds)], MAC: testMAC, Extension: "1006", PBX: pbx, Contact: contact, Status: 200 + i, Reason: "x"}
+			case 14:
+				e = ConfigChanged{MAC: testMAC}
 			default:
 				e = TFTPRequest{MAC: testMAC, File: file}
 			}

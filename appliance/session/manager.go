@@ -53,6 +53,9 @@ type ManagerConfig struct {
 	Accounts   Accounts                // nil: no account table
 	Journal    Recorder                // nil: nothing persisted
 	PowerCycle func(port string) error // carries out PowerCycle; run on its own goroutine
+	// CheckSync sends the NOTIFY of a CheckSync action and returns the
+	// phone's answer; run on its own goroutine. nil: never sent.
+	CheckSync func(CheckSync) (answer string, ok bool)
 	Log        *slog.Logger            // default discards
 }
 
@@ -129,6 +132,12 @@ func (m *Manager) Handle(e Event) Answer {
 	case TFTPDone:
 		m.stepKnown(e.MAC, e, now)
 	case TFTPFailed:
+		m.stepKnown(e.MAC, e, now)
+	case SIP:
+		m.stepKnown(e.MAC, e, now)
+	case ConfigChanged:
+		m.stepKnown(e.MAC, e, now)
+	case CheckSyncAnswered:
 		m.stepKnown(e.MAC, e, now)
 	}
 	return answer
@@ -219,6 +228,8 @@ func (m *Manager) carryOut(s State, e Event, acts []Action, now time.Time) Answe
 			}
 		case PowerCycle:
 			m.powerCycle(a.Port)
+		case CheckSync:
+			m.checkSync(a)
 		}
 	}
 	return answer

@@ -82,6 +82,10 @@ type State struct {
 	Result   string `json:"result,omitempty"` // the report's word once done: done, done (no account), ...
 	Restarts int    `json:"restarts,omitempty"`
 	Installs int    `json:"installs,omitempty"` // loads installed through the appliance
+	// Reg is its SIP registration since its last SIP config (register.go).
+	Reg Registration `json:"registration,omitzero"`
+	// Sync is the last request to re-read its config (NOTIFY check-sync).
+	Sync Sync `json:"check_sync,omitzero"`
 }
 
 // NewState is a fresh session for a MAC first seen at now.
@@ -113,6 +117,13 @@ func (s State) Phone() Phone {
 	}
 	if s.Current.Kind == firmware.CurrentLoad {
 		p.Load = s.Current.Load
+	}
+	if s.Reg.State != "" {
+		p.Registration = &RegistrationView{Registration: s.Reg, Text: s.Reg.Text()}
+	}
+	if !s.Sync.Asked.IsZero() {
+		sync := s.Sync
+		p.CheckSync = &sync
 	}
 	return p
 }

@@ -22,6 +22,10 @@ type Machine struct {
 	// PowerControl reports whether the board can switch a port's power;
 	// nil means no port can.
 	PowerControl func(port string) bool
+	// Registration says, when a phone on the target gets its SIP config,
+	// where it registers and whether the bench watches it (then the phone
+	// is registering until the PBX answers); nil means never watched.
+	Registration func(port, account string) RegisterPlan
 }
 
 // resetKeys is the factory reset a person keys on the phone.
@@ -75,6 +79,12 @@ func (m Machine) Step(s State, e Event, now time.Time) (State, []Action) {
 		}
 	case Tick:
 		m.tick(&s, o, now)
+	case SIP:
+		m.sip(&s, e, o, now)
+	case ConfigChanged:
+		m.configChanged(&s, o, now)
+	case CheckSyncAnswered:
+		m.checkSyncAnswered(&s, e, o)
 	}
 	return s, o.acts
 }

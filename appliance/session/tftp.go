@@ -23,6 +23,7 @@ func (m Machine) request(s *State, file string, o *out, now time.Time) Answer {
 	case strings.HasPrefix(lower, "ctlsep") || strings.HasPrefix(lower, "itlsep"):
 		return notFound(name)
 	case strings.EqualFold(name, "SEP"+s.MAC+".cnf.xml"):
+		m.reread(s, name, o, now)
 		return m.config(s, name, false, o, now)
 	case lower == "xmldefault.cnf.xml":
 		return m.config(s, name, true, o, now)

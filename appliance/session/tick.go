@@ -36,6 +36,9 @@ func (m Machine) limit(s *State) time.Duration {
 // done; anything else is a stall, which costs one automatic power cycle
 // where the board switches power and then asks a person.
 func (m Machine) tick(s *State, o *out, now time.Time) {
+	if m.regTimeout(s, o, now) {
+		return
+	}
 	limit := m.limit(s)
 	if limit <= 0 || now.Sub(s.Active) < limit {
 		return

@@ -11,21 +11,22 @@ type Stage string
 
 // The stages, in journey order (design.md, "What happens to one phone").
 const (
-	StageEmpty      Stage = "empty"       // nothing on the port
-	StagePowered    Stage = "powered"     // port powered or link up
-	StageDHCP       Stage = "dhcp"        // the phone is getting its address
-	StageConfig     Stage = "config"      // the phone asked for a config or term file
-	StageLoading    Stage = "loading"     // fetching images (file k of n, bytes)
-	StageApplying   Stage = "applying"    // writing flash and rebooting
-	StageStepping   Stage = "stepping"    // running the stepping-stone load
-	StageDone       Stage = "done"        // on the target with its SIP config
-	StageNeedsReset Stage = "needs-reset" // the operator must key the factory reset
-	StageFailed     Stage = "failed"      // stopped, with a reason a person can act on
+	StageEmpty       Stage = "empty"       // nothing on the port
+	StagePowered     Stage = "powered"     // port powered or link up
+	StageDHCP        Stage = "dhcp"        // the phone is getting its address
+	StageConfig      Stage = "config"      // the phone asked for a config or term file
+	StageLoading     Stage = "loading"     // fetching images (file k of n, bytes)
+	StageApplying    Stage = "applying"    // writing flash and rebooting
+	StageStepping    Stage = "stepping"    // running the stepping-stone load
+	StageRegistering Stage = "registering" // SIP config served, waiting for the PBX's answer
+	StageDone        Stage = "done"        // on the target with its SIP config (and registered, where the bench watches)
+	StageNeedsReset  Stage = "needs-reset" // the operator must key the factory reset
+	StageFailed      Stage = "failed"      // stopped, with a reason a person can act on
 )
 
 // Stages lists every stage in journey order.
 var Stages = []Stage{StageEmpty, StagePowered, StageDHCP, StageConfig, StageLoading,
-	StageApplying, StageStepping, StageDone, StageNeedsReset, StageFailed}
+	StageApplying, StageStepping, StageRegistering, StageDone, StageNeedsReset, StageFailed}
 
 // Phone is the public snapshot of one phone's session: what the API, the web
 // page, the OLED and the report show. JSON names follow design.md.
@@ -48,4 +49,10 @@ type Phone struct {
 	Account   string    `json:"account,omitempty"`
 	Since     time.Time `json:"since"`            // when the phone entered this stage
 	Result    string    `json:"result,omitempty"` // report line: done, done (no account), failed, ...
+	// Registration is what the bench saw of its SIP registration; absent
+	// until its SIP config was served.
+	Registration *RegistrationView `json:"registration,omitempty"`
+	// CheckSync says whether it was asked to re-read its config after the
+	// account table changed, and whether it did; absent when never asked.
+	CheckSync *Sync `json:"check_sync,omitempty"`
 }
