@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/xml"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -17,6 +18,9 @@ import (
 type Provisioner struct {
 	Table    *Table // nil: no account table
 	TimeZone string // Cisco time zone name; "" means "Greenwich Standard Time"
+	// Bench is the bench registrar's address on each bench port: a phone
+	// without an account registers there (bench.go). nil: none.
+	Bench map[string]netip.AddrPort
 }
 
 // Assign gives a phone its row of the table (see Table.Assign).
@@ -48,9 +52,12 @@ const (
 // finishes and the note says what to change.
 func (p *Provisioner) SIP(mac, port string, model firmware.Model, load, account string) (data []byte, result, note string, err error) {
 	a, ok := p.Table.Lookup(account)
+	bench := false
 	if !ok {
-		data, err = marshal(p.sipDevice(load, nil))
-		return data, ResultNoAccount, "no account", wrap(mac, err)
+		if a, bench = p.benchLine(mac, port); !bench {
+			data, err = marshal(p.sipDevice(load, nil))
+			return data, ResultNoAccount, "no account", wrap(mac, err)
+		}
 	}
 	result, note = ResultDone, ""
 	lim := model.Password
@@ -70,6 +77,9 @@ func (p *Provisioner) SIP(mac, port string, model firmware.Model, load, account 
 	d.SIPProfile.Lines = []sipLine{line}
 	d.SIPProfile.PhoneLabel = label(a.Extension)
 	data, err = marshal(d)
+	if bench {
+		result, note = ResultNoAccount, "no account"
+	}
 	return data, result, note, wrap(mac, err)
 }
 
