@@ -6,7 +6,7 @@
 //   - only cmd/... imports board/pi
 //   - appliance/... never depends on periph.io/x/host
 //   - firmware/... depends on the standard library only
-//   - appliance/dhcpd, tftpd, netconf, sipwatch and registrar know nothing
+//   - appliance/dhcpd, tftpd, netconf, sipwatch, registrar and checksync know nothing
 //     of sessions or the board
 //
 // Usage: go run ./cmd/depcheck [-C dir]
@@ -80,7 +80,7 @@ func Check(mod string, pkgs []Package) []Violation {
 				}
 			}
 		}
-		for _, leaf := range []string{"dhcpd", "tftpd", "netconf", "sipwatch", "registrar"} {
+		for _, leaf := range []string{"dhcpd", "tftpd", "netconf", "sipwatch", "registrar", "checksync"} {
 			if !under(path, mod+"/appliance/"+leaf) {
 				continue
 			}
