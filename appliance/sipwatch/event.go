@@ -43,6 +43,7 @@ type Event struct {
 	PBX       netip.AddrPort   // where the REGISTER went
 	Transport string           // UDP or TCP
 	UserAgent string
+	Contact   string // the REGISTER's Contact URI: where the phone takes requests
 	Status    int    // the PBX's final answer (0 for register and unreachable)
 	Reason    string // its reason phrase, or what went wrong (unreachable)
 	Expires   time.Duration

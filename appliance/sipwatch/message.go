@@ -26,6 +26,9 @@ func summarize(msg sip.Message, m Message) (Message, bool) {
 		m.Request, m.Method, m.Domain = true, string(v.Method), v.Recipient.Host
 		m.Credentials = v.GetHeader("Authorization") != nil || v.GetHeader("Proxy-Authorization") != nil
 		m.Expires = requestExpires(v)
+		if c := v.Contact(); c != nil && !c.Address.Wildcard {
+			m.Contact = c.Address.String()
+		}
 		if ua := v.GetHeader("User-Agent"); ua != nil {
 			m.UserAgent = ua.Value()
 		}

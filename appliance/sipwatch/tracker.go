@@ -28,6 +28,7 @@ type Message struct {
 	Stale          bool   // a challenge that says stale=true (401/407)
 	Expires        int    // seconds asked for (requests) or granted (responses); -1 when absent
 	UserAgent      string
+	Contact        string // the Contact URI (requests)
 }
 
 // Segment is a TCP segment that opens or refuses a connection.
@@ -121,7 +122,7 @@ func (t *Tracker) Observe(m Message) []Event {
 func (t *Tracker) request(m Message) []Event {
 	var out []Event
 	ev := Event{Port: t.port, MAC: cloneMAC(m.SrcMAC), Phone: m.Src, Extension: clip(m.ToUser), Domain: clip(m.Domain),
-		PBX: m.Dst, Transport: m.Transport, UserAgent: clip(m.UserAgent), Sent: m.At}
+		PBX: m.Dst, Transport: m.Transport, UserAgent: clip(m.UserAgent), Contact: clip(m.Contact), Sent: m.At}
 	mac := m.SrcMAC.String()
 	if call := t.key(m.CallID, 0, ""); t.phones[mac] != call {
 		if len(t.phones) >= t.limits.MaxPhones {

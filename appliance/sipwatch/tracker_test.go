@@ -33,7 +33,7 @@ func reg(ms int, cseq uint32, auth bool, expires int) step {
 	return step{ms: ms, msg: &Message{Transport: "UDP", Src: phoneAt, Dst: pbxAt, SrcMAC: phoneMAC, DstMAC: pbxMAC,
 		Request: true, Method: "REGISTER", CallID: "c1@10.79.1.100", CSeq: cseq, CSeqMethod: "REGISTER",
 		Branch: "z9hG4bK" + string(rune('a'+cseq)), ToUser: "1006", Domain: "pbx.office.test", Credentials: auth,
-		Expires: expires, UserAgent: "Cisco-CP7906G/9.4.2"}}
+		Expires: expires, UserAgent: "Cisco-CP7906G/9.4.2", Contact: "sip:1006@10.79.1.100:5060"}}
 }
 
 // ans is the PBX's answer to REGISTER number cseq.
@@ -165,7 +165,8 @@ func TestTrackerEventFields(t *testing.T) {
 	m.At = at(7)
 	evs := tr.Observe(m)
 	want := []Event{{Kind: EventRegistered, Port: "eth1", MAC: phoneMAC, Phone: phoneAt, Extension: "1006",
-		Domain: "pbx.office.test", PBX: pbxAt, Transport: "UDP", UserAgent: "Cisco-CP7906G/9.4.2", Status: 200,
+		Domain: "pbx.office.test", PBX: pbxAt, Transport: "UDP", UserAgent: "Cisco-CP7906G/9.4.2",
+		Contact: "sip:1006@10.79.1.100:5060", Status: 200,
 		Reason: "OK", Expires: time.Hour, Sent: at(0), At: at(7)}}
 	if diff := cmp.Diff(want, evs, cmpopts.EquateComparable(netip.AddrPort{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -184,13 +185,13 @@ func TestTrackerBounded(t *testing.T) {
 	for i := range 1000 {
 		mac := net.HardwareAddr{2, 0, 0, 0, byte(i >> 8), byte(i)}
 		tr.Observe(Message{At: at(0), Request: true, Method: "REGISTER", CallID: huge + strconv.Itoa(i), CSeq: 1, SrcMAC: mac,
-			ToUser: huge, UserAgent: huge, Domain: huge})
+			ToUser: huge, UserAgent: huge, Domain: huge, Contact: huge})
 	}
 	if tr.Pending() != limits.MaxPending || tr.Dropped() != 1000-limits.MaxPending || len(tr.phones) > limits.MaxPhones {
 		t.Errorf("pending %d dropped %d phones %d", tr.Pending(), tr.Dropped(), len(tr.phones))
 	}
 	for _, tx := range tr.pending {
-		if len(tx.ev.Extension) > maxField || len(tx.ev.UserAgent) > maxField || len(tx.ev.Domain) > maxField {
+		if len(tx.ev.Extension) > maxField || len(tx.ev.UserAgent) > maxField || len(tx.ev.Domain) > maxField || len(tx.ev.Contact) > maxField {
 			t.Fatal("a field was kept unclipped")
 		}
 	}

@@ -221,3 +221,16 @@ func TestWatchGarbageBounded(t *testing.T) {
 		t.Errorf("after the flood (-want +got):\n%s", diff)
 	}
 }
+
+// TestWatchContact: the events name the REGISTER's Contact, where a NOTIFY
+// reaches the phone.
+func TestWatchContact(t *testing.T) {
+	var got []string
+	w := New(Options{Port: "eth1", OnEvent: func(e Event) { got = append(got, string(e.Kind)+" "+e.Contact) }})
+	w.HandleFrame(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 2, "z9hG4bKb", true)))
+	w.HandleFrame(udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 2, "z9hG4bKb", 200, "OK")))
+	want := []string{"register sip:1006@10.79.1.100:5060;transport=UDP", "registered sip:1006@10.79.1.100:5060;transport=UDP"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
