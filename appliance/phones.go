@@ -64,7 +64,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 		return nil, err
 	}
 	b.accounts = prov
-	if j, err := journal.Open(cfg.StateDir); err != nil {
+	if j, err := journal.Open(cfg.StateDir, journal.Options{Log: log.With("component", "journal")}); err != nil {
 		log.Error("journal: state directory not writable; phone progress is not saved", "state", cfg.StateDir, "err", err)
 		b.problem("state read-only")
 	} else {
@@ -95,15 +95,10 @@ func timeouts(scale float64) session.Timeouts {
 	return t
 }
 
-// recorder writes session records to the journal.
-type recorder struct{ j *journal.Journal }
-
-func (r recorder) Record(rec session.Record) error { return r.j.Record(journal.Record(rec)) }
-
 // resume takes back the sessions of the journal (after a restart or a
 // crash), so every phone continues where it was.
 func (b *bench) resume() {
-	raws, err := journal.States(b.cfg.StateDir)
+	hs, err := Histories(b.cfg.StateDir)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			b.log.Warn("journal: reading sessions to resume", "err", err)
@@ -111,13 +106,15 @@ func (b *bench) resume() {
 		return
 	}
 	var states []session.State
-	for _, raw := range raws {
-		s, err := session.DecodeState(raw)
+	for _, h := range hs {
+		s, ok, err := h.Resumable()
 		if err != nil {
-			b.log.Warn("journal: skipping a session that does not decode", "err", err)
+			b.log.Warn("journal: skipping a session that does not decode", "mac", h.MAC, "err", err)
 			continue
 		}
-		states = append(states, s)
+		if ok {
+			states = append(states, s)
+		}
 	}
 	if len(states) > 0 {
 		b.mgr.Resume(states)
@@ -391,10 +388,19 @@ func (b *bench) observe(ctx context.Context, fn func(status.Snapshot)) error {
 	}
 }
 
+// journalFlush bounds how long the way out waits for the journal to reach
+// the disk: well inside the 100 s gokrazy leaves between SIGTERM and
+// SIGKILL, with the hardware's safe state before it.
+const journalFlush = 20 * time.Second
+
+// close flushes the journal: what the phones did until the end is on disk.
 func (b *bench) close() {
-	if b.jrnl != nil {
-		if err := b.jrnl.Close(); err != nil {
-			b.log.Warn("closing journal", "err", err)
-		}
+	if b.jrnl == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), journalFlush)
+	defer cancel()
+	if err := b.jrnl.Close(ctx); err != nil {
+		b.log.Error("closing journal: the last records of the phones may be lost", "err", err)
 	}
 }

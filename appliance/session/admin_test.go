@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/phoneflash/phoneflash/appliance/journal"
 )
 
 // TestRetryAndForget: a phone that needs a reset is retried by the
@@ -56,10 +54,7 @@ func TestRetryAndForget(t *testing.T) {
 			t.Errorf("on a forgotten phone: %v, want no such phone", err)
 		}
 	}
-	hs, err := journal.Read(b.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := b.histories()
 	var kinds []string
 	for _, r := range hs[0].Records {
 		kinds = append(kinds, r.Kind)
