@@ -53,8 +53,9 @@ func newBench(t *testing.T, table string, power bool) *bench {
 	return b
 }
 
-// start (re)starts the appliance's session owner from the journal, after
-// the previous one (if any) put its records on disk.
+// start (re)starts the appliance's session owner from the journal, as a
+// SIGKILL would once the previous journal's writer caught up (milliseconds
+// after the last event): what it queued is on disk.
 func (b *bench) start(power bool) {
 	b.t.Helper()
 	if b.j != nil {
