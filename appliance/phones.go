@@ -2,12 +2,10 @@ package appliance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -93,33 +91,6 @@ func timeouts(scale float64) session.Timeouts {
 		t.Scale = scale
 	}
 	return t
-}
-
-// resume takes back the sessions of the journal (after a restart or a
-// crash), so every phone continues where it was.
-func (b *bench) resume() {
-	hs, err := Histories(b.cfg.StateDir)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			b.log.Warn("journal: reading sessions to resume", "err", err)
-		}
-		return
-	}
-	var states []session.State
-	for _, h := range hs {
-		s, ok, err := h.Resumable()
-		if err != nil {
-			b.log.Warn("journal: skipping a session that does not decode", "mac", h.MAC, "err", err)
-			continue
-		}
-		if ok {
-			states = append(states, s)
-		}
-	}
-	if len(states) > 0 {
-		b.mgr.Resume(states)
-		b.log.Info("resumed phone sessions from the journal", "phones", len(states))
-	}
 }
 
 func (b *bench) problem(p string) {
@@ -385,22 +356,5 @@ func (b *bench) observe(ctx context.Context, fn func(status.Snapshot)) error {
 		case <-changed:
 		case <-t.C:
 		}
-	}
-}
-
-// journalFlush bounds how long the way out waits for the journal to reach
-// the disk: well inside the 100 s gokrazy leaves between SIGTERM and
-// SIGKILL, with the hardware's safe state before it.
-const journalFlush = 20 * time.Second
-
-// close flushes the journal: what the phones did until the end is on disk.
-func (b *bench) close() {
-	if b.jrnl == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), journalFlush)
-	defer cancel()
-	if err := b.jrnl.Close(ctx); err != nil {
-		b.log.Error("closing journal: the last records of the phones may be lost", "err", err)
 	}
 }
