@@ -240,13 +240,9 @@ func (j *Journal) waiting(target uint64) int {
 // stops the writer and closes the files. A writer stuck in a sync past the
 // deadline is left behind; the process is about to exit.
 func (j *Journal) Close(ctx context.Context) error {
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		return nil
+	if !j.refuse() {
+		return nil // closed before
 	}
-	j.closed = true
-	j.mu.Unlock()
 	flushErr := j.Flush(ctx)
 	close(j.quit)
 	select {
@@ -260,4 +256,14 @@ func (j *Journal) Close(ctx context.Context) error {
 		delete(j.files, key)
 	}
 	return errors.Join(append([]error{flushErr}, errs...)...)
+}
+
+// refuse makes Append refuse lines from now on; it reports whether it
+// was the first to.
+func (j *Journal) refuse() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	first := !j.closed
+	j.closed = true
+	return first
 }

@@ -235,7 +235,7 @@ func TestIntegrationAppendOnFullDisk(t *testing.T) {
 		t.Skipf("mount tmpfs: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	logs := &logBuffer{}
+	logs := newLogSink()
 	j := open(t, dir, Options{Log: logs.logger()})
 	r := func(i int) rec { return rec{"001122334455", i, strings.Repeat("x", 300)} }
 	appendAll(t, j, r(0))
@@ -246,7 +246,10 @@ func TestIntegrationAppendOnFullDisk(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		appendAll(t, j, r(i))
 	}
-	waitFor(t, func() bool { return logs.count("no space left on device") > 0 })
+	awaitSignal(t, logs.errors, "error logged")
+	if logs.count("no space left on device") != 1 {
+		t.Fatalf("the error logged is not the full disk:\n%s", logs)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := j.Flush(ctx); err == nil {
@@ -288,7 +291,7 @@ func fill(t *testing.T, name string) {
 
 func TestRetriesAfterFailedSync(t *testing.T) {
 	dir := t.TempDir()
-	logs := &logBuffer{}
+	logs := newLogSink()
 	fails := 3
 	sync := func(f *os.File) error {
 		if fi, _ := f.Stat(); fi.IsDir() || fails == 0 { // only the writer goroutine calls it

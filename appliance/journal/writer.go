@@ -63,14 +63,15 @@ func nextDelay(d time.Duration, failed bool) time.Duration {
 	return min(2*d, retryMax)
 }
 
-// take hands the queue to the writer.
+// take hands the queue to the writer; nil when it is empty.
 func (j *Journal) take() map[string][]entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	batch := j.queue
-	if len(batch) > 0 {
-		j.queue, j.taken = map[string][]entry{}, batch
+	if len(j.queue) == 0 {
+		return nil
 	}
+	batch := j.queue
+	j.queue, j.taken = map[string][]entry{}, batch
 	return batch
 }
 

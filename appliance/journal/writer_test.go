@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,60 +13,67 @@ import (
 	"time"
 )
 
-// logBuffer collects log lines for counting.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// logSink is a slog.Handler that keeps each line as text and tells when an
+// error is logged.
+type logSink struct {
+	mu     sync.Mutex
+	lines  []string
+	errors chan struct{} // 1-buffered
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+func newLogSink() *logSink { return &logSink{errors: make(chan struct{}, 1)} }
+
+func (l *logSink) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logSink) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logSink) WithGroup(string) slog.Handler            { return l }
+
+func (l *logSink) Handle(_ context.Context, r slog.Record) error {
+	line := r.Level.String() + " " + r.Message
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) count(s string) int { return strings.Count(l.String(), s) }
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 30s")
+	l.lines = append(l.lines, line)
+	l.mu.Unlock()
+	if r.Level >= slog.LevelError {
+		select {
+		case l.errors <- struct{}{}:
+		default:
 		}
-		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+func (l *logSink) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+func (l *logSink) count(s string) int { return strings.Count(l.String(), s) }
+
+func (l *logSink) logger() *slog.Logger { return slog.New(l) }
+
+// awaitSignal waits for a value on ch, for what.
+func awaitSignal(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %s within 30 s", what)
 	}
 }
 
-// gate is a Sync that blocks until opened, counting the calls that wait.
-type gate struct {
-	mu      sync.Mutex
-	open    chan struct{}
-	waiting int
-}
+// gate is a Sync that tells when it is entered and blocks until opened.
+type gate struct{ entered, open chan struct{} }
 
-func newGate() *gate { return &gate{open: make(chan struct{})} }
+func newGate() gate { return gate{entered: make(chan struct{}, 1), open: make(chan struct{})} }
 
-func (g *gate) sync(f *os.File) error {
-	g.mu.Lock()
-	g.waiting++
-	g.mu.Unlock()
+func (g gate) sync(f *os.File) error {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
 	<-g.open
 	return f.Sync()
-}
-
-func (g *gate) blocked() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.waiting > 0
 }
 
 // TestAppendDoesNotWaitForTheDisk: with the writer stuck in a sync, Append
@@ -78,7 +84,7 @@ func TestAppendDoesNotWaitForTheDisk(t *testing.T) {
 	g := newGate()
 	j := open(t, dir, Options{Sync: g.sync})
 	appendAll(t, j, rec{"001122AABB01", 0, ""})
-	waitFor(t, g.blocked)
+	awaitSignal(t, g.entered, "sync")
 	for i := 1; i < 500; i++ {
 		appendAll(t, j, rec{fmt.Sprintf("001122AABB%02d", i%4), i, ""})
 	}
@@ -165,11 +171,11 @@ func TestOrderUnderConcurrency(t *testing.T) {
 func TestQueueBounded(t *testing.T) {
 	dir := t.TempDir()
 	g := newGate()
-	logs := &logBuffer{}
+	logs := newLogSink()
 	const max = 2000
 	j := open(t, dir, Options{Sync: g.sync, MaxQueued: max, Log: logs.logger()})
 	appendAll(t, j, rec{"001122AABB01", 0, ""})
-	waitFor(t, g.blocked) // record 0 is in the writer's hands
+	awaitSignal(t, g.entered, "sync") // record 0 is in the writer's hands
 	pad := strings.Repeat("x", 100)
 	for i := 1; i < 1000; i++ {
 		appendAll(t, j, rec{"001122AABB01", i, pad}, rec{"001122AABB02", i, pad})
@@ -208,7 +214,7 @@ func TestCloseFlushes(t *testing.T) {
 	for i := range 50 {
 		appendAll(t, j, rec{"001122AABB01", i, ""})
 	}
-	waitFor(t, g.blocked)
+	awaitSignal(t, g.entered, "sync")
 	closed := make(chan error, 1)
 	go func() { closed <- j.Close(context.Background()) }()
 	close(g.open)

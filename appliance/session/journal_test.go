@@ -28,27 +28,6 @@ func (r *teeRecorder) Record(rec Record) error {
 	return r.next.Record(rec)
 }
 
-// syncGate is a journal Sync that blocks until opened.
-type syncGate struct {
-	open    chan struct{}
-	mu      sync.Mutex
-	waiting bool
-}
-
-func (g *syncGate) sync(f *os.File) error {
-	g.mu.Lock()
-	g.waiting = true
-	g.mu.Unlock()
-	<-g.open
-	return f.Sync()
-}
-
-func (g *syncGate) blocked() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.waiting
-}
-
 // journey is what a phone does, without checking the answers: a phone on
 // SIP asks for its config, one on an old loader takes the stepping stone.
 func (p *simPhone) journey(old bool) {
@@ -75,10 +54,12 @@ func (p *simPhone) journey(old bool) {
 // records are on disk in the order the Manager made them.
 func TestManagerDoesNotWaitForTheJournal(t *testing.T) {
 	b := newBench(t, "extension,pbx_host\n", false)
-	g := &syncGate{open: make(chan struct{})}
-	release := sync.OnceFunc(func() { close(g.open) })
+	// The journal's file sync blocks until released.
+	entered, open := make(chan struct{}), make(chan struct{})
+	enter := sync.OnceFunc(func() { close(entered) })
+	b.jopts = journal.Options{Sync: func(f *os.File) error { enter(); <-open; return f.Sync() }}
+	release := sync.OnceFunc(func() { close(open) })
 	defer release() // before the journal's cleanup, even on failure
-	b.jopts = journal.Options{Sync: g.sync}
 	b.tee = &teeRecorder{order: map[string][]string{}}
 	b.start(false)
 	var phones []*simPhone
@@ -89,9 +70,7 @@ func TestManagerDoesNotWaitForTheJournal(t *testing.T) {
 	go func() {
 		defer close(done)
 		phones[0].boot()
-		for !g.blocked() { // until the writer is stuck in a sync
-			time.Sleep(time.Millisecond)
-		}
+		<-entered // the writer is stuck in a sync
 		var wg sync.WaitGroup
 		for i, p := range phones {
 			wg.Add(1)
