@@ -39,8 +39,9 @@ var ErrClosed = errors.New("journal: closed")
 
 // Options tune a Journal; the zero value is the production setting.
 type Options struct {
-	// Log receives the writer's trouble: once when writes start failing
-	// (with the error) and once when they succeed again. Default: discard.
+	// Log receives the writer's trouble, a line when it starts and one
+	// when it ends: writes failing (with the error) and succeeding again;
+	// the queue full and drained (with the lines replaced). Default: discard.
 	Log *slog.Logger
 	// MaxQueued bounds the bytes waiting for the disk (default 4 MiB).
 	// Beyond it each key still takes a line, but a key's newest line
@@ -53,8 +54,8 @@ type Options struct {
 	Sync func(*os.File) error
 }
 
-// DefaultMaxQueued is Options.MaxQueued's default: about a thousand records
-// of a phone with its state.
+// DefaultMaxQueued is Options.MaxQueued's default: a few thousand records,
+// each with its phone's state.
 const DefaultMaxQueued = 4 << 20
 
 // Journal appends lines to the per-key files under a state directory. It is
@@ -196,8 +197,8 @@ func (j *Journal) Append(key string, v any) error {
 	return nil
 }
 
-// Flush waits until every line appended before it is on disk, or until ctx
-// is done.
+// Flush waits until every line appended before it is on disk (or was
+// replaced, see Options.MaxQueued), or until ctx is done.
 func (j *Journal) Flush(ctx context.Context) error {
 	j.mu.Lock()
 	target := j.seq

@@ -21,12 +21,13 @@ func (j *Journal) run() {
 	var delay time.Duration
 	var failing time.Time // when the current burst of failures began
 	for {
+		wake := j.wake
 		var retry <-chan time.Time
-		if delay > 0 {
-			retry = time.After(delay)
+		if delay > 0 { // new lines do not hurry a retry
+			wake, retry = nil, time.After(delay)
 		}
 		select {
-		case <-j.wake:
+		case <-wake:
 		case <-retry:
 		case <-j.quit:
 			return
