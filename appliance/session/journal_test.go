@@ -39,8 +39,7 @@ func (p *simPhone) journey(old bool) {
 		return
 	}
 	p.req("term06.default.loads")
-	imgs, _ := newCatalog(true).Images(stepLoad)
-	for _, f := range imgs {
+	for _, f := range stepImages {
 		p.req(f)
 		p.b.m.Handle(TFTPProgress{MAC: p.mac, File: f, Bytes: 512, Total: 1000})
 		p.b.m.Handle(TFTPDone{MAC: p.mac, File: f})
