@@ -37,7 +37,7 @@ type Recorder interface {
 func RecordOf(s State, kind, detail string, at time.Time) Record {
 	raw, _ := json.Marshal(s) // State has only marshalable fields
 	p := s.Phone()
-	return Record{At: at, MAC: s.MAC, Port: s.Port, Model: s.Model.Name, Kind: kind, Detail: detail,
+	return Record{At: at, MAC: s.MAC, Port: s.Port, Model: string(s.Model), Kind: kind, Detail: detail,
 		Stage: string(s.Stage), From: s.From, Load: p.Load, Target: s.Target, Account: s.Label,
 		Result: p.Result, Reason: s.Reason, State: raw}
 }
