@@ -7,7 +7,8 @@
 //   - appliance/... never depends on periph.io/x/host
 //   - firmware/... and appliance/journal depend on the standard library only
 //   - appliance/session imports, of this module, only firmware
-//   - appliance/dhcpd, tftpd and netconf know nothing of sessions or the board
+//   - appliance/dhcpd, tftpd, netconf, sipwatch and registrar know nothing
+//     of sessions or the board
 //
 // Usage: go run ./cmd/depcheck [-C dir]
 package main
@@ -95,7 +96,7 @@ func Check(mod string, pkgs []Package) []Violation {
 				}
 			}
 		}
-		for _, leaf := range []string{"dhcpd", "tftpd", "netconf"} {
+		for _, leaf := range []string{"dhcpd", "tftpd", "netconf", "sipwatch", "registrar"} {
 			if !under(path, mod+"/appliance/"+leaf) {
 				continue
 			}

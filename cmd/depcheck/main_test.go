@@ -31,6 +31,9 @@ func TestCheckRules(t *testing.T) {
 		{"session firmware ok", Package{ImportPath: mod + "/appliance/session", Imports: []string{"time", mod + "/firmware"}}, ""},
 		{"session imports journal", Package{ImportPath: mod + "/appliance/session", Imports: []string{mod + "/appliance/journal"}}, "only firmware types"},
 		{"session test imports journal ok", Package{ImportPath: mod + "/appliance/session", ForTest: mod + "/appliance/session", Imports: []string{mod + "/appliance/journal"}}, ""},
+		{"sipwatch session", Package{ImportPath: mod + "/appliance/sipwatch", Deps: []string{mod + "/appliance/session"}}, "knows nothing of sessions"},
+		{"registrar board", Package{ImportPath: mod + "/appliance/registrar", Deps: []string{mod + "/board"}}, "knows nothing of sessions"},
+		{"registrar sipwatch ok", Package{ImportPath: mod + "/appliance/registrar", Deps: []string{mod + "/appliance/sipwatch"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
