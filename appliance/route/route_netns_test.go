@@ -111,3 +111,62 @@ func TestServiceAppliesAndRemovesTable(t *testing.T) {
 		t.Errorf("ip_forward after stop = %s, want 0 as before", got)
 	}
 }
+
+// leaveKilledRun puts in ns what a routing run killed by SIGKILL leaves: its
+// table, noting ip_forward 0, and forwarding on.
+func leaveKilledRun(t *testing.T, ns string, cfg Config) {
+	t.Helper()
+	s := &Service{Config: cfg, NetNS: nettest.Handle(t, ns)}
+	conn, err := s.conn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ForwardBefore = "0"
+	if err := replace(conn, Build(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	nettest.Must(t, ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+}
+
+func TestStartAfterKillReplacesTableAndRestoresForwarding(t *testing.T) {
+	ns, cfg := nsBench(t)
+	leaveKilledRun(t, ns, cfg)
+	// The next run has one port fewer: its table replaces the old one.
+	next := cfg
+	next.Ports = cfg.Ports[:1]
+	stop := start(t, ns, next)
+	tables := nettest.Must(t, ns, "nft", "list", "tables")
+	if got := strings.Count(tables, "table inet "+Table+"\n"); got != 1 || strings.Count(tables, "table ") != 1 {
+		t.Errorf("nft list tables after a restart over a killed run:\n%s\nwant exactly one table inet %s", tables, Table)
+	}
+	want := next
+	want.ForwardBefore = "0"
+	if diff := cmp.Diff(Build(want).String(), listed(t, ns)); diff != "" {
+		t.Errorf("table after restart (-want +kernel):\n%s", diff)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := sysctlIn(t, ns); got != "0" {
+		t.Errorf("ip_forward after stop = %s, want 0: the value from before the killed run", got)
+	}
+}
+
+func TestFilterOnlyAfterKilledRoutingRunTurnsForwardingOff(t *testing.T) {
+	ns, cfg := nsBench(t)
+	leaveKilledRun(t, ns, cfg)
+	cfg.Forward = false
+	stop := start(t, ns, cfg)
+	if got := sysctlIn(t, ns); got != "0" {
+		t.Errorf("ip_forward with forwarding off after a killed routing run = %s, want 0", got)
+	}
+	if l := listed(t, ns); strings.Contains(l, "masquerade") || strings.Contains(l, "dport 5060-5061") {
+		t.Errorf("filter-only table forwards:\n%s", l)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := listed(t, ns); got != "" {
+		t.Errorf("table left after stop:\n%s", got)
+	}
+}
