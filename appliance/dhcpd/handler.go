@@ -158,7 +158,7 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 		dhcpv4.WithServerIP(our),
 		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(our)),
 		dhcpv4.WithNetmask(net.CIDRMask(h.cfg.Addr.Bits(), 32)),
-		dhcpv4.WithLeaseTime(uint32(h.cfg.LeaseTime/time.Second)),
+		dhcpv4.WithLeaseTime(uint32(h.cfg.LeaseTime / time.Second)),
 		dhcpv4.WithOption(dhcpv4.OptTFTPServerName(h.cfg.Addr.Addr().String())),
 		dhcpv4.WithGeneric(dhcpv4.OptionTFTPServerAddress, our.To4()),
 	}, h.routed()...)...)
