@@ -115,6 +115,7 @@ func benchServices(cfg Config, hw board.Hardware, log *slog.Logger) ([]service, 
 		b.attach(n)
 		services = append(services, netServices...)
 	}
+	services = append(services, routeServices(cfg, log)...)
 	return services, b.close, nil
 }
 

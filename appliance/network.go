@@ -61,7 +61,7 @@ func newNetwork(cfg Config, log *slog.Logger) (*network, []service, error) {
 	for _, p := range cfg.Ports {
 		first, last := p.Pool()
 		srv, err := dhcpd.New(dhcpd.Options{
-			Config:   dhcpd.Config{Port: p.Name, Addr: p.Addr, PoolFirst: first, PoolLast: last, LeaseTime: cfg.LeaseTime},
+			Config:   routedDHCP(cfg, log, dhcpd.Config{Port: p.Name, Addr: p.Addr, PoolFirst: first, PoolLast: last, LeaseTime: cfg.LeaseTime}),
 			StateDir: cfg.StateDir, Log: log.With("component", "dhcpd"),
 			OnEvent: func(ev dhcpd.Event) { n.onDHCP(ev) },
 		})

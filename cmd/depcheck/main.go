@@ -6,7 +6,7 @@
 //   - only cmd/... imports board/pi
 //   - appliance/... never depends on periph.io/x/host
 //   - firmware/... depends on the standard library only
-//   - appliance/dhcpd, tftpd and netconf know nothing of sessions or the board
+//   - appliance/dhcpd, tftpd, netconf and route know nothing of sessions or the board
 //
 // Usage: go run ./cmd/depcheck [-C dir]
 package main
@@ -79,7 +79,7 @@ func Check(mod string, pkgs []Package) []Violation {
 				}
 			}
 		}
-		for _, leaf := range []string{"dhcpd", "tftpd", "netconf"} {
+		for _, leaf := range []string{"dhcpd", "tftpd", "netconf", "route"} {
 			if !under(path, mod+"/appliance/"+leaf) {
 				continue
 			}
