@@ -17,9 +17,11 @@ build:
 	$(GO) build -o $(BUILD)/ ./cmd/...
 
 # Debian packages the tests use: namespaces and veths, real DHCP and TFTP
-# clients as peers, a packet capture for option checks on the wire, and a
-# browser for the status page's live-update test. .ci/run installs the same.
-TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium
+# clients as peers, a packet capture for option checks on the wire, a
+# browser for the status page's live-update test, nft to read the bench
+# route's table back and dnsmasq as the office's resolver behind the
+# uplink. .ci/run installs the same.
+TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium nftables dnsmasq-base
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the

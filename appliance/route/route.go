@@ -107,7 +107,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("removing the bench route: %w", err)
 	}
-	log.Info("bench route removed", "table", "inet "+Table, "ip_forward", before)
+	log.Info("bench route removed", "table", "inet "+Table, "ip_forward_restored", before)
 	return nil
 }
 
