@@ -12,8 +12,10 @@
 // appliance serves there is accepted: DHCP, TFTP and SIP 5060 for the bench
 // registrar (LocalServices), and the flows the appliance opened. Everything
 // else, gokrazy's own web interface on whatever port it listens, phoneflash's
-// page, is refused with a TCP reset or an ICMP port unreachable. The filter
-// stays when forwarding is turned off.
+// page, is refused with a TCP reset or an ICMP port unreachable. The bench
+// is IPv4 only: IPv6 to the appliance is refused too, neighbour discovery
+// included, so gokrazy's listeners on link-local addresses are out of reach
+// as well. The filter stays when forwarding is turned off.
 //
 // With an uplink and Forward, bench ports are routed to the uplink with
 // masquerade, and net.ipv4.ip_forward is set in the appliance's namespace
@@ -37,7 +39,9 @@
 // a bench port is not an office LAN port. Other SIP ports are refused, so an
 // account table naming one shows as an unreachable PBX. Nothing from the
 // uplink may open a connection into a bench port (dropped silently), and
-// nothing passes between two bench ports (refused).
+// nothing passes between two bench ports (refused). Traffic that touches no
+// bench port (on gokrazy there is none) is forwarded as the machine's own
+// rules say.
 package route
 
 import (
@@ -107,7 +111,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("removing the bench route: %w", err)
 	}
-	log.Info("bench route removed", "table", "inet "+Table, "ip_forward_restored", before)
+	attrs := []any{"table", "inet " + Table}
+	if cfg.Routing() {
+		attrs = append(attrs, "ip_forward_restored", before)
+	}
+	log.Info("bench route removed", attrs...)
 	return nil
 }
 

@@ -28,6 +28,7 @@ func TestIntegrationBenchRoute(t *testing.T) {
 	udpEcho(t, b.off, officeHost+":5060")
 	listen(t, b.off, "tcp4", officeHost+":8000") // an office service phones must not reach
 	listen(t, b.app, "tcp4", "0.0.0.0:8080")     // gokrazy's web interface, as in the image
+	listen(t, b.app, "tcp6", "[fe80::1%"+b.p1+"]:8080")
 	srv := b.serve(t)
 	if got := b.ipForward(t); got != "1" {
 		t.Errorf("ip_forward in the appliance's namespace = %s while routing, want 1", got)
@@ -68,6 +69,7 @@ func TestIntegrationBenchRoute(t *testing.T) {
 		{"phone to the other bench port's phone", b.ph1, l2.ip + ":7000", true},
 		{"phone to gokrazy's interface on its port's address", b.ph1, "10.79.1.1:8080", true},
 		{"phone to gokrazy's interface on the uplink address", b.ph2, uplinkAddr + ":8080", true},
+		{"phone to gokrazy's interface on its port's IPv6 link-local address", b.ph1, "[fe80::1%" + b.if1 + "]:8080", true},
 		{"phone to phoneflash's page", b.ph1, "10.79.1.1:8079", false},
 		{"office host to a bench phone", b.off, l1.ip + ":7000", true},
 	}

@@ -52,6 +52,10 @@ func newRouteBench(t *testing.T) *routeBench {
 	nettest.Veth(t, b.app, b.p1, b.ph1, b.if1)
 	nettest.Veth(t, b.app, b.p2, b.ph2, b.if2)
 	nettest.Veth(t, b.app, b.uplink, b.off, id+"of")
+	// Link-local IPv6 on port 1, where gokrazy's interface listens too
+	// (it binds every private and link-local address).
+	nettest.Must(t, b.app, "ip", "-6", "addr", "add", "fe80::1/64", "dev", b.p1, "nodad")
+	nettest.Must(t, b.ph1, "ip", "-6", "addr", "add", "fe80::2/64", "dev", b.if1, "nodad")
 	nettest.Addr(t, b.app, b.uplink, uplinkAddr+"/24")
 	nettest.Addr(t, b.off, id+"of", officeHost+"/24")
 	nettest.Addr(t, b.off, id+"of", officeDNS+"/24")
