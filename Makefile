@@ -17,11 +17,9 @@ build:
 	$(GO) build -o $(BUILD)/ ./cmd/...
 
 # Debian packages the tests use: namespaces and veths, real DHCP and TFTP
-# clients as peers, a packet capture for option checks on the wire, a
-# browser for the status page's live-update test, nft to read the bench
-# route's table back and dnsmasq as the office's resolver behind the
-# uplink. .ci/run installs the same.
-TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium nftables dnsmasq-base
+# clients as peers, a packet capture for option checks on the wire, and a
+# browser for the status page's live-update test. .ci/run installs the same.
+TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the
@@ -36,6 +34,10 @@ deps:
 		echo "make deps: installing" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
+
+# The bench route's tests: nft reads phoneflash's table back, dnsmasq is
+# the office's resolver behind the uplink.
+TEST_DEPS += nftables dnsmasq-base
 
 print-test-deps:
 	@echo $(TEST_DEPS)
