@@ -49,6 +49,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"syscall"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netns"
@@ -71,6 +73,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	lock, err := s.claim()
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	conn, err := s.conn()
 	if err != nil {
 		return err
@@ -117,6 +124,30 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	log.Info("bench route removed", attrs...)
 	return nil
+}
+
+// ErrTableTaken is returned by Run when another Service keeps the table in
+// the same network namespace.
+var ErrTableTaken = errors.New("another phoneflash keeps table inet " + Table + " in this network namespace")
+
+// claim makes this the only Service of the namespace: the table's name is
+// fixed, so a second one would replace the first one's rules, and the first
+// to stop would delete the other's. An abstract unix socket belongs to its
+// network namespace and goes with the process, also on SIGKILL.
+func (s *Service) claim() (net.Listener, error) {
+	var l net.Listener
+	err := inNS(s.NetNS, func() error {
+		var err error
+		l, err = net.Listen("unix", "@phoneflash/route")
+		return err
+	})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%w: stop it first (one bench router per namespace)", ErrTableTaken)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claiming table inet %s: %w", Table, err)
+	}
+	return l, nil
 }
 
 func (s *Service) conn() (*nftables.Conn, error) {

@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -168,5 +169,22 @@ func TestFilterOnlyAfterKilledRoutingRunTurnsForwardingOff(t *testing.T) {
 	}
 	if got := listed(t, ns); got != "" {
 		t.Errorf("table left after stop:\n%s", got)
+	}
+}
+
+// A second Service in the same namespace refuses to start and leaves the
+// first one's table alone.
+func TestSecondServiceInNamespaceRefused(t *testing.T) {
+	ns, cfg := nsBench(t)
+	start(t, ns, cfg)
+	before := listed(t, ns)
+	other := cfg
+	other.Ports = cfg.Ports[1:]
+	err := (&Service{Config: other, NetNS: nettest.Handle(t, ns)}).Run(context.Background())
+	if !errors.Is(err, ErrTableTaken) {
+		t.Fatalf("second Service in the namespace: %v, want ErrTableTaken", err)
+	}
+	if after := listed(t, ns); after != before {
+		t.Errorf("the refused Service changed the table:\n%s", after)
 	}
 }
