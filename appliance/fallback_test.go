@@ -39,7 +39,7 @@ func TestFallBackShowsUnusablePerm(t *testing.T) {
 	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, sim.New(1), discard()) }()
+	go func() { done <- runLoopback(ctx, cfg, sim.New(1)) }()
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return last.State != "" })
 	mu.Lock()
 	got := last.State
