@@ -3,6 +3,7 @@ package appliance
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -43,6 +44,15 @@ func (a *accounts) Default(loads []firmware.ModelLoad) ([]byte, error) {
 
 func (a *accounts) Assign(mac, port string, taken func(key string) bool) (string, bool) {
 	return a.current().Assign(mac, port, taken)
+}
+
+// setBench installs the bench registrar's address on each port it serves.
+func (a *accounts) setBench(addrs map[string]netip.AddrPort) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	next := *a.prov
+	next.Bench = addrs
+	a.prov = &next
 }
 
 // loadAccounts reads the operator's table: -accounts when given, else one

@@ -57,6 +57,7 @@ func run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger, s
 	}
 	defer release()
 
+	setSIPLogger(log)
 	log.Info("starting", "ports", portNames(cfg.Ports), "uplink", cfg.Uplink, "firmware", cfg.FirmwareDir,
 		"state", cfg.StateDir, "target", cfg.Target, "board", cfg.Board)
 	services, closeBench, err := benchServices(cfg, hw, log, socks)
@@ -109,6 +110,8 @@ func benchServices(cfg Config, hw board.Hardware, log *slog.Logger, socks map[st
 	if err != nil {
 		return nil, nil, err
 	}
+	b.accounts.setBench(benchRegistrars(cfg, socks))
+	b.fed = fedPorts(socks)
 	services := []service{
 		{name: "pse", run: func(ctx context.Context) error { return watchPSE(ctx, hw, log, b.onPower) }},
 		{name: "hardware", run: func(ctx context.Context) error { return runHardware(ctx, cfg, hw, b.snapshot, log) }},

@@ -69,6 +69,9 @@ type Config struct {
 	LeaseTime    time.Duration // DHCP lease time
 	Policy       string        // "stepping" (default) or "direct": skip the stepping stone
 	TimeScale    float64       // multiplies the phones' stall timeouts; 0 or 1 for real phones
+	// RegisterTimeout bounds the wait for the PBX's answer to a phone's
+	// REGISTER; 0 means session.DefaultRegisterTimeout.
+	RegisterTimeout time.Duration
 
 	WaitPorts   bool   // a bench NIC missing at start is waited for (USB NICs plugged in later), not an error
 	WebPassword string // guards the page's actions; "" reads <state>/web-password
@@ -209,6 +212,9 @@ func (c Config) Validate(env Env) error {
 	}
 	if c.Route < RouteOff || c.Route > RouteForward {
 		return fmt.Errorf("route mode %d: use RouteOff, RouteFilter or RouteForward (-route=true|false)", c.Route)
+	}
+	if c.RegisterTimeout < 0 || c.RegisterTimeout > MaxRegisterTimeout {
+		return fmt.Errorf("-register-timeout %s: use at most %s (0 for the default)", c.RegisterTimeout, MaxRegisterTimeout)
 	}
 	if c.LeaseTime < time.Minute {
 		return fmt.Errorf("-lease-time %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)

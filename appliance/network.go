@@ -14,6 +14,8 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/dhcpd"
 	"github.com/phoneflash/phoneflash/appliance/netconf"
+	"github.com/phoneflash/phoneflash/appliance/registrar"
+	"github.com/phoneflash/phoneflash/appliance/sipwatch"
 	"github.com/phoneflash/phoneflash/appliance/tftpd"
 )
 
@@ -26,6 +28,9 @@ type handlers struct {
 	link    func(netconf.Event)
 	resolve tftpd.Resolver
 	client  func(netip.Addr) []any // log attributes of a TFTP client: the MAC leased its address
+
+	sip      func(sipwatch.Event)         // a port's SIP watcher concluded something
+	register func(registrar.Registration) // the bench registrar accepted a REGISTER
 }
 
 // PortSockets are one bench port's sockets, opened by the caller of
@@ -34,14 +39,18 @@ type PortSockets struct {
 	DHCP       net.PacketConn // requests to port 67 arrive here and replies leave
 	DHCPClient net.PacketConn // optional: port 68, where other DHCP servers' replies are seen
 	TFTP       *net.UDPConn   // read requests to the port's address (see tftpd.Listen)
+
+	// Optional: the port's frames for the SIP watcher, and the bench
+	// registrar's sockets. Without them those servers wait idle.
+	SIPFrames sipwatch.FrameReader
+	SIPUDP    net.PacketConn
+	SIPTCP    net.Listener
 }
 
 // network is the bench network: link configuration and, on every bench
-// port, a DHCP and a TFTP server that run while the port's interface
-// exists. netconf's appear and vanish events are the only source of that
-// presence. Servers that later issues add to a port (a SIP watcher, a bench
-// registrar) are further portServers of it, their sockets further fields of
-// PortSockets.
+// port, a DHCP and a TFTP server, a SIP watcher and the bench registrar
+// (sip.go), that run while the port's interface exists. netconf's appear
+// and vanish events are the only source of that presence.
 type network struct {
 	watcher *netconf.Watcher // nil when the caller gave the sockets: netlink is not used
 	ports   []*benchPort
@@ -69,6 +78,7 @@ func newNetwork(cfg Config, log *slog.Logger, h handlers, socks map[string]PortS
 		}
 		bp := &benchPort{Port: p, log: log.With("port", p.Name), changed: make(chan struct{}, 1),
 			servers: []portServer{{name: "dhcp", run: dhcp.Run}, tftpServer(p, log, h, s.TFTP)}}
+		bp.servers = append(bp.servers, sipServers(cfg, p, log, h, s, socks != nil)...)
 		if socks != nil {
 			bp.index = givenSockets
 		}

@@ -36,7 +36,8 @@ type bench struct {
 	leases   *leaseIndex // who holds which bench address, for TFTP
 	accounts *accounts
 	metrics  *web.Metrics
-	start    time.Time // monotonic: OLED pages and shifts
+	start    time.Time       // monotonic: OLED pages and shifts
+	fed      map[string]bool // ports whose SIP watcher RunSockets' caller feeds (sip.go)
 
 	mu       sync.Mutex
 	problems []string // what the status line says is wrong, most serious first
@@ -71,10 +72,11 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	mc := session.ManagerConfig{
 		Machine: session.Machine{
 			Catalog: store, Configs: prov, Policy: firmware.Policy(cfg.Policy),
-			Timeouts:     timeouts(cfg.TimeScale),
+			Timeouts:     timeouts(cfg),
 			PowerControl: b.powerControl,
+			Registration: b.registrationPlan,
 		},
-		Target: cfg.Target, Accounts: prov, PowerCycle: b.powerCycle,
+		Target: cfg.Target, Accounts: prov, PowerCycle: b.powerCycle, CheckSync: b.checkSync,
 		Log: log.With("component", "session"),
 	}
 	if b.jrnl != nil {
@@ -86,11 +88,12 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	return b, nil
 }
 
-func timeouts(scale float64) session.Timeouts {
+func timeouts(cfg Config) session.Timeouts {
 	t := session.DefaultTimeouts()
-	if scale > 0 {
-		t.Scale = scale
+	if cfg.TimeScale > 0 {
+		t.Scale = cfg.TimeScale
 	}
+	t.Register = cfg.registerTimeout()
 	return t
 }
 
@@ -141,7 +144,8 @@ const powerCycleOff = 2 * time.Second
 
 // handlers are what the bench network reports to and asks: the sessions.
 func (b *bench) handlers() handlers {
-	return handlers{dhcp: b.onDHCP, tftp: b.onTFTP, link: b.onLink, resolve: b.resolve, client: b.clientAttrs}
+	return handlers{dhcp: b.onDHCP, tftp: b.onTFTP, link: b.onLink, resolve: b.resolve, client: b.clientAttrs,
+		sip: b.onSIPWatch, register: b.onBenchRegister}
 }
 
 // resolve answers a TFTP request: a phone's through its session, any other

@@ -17,10 +17,10 @@ type ManagerConfig struct {
 	Accounts   Accounts                // nil: no account table
 	Journal    Recorder                // nil: nothing persisted; called with the lock held, so it must not wait for the disk
 	PowerCycle func(port string) error // carries out PowerCycle; run on its own goroutine
+	Log        *slog.Logger            // default discards
 	// CheckSync sends the NOTIFY of a CheckSync action and returns the
 	// phone's answer; run on its own goroutine. nil: never sent.
 	CheckSync func(CheckSync) (answer string, ok bool)
-	Log        *slog.Logger            // default discards
 }
 
 // Manager owns every phone's session, keyed by MAC: it serialises events,

@@ -32,6 +32,7 @@ func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
 	fs.StringVar(&cfg.Board, "board", "none", "hardware: sim (simulated PSE, display, LEDs), pi (the Raspberry Pi bench) or none (no power control)")
 	fs.StringVar(&cfg.BoardProfile, "board-profile", "", "board profile JSON (`file`): I2C bus, PSE and OLED addresses, per-port PoE channel and LEDs; required for -board pi")
 	fs.DurationVar(&cfg.LeaseTime, "lease-time", time.Hour, "DHCP lease `duration` handed to phones")
+	fs.DurationVar(&cfg.RegisterTimeout, "register-timeout", appliance.DefaultRegisterTimeout, "how long to wait for the PBX's answer to a phone's REGISTER before it is done, not registered (at most 60s)")
 	fs.StringVar(&cfg.Policy, "policy", "stepping", "upgrade `policy`: stepping (phones of unknown history get the SCCP 8.5(2) stepping stone first)\nor direct (straight to -target, for operators who know their phones run 8.3(3) or later)")
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "`factor` for the phones' stall timeouts; 1 for real phones, smaller for simulated phones that run faster")
 	fs.StringVar(&cfg.WebPassword, "web-password", "", "`password` for the web page's actions (power-cycle, retry, forget, uploads, report);\nwithout it the first line of <state>/web-password is used, and without that the actions are disabled")
