@@ -79,21 +79,28 @@ func loadAccounts(cfg Config) (*accounts, error) {
 
 // replace installs a new table (already checked by the web page), saving
 // it first in the state directory (temp file, fsync, rename) so it survives
-// a restart and nothing uploaded is lost.
-func (a *accounts) replace(stateDir string, csv []byte) error {
+// a restart and nothing uploaded is lost. It returns the provisioners
+// before and after.
+func (a *accounts) replace(stateDir string, csv []byte) (old, next *provision.Provisioner, err error) {
 	t, err := provision.ParseTable(bytes.NewReader(csv))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := writeFileAtomic(filepath.Join(stateDir, uploadedAccounts), csv); err != nil {
-		return fmt.Errorf("saving the account table: %w", err)
+		return nil, nil, fmt.Errorf("saving the account table: %w", err)
 	}
+	old, next = a.install(t)
+	return old, next, nil
+}
+
+// install makes t the table and returns the provisioners before and after.
+func (a *accounts) install(t *provision.Table) (old, next *provision.Provisioner) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	next := *a.prov
-	next.Table = t
-	a.prov = &next
-	return nil
+	n := *a.prov
+	n.Table = t
+	old, a.prov = a.prov, &n
+	return old, a.prov
 }
 
 func writeFileAtomic(name string, data []byte) error {

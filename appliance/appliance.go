@@ -117,6 +117,9 @@ func benchServices(cfg Config, hw board.Hardware, log *slog.Logger, socks map[st
 		{name: "hardware", run: func(ctx context.Context) error { return runHardware(ctx, cfg, hw, b.snapshot, log) }},
 		{name: "sessions", run: func(ctx context.Context) error { return b.mgr.Run(ctx, tickEvery(cfg.TimeScale)) }},
 	}
+	if cfg.AccountsFile != "" {
+		services = append(services, service{name: "accounts", run: b.watchAccounts})
+	}
 	if cfg.HTTPAddr != "" {
 		web, err := b.webService()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -30,9 +31,10 @@ const (
 	MaxRegisterTimeout     = 60 * time.Second
 )
 
-// sipPorts are the ports the watcher follows: SIP, and 5160 where FreePBX
-// puts chan_sip next to PJSIP (the route lets phones reach both).
-var sipPorts = []uint16{5060, 5160}
+// sipPorts are the ports the watcher follows: SIP (and TLS's SYNs), and
+// 5160 where FreePBX puts chan_sip next to PJSIP (the route lets phones
+// reach both).
+var sipPorts = slices.Concat(sipwatch.DefaultPorts, []uint16{5160})
 
 // benchSIPPort is where the bench registrar listens on a port's address.
 const benchSIPPort = 5060

@@ -58,7 +58,7 @@ func (b *bench) webService() (service, error) {
 		History:     b.history,
 		Frame:       b.frame,
 		Firmware:    b.store,
-		Accounts:    func(csv []byte) error { return b.accounts.replace(b.cfg.StateDir, csv) },
+		Accounts:    b.replaceAccounts,
 		PowerCycle:  b.powerCycle,
 		Retry:       b.mgr.Retry,
 		Forget:      b.mgr.Forget,

@@ -223,12 +223,17 @@ func (s *Server) uploadAccounts(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "account table: "+err.Error(), http.StatusUnprocessableEntity)
 		return
 	}
-	if err := s.opt.Accounts(data); err != nil {
+	note, err := s.opt.Accounts(data)
+	if err != nil {
 		http.Error(w, "saving the account table: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	s.opt.Log.Info("web: account table uploaded", "rows", len(t.Rows), "remote", r.RemoteAddr)
-	ok(w, fmt.Sprintf("account table loaded: %d rows", len(t.Rows)))
+	s.opt.Log.Info("web: account table uploaded", "rows", len(t.Rows), "remote", r.RemoteAddr, "phones", note)
+	msg := fmt.Sprintf("account table loaded: %d rows", len(t.Rows))
+	if note != "" {
+		msg += "; " + note
+	}
+	ok(w, msg)
 }
 
 // readAccounts takes the table from the "file" part of a form, or the body

@@ -34,10 +34,10 @@ func Example() {
 		History: func(mac string) ([]session.Record, error) {
 			return nil, nil // appliance.History(stateDir, mac).Records
 		},
-		Report:     func(w io.Writer) error { return nil }, // session.WriteCSV(w, histories)
-		Accounts:   func(csv []byte) error { return nil },  // save to the state directory, reload the table
-		PowerCycle: func(port string) error { return nil }, // the board's PSE
-		Frame:      func() image.Image { return nil },      // the newest status.Render frame
+		Report:     func(w io.Writer) error { return nil },              // session.WriteCSV(w, histories)
+		Accounts:   func(csv []byte) (string, error) { return "", nil }, // save to the state directory, reload the table
+		PowerCycle: func(port string) error { return nil },              // the board's PSE
+		Frame:      func() image.Image { return nil },                   // the newest status.Render frame
 		Password:   "from -web-password or <state>/web-password",
 		StateDir:   "/perm/phoneflash/state",
 		Metrics:    metrics,

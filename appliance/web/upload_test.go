@@ -123,7 +123,7 @@ func TestUploadNamesStayInside(t *testing.T) {
 func TestUploadTooLarge(t *testing.T) {
 	var saved []byte
 	ts, _ := newTestServer(t, Options{Password: password, Firmware: newStore(t), StateDir: t.TempDir(),
-		Accounts: func(b []byte) error { saved = b; return nil }})
+		Accounts: func(b []byte) (string, error) { saved = b; return "", nil }})
 	code, body := upload(t, ts.URL+"/api/accounts", map[string][]byte{"a.csv": bytes.Repeat([]byte("#"), MaxAccountsUpload+1)})
 	if code != 413 {
 		t.Errorf("oversize account table: %d %q, want 413", code, body)
@@ -139,7 +139,7 @@ func TestUploadTooLarge(t *testing.T) {
 
 func TestAccountsUpload(t *testing.T) {
 	var saved []byte
-	ts, _ := newTestServer(t, Options{Password: password, Accounts: func(b []byte) error { saved = b; return nil }})
+	ts, _ := newTestServer(t, Options{Password: password, Accounts: func(b []byte) (string, error) { saved = b; return "", nil }})
 	table := "extension,password,pbx_host\n1001,pw,192.0.2.10\n1002,pw,192.0.2.10\n"
 	code, body := upload(t, ts.URL+"/api/accounts", map[string][]byte{"accounts.csv": []byte(table)})
 	if code != 200 || !strings.Contains(body, "2 rows") || string(saved) != table {

@@ -62,8 +62,9 @@ type Options struct {
 	Frame    func() image.Image
 	Firmware Firmware
 	// Accounts saves and reloads an account table already checked by
-	// provision.ParseTable.
-	Accounts   func(csv []byte) error
+	// provision.ParseTable; note says what became of the phones (which
+	// were asked to re-read their config).
+	Accounts   func(csv []byte) (note string, err error)
 	PowerCycle func(port string) error
 	Retry      func(mac string) error
 	Forget     func(mac string) error
