@@ -181,3 +181,45 @@ func logTime(log, s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// TestIntegrationRegisterNoPBX: the office PBX is stopped; a phone flashed
+// to the target registers into silence and ends done, not registered, with
+// the PBX named, after the bounded wait (-register-timeout). Then, with
+// -route=false and with no uplink at all, phones end done as before the
+// bench watched registrations: "not checked (no uplink)".
+func TestIntegrationRegisterNoPBX(t *testing.T) {
+	fw := firmwareStore(t, 0.02, fwgen.SCCP852(), fwgen.SIP942())
+	macs := []string{"00:22:90:ac:21:01", "00:22:90:ac:21:02", "00:22:90:ac:21:03"}
+	b := newRegBench(t, fw, 1, accounts(macs...))
+	b.startPBX(t, kamailio.User{Extension: "2001", Password: "pw2001"}).Stop() // the office's PBX is down
+	b.serveRouted()
+	p := b.regPhone(0, "n", macs[0], "7911", "sccp852", "unreachable", "-reg-timeout", "4s")
+	reg := b.apiPhone(t, macs[0], 60*time.Second, session.StageRegistering, session.StageDone)
+	got := b.apiPhone(t, macs[0], 60*time.Second, session.StageDone, session.StageFailed)
+	want := "done (not registered: PBX unreachable at " + officePBX + ":5060)"
+	if got.Result != want || got.Registration == nil || got.Registration.State != session.RegUnreachable ||
+		!strings.Contains(got.Reason, "no answer to REGISTER within "+regTimeout.String()) {
+		t.Errorf("API: %s, %q, registration %+v; want %s, the watcher's reason", got.Result, got.Reason, got.Registration, want)
+	}
+	if reg.Stage == session.StageRegistering {
+		t.Logf("bounded wait: registering since %v, done after %v (-register-timeout %v)", reg.Since.Format(time.StampMilli),
+			got.Since.Sub(reg.Since).Round(time.Millisecond), regTimeout)
+	}
+	if own := p.own(t, 60*time.Second); own.State != "unreachable" || own.SIP.Attempts < 1 {
+		t.Errorf("the phone's own result: %s, registration %+v; want unreachable", own.State, own.SIP)
+	}
+
+	for i, mode := range []struct{ name, flag string }{{"-route=false", "-route=false"}, {"no uplink", "-uplink="}} {
+		b.kill()
+		b.serveRouted(mode.flag)
+		q := b.regPhone(0, fmt.Sprint("q", i), macs[i+1], "7911", "sccp852", "done")
+		if own := q.own(t, 60*time.Second); own.State != "done" {
+			t.Errorf("%s: the phone's own result: %s, want done", mode.name, own.State)
+		}
+		got := b.apiPhone(t, macs[i+1], 20*time.Second, session.StageDone, session.StageRegistering)
+		if got.Stage != session.StageDone || got.Result != "done" || got.Registration == nil ||
+			got.Registration.State != session.RegNotChecked || got.Registration.Text != "not checked (no uplink)" {
+			t.Errorf("%s: API %s %s, registration %+v; want done, not checked (no uplink)", mode.name, got.Stage, got.Result, got.Registration)
+		}
+	}
+}
