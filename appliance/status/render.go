@@ -154,21 +154,13 @@ func (c canvas) status(s Snapshot, page, pages, tick int) {
 	}
 }
 
-// portLine draws "1 BBCC loading 3/5" and, while loading, a progress bar
-// under it.
+// portLine draws "1 BBCC loading 3/5", "2 0001 reg 1006" and, while
+// loading, a progress bar under it.
 func (c canvas) portLine(y int, l line) {
 	mac, stage, detail := "----", string(session.StageEmpty), ""
 	if ph := l.phone; ph != nil {
 		mac = last4(ph.MAC)
-		stage = string(ph.Stage)
-		switch ph.Stage {
-		case session.StageLoading:
-			if ph.FileCount > 0 {
-				detail = fmt.Sprintf("%d/%d", ph.FileIndex, ph.FileCount)
-			}
-		case session.StageFailed, session.StageNeedsReset:
-			detail = ph.Reason
-		}
+		stage, detail = phoneWords(*ph)
 	}
 	txt := fmt.Sprintf("%d %s %s", l.port.Index+1, mac, stage)
 	if detail != "" {
@@ -178,6 +170,38 @@ func (c canvas) portLine(y int, l line) {
 	if ph := l.phone; ph != nil && ph.Stage == session.StageLoading {
 		c.bar(y+8, ph.Bytes, ph.Total)
 	}
+}
+
+// phoneWords are a phone's stage and detail on its port line. Once it has
+// its SIP config the line says what became of its registration: the
+// extension when registered, the PBX's verdict in a few words otherwise.
+func phoneWords(ph session.Phone) (stage, detail string) {
+	stage = string(ph.Stage)
+	r := ph.Registration
+	if r == nil {
+		r = &session.RegistrationView{}
+	}
+	switch {
+	case ph.Stage == session.StageLoading && ph.FileCount > 0:
+		return stage, fmt.Sprintf("%d/%d", ph.FileIndex, ph.FileCount)
+	case ph.Stage == session.StageDone && r.State == session.RegRegistered && r.Bench:
+		return "no account", ""
+	case ph.Stage == session.StageDone && r.State == session.RegRegistered:
+		return "reg", r.Extension
+	case ph.Stage == session.StageDone && r.State == session.RegUnreachable:
+		return "no PBX answer", ""
+	case ph.Stage == session.StageDone && r.State == session.RegUnregistered:
+		return "unregistered", r.Extension
+	case ph.Stage == session.StageFailed && r.State == session.RegRefused:
+		return "refused", r.Extension
+	case ph.Stage == session.StageFailed && r.State == session.RegUnknown:
+		return "no ext", r.Extension
+	case ph.Stage == session.StageFailed && r.State == session.RegRejected:
+		return "rejected", r.Extension
+	case ph.Stage == session.StageFailed || ph.Stage == session.StageNeedsReset:
+		return stage, ph.Reason
+	}
+	return stage, ""
 }
 
 // bar is a 2-pixel progress bar over the line's width, with a dotted track

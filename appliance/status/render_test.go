@@ -93,6 +93,14 @@ func goldens() []golden {
 		one(phone("001B54000006", session.StagePowered)),
 	)
 	out = append(out, golden{"pages-1", sw, 0}, golden{"pages-2", sw, TicksPerPage})
+	reg := bench(
+		one(registered("001B54AA0001", session.StageRegistering, session.RegWaiting, false)),
+		one(registered("001B54AA0002", session.StageDone, session.RegRegistered, false)),
+		one(registered("001B54AA0003", session.StageDone, session.RegUnreachable, false)),
+		[]session.Phone{registered("001B54AA0004", session.StageFailed, session.RegRefused, false),
+			registered("001B54AA0005", session.StageDone, session.RegRegistered, true)},
+	)
+	out = append(out, golden{"registration", reg, 0}, golden{"registration-2", reg, TicksPerPage})
 	empty := bench(nil, nil, nil, nil)
 	empty.State, empty.Uplink = "no firmware", ""
 	out = append(out, golden{"empty-no-firmware", empty, 0})

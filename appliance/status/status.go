@@ -45,6 +45,21 @@ func PatternFor(st session.Stage) board.Pattern {
 	return board.SlowBlink
 }
 
+// PhonePattern is one phone's LED pattern: its stage's, except that a
+// phone done but not registered (the PBX did not answer, or it
+// unregistered) is not steady: it blinks fast, for a person to look at
+// the PBX. A phone whose registration the bench does not watch (no
+// uplink) is steady when done, as before the bench watched.
+func PhonePattern(p session.Phone) board.Pattern {
+	if p.Stage == session.StageDone && p.Registration != nil {
+		switch p.Registration.State {
+		case session.RegUnreachable, session.RegUnregistered, session.RegWaiting:
+			return board.FastBlink
+		}
+	}
+	return PatternFor(p.Stage)
+}
+
 // urgency orders patterns for a port with several phones: the LED shows the
 // one that most needs a person.
 var urgency = map[board.Pattern]int{
@@ -55,7 +70,7 @@ var urgency = map[board.Pattern]int{
 func PortPattern(p PortView) board.Pattern {
 	best := board.Off
 	for _, ph := range p.Phones {
-		if pat := PatternFor(ph.Stage); urgency[pat] > urgency[best] {
+		if pat := PhonePattern(ph); urgency[pat] > urgency[best] {
 			best = pat
 		}
 	}

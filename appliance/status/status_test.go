@@ -13,7 +13,7 @@ func TestPatternFor(t *testing.T) {
 	want := map[session.Stage]board.Pattern{
 		session.StageEmpty: board.Off, session.StagePowered: board.SlowBlink, session.StageDHCP: board.SlowBlink,
 		session.StageConfig: board.SlowBlink, session.StageLoading: board.SlowBlink, session.StageApplying: board.SlowBlink,
-		session.StageStepping: board.SlowBlink, session.StageDone: board.On,
+		session.StageStepping: board.SlowBlink, session.StageRegistering: board.SlowBlink, session.StageDone: board.On,
 		session.StageNeedsReset: board.FastBlink, session.StageFailed: board.DoubleBlink,
 	}
 	got := map[session.Stage]board.Pattern{}
@@ -44,6 +44,41 @@ func TestPortPattern(t *testing.T) {
 		if got := PortPattern(p); got != tt.want {
 			t.Errorf("PortPattern(%v) = %s, want %s", tt.stages, got, tt.want)
 		}
+	}
+}
+
+// registered is a phone at stage st whose registration is in state rs.
+func registered(mac string, st session.Stage, rs session.RegState, bench bool) session.Phone {
+	p := phone(mac, st)
+	p.Registration = &session.RegistrationView{Registration: session.Registration{State: rs, Extension: "1006", Bench: bench,
+		Registrar: "192.0.2.10:5060", Reason: "no answer to its REGISTER within 32s"}}
+	return p
+}
+
+// TestPhonePattern: the LED is steady only for a registered phone (or one
+// whose registration is not watched); done without a registration blinks.
+func TestPhonePattern(t *testing.T) {
+	for _, tt := range []struct {
+		p    session.Phone
+		want board.Pattern
+	}{
+		{registered("A", session.StageDone, session.RegRegistered, false), board.On},
+		{registered("A", session.StageDone, session.RegRegistered, true), board.On},
+		{registered("A", session.StageDone, session.RegNotChecked, false), board.On},
+		{phone("A", session.StageDone), board.On},
+		{registered("A", session.StageDone, session.RegUnreachable, false), board.FastBlink},
+		{registered("A", session.StageDone, session.RegUnregistered, false), board.FastBlink},
+		{registered("A", session.StageRegistering, session.RegWaiting, false), board.SlowBlink},
+		{registered("A", session.StageFailed, session.RegRefused, false), board.DoubleBlink},
+	} {
+		if got := PhonePattern(tt.p); got != tt.want {
+			t.Errorf("%s with registration %s: %s, want %s", tt.p.Stage, tt.p.Registration.State, got, tt.want)
+		}
+	}
+	port := PortView{Phones: []session.Phone{registered("A", session.StageDone, session.RegRegistered, false),
+		registered("B", session.StageDone, session.RegUnreachable, false)}}
+	if got := PortPattern(port); got != board.FastBlink {
+		t.Errorf("a port with a phone not registered: %s, want fast blink", got)
 	}
 }
 
