@@ -58,6 +58,7 @@ func (b *bench) webService() (service, error) {
 		History:     b.history,
 		Frame:       b.frame,
 		Firmware:    b.store,
+		Target:      b.cfg.Target,
 		Accounts:    b.replaceAccounts,
 		PowerCycle:  b.powerCycle,
 		Retry:       b.mgr.Retry,

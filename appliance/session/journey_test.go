@@ -148,7 +148,7 @@ func oldLoaderWithITL(r *rig) {
 	r.want(StageApplying)
 	r.stepSIP(vci06)
 	want := Phone{MAC: testMAC, Port: "eth1", IP: "10.79.1.100", Model: "CP-7906G", Stage: StageDone,
-		Load: targetLoad, Target: targetLoad, Reason: "no account", Since: r.now, Result: "done (no account)"}
+		Load: targetLoad, Target: targetLoad, Reason: "no account", Since: r.now, Started: t0, Result: "done (no account)"}
 	if diff := cmp.Diff(want, r.s.Phone()); diff != "" {
 		t.Errorf("phone (-want +got):\n%s", diff)
 	}

@@ -23,6 +23,10 @@ const (
 	RegNotChecked   RegState = "not-checked"       // the bench does not watch it (no uplink)
 )
 
+// RegStates lists every registration state.
+var RegStates = []RegState{RegWaiting, RegRegistered, RegUnregistered, RegRefused, RegUnknown, RegRejected,
+	RegUnreachable, RegNotChecked}
+
 // Registration is what the bench saw of a phone's registration since its
 // last SIP config.
 type Registration struct {

@@ -113,7 +113,7 @@ func (s State) Phone() Phone {
 		MAC: s.MAC, Port: s.Port, PortIndex: s.PortIndex, IP: s.IP, Model: string(s.Model),
 		Stage: s.Stage, Target: s.Target, Plan: slices.Clone(s.Plan), File: s.File,
 		FileIndex: s.FileIndex, FileCount: s.FileCount, Bytes: s.Bytes, Total: s.Total,
-		Reason: s.Reason, Account: s.Label, Since: s.Since, Result: s.result(),
+		Reason: s.Reason, Account: s.Label, Since: s.Since, Started: s.Started, Result: s.result(),
 	}
 	if s.Current.Kind == firmware.CurrentLoad {
 		p.Load = s.Current.Load

@@ -48,6 +48,7 @@ type Phone struct {
 	Reason    string    `json:"reason,omitempty"` // why failed / needs-reset / a warning
 	Account   string    `json:"account,omitempty"`
 	Since     time.Time `json:"since"`            // when the phone entered this stage
+	Started   time.Time `json:"started"`          // when the bench first saw it
 	Result    string    `json:"result,omitempty"` // report line: done, done (no account), failed, ...
 	// Registration is what the bench saw of its SIP registration; absent
 	// until its SIP config was served.

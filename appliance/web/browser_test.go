@@ -118,9 +118,10 @@ type liveBench struct {
 func newLiveBench(t *testing.T) *liveBench {
 	b := &liveBench{now: t0}
 	j := &memJournal{}
-	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{}, Policy: firmware.PolicyDirect},
-		Target: target, Now: b.clock, Journal: j})
-	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock,
+	plan := func(port, account string) session.RegisterPlan { return session.RegisterPlan{Registrar: "192.0.2.10:5060"} }
+	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{},
+		Policy: firmware.PolicyDirect, Registration: plan}, Target: target, Now: b.clock, Journal: j})
+	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock, Target: target,
 		Retry: b.m.Retry, Forget: b.m.Forget, PowerCycle: func(string) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +183,15 @@ func TestIntegrationBrowserLiveUpdates(t *testing.T) {
 
 	mac := "001122000001"
 	journey(ctx, b, br, mac)
+	notRegistered(ctx, t, b, br, "001122000005")
+	// The ports are the numbers on the box, the interface on hover; the
+	// target is named once, above the phones.
+	br.WaitFor(ctx, fmt.Sprintf(`[document.querySelector('#row-%[1]s td').textContent, document.querySelector('#row-%[1]s td').title].join(" ")`, mac), "1 eth1")
+	br.WaitFor(ctx, `document.getElementById('target').textContent`, target)
+	if got := br.Eval(`document.querySelector('#phones tbody').textContent.includes("→")`); got != false {
+		t.Error("a row still shows load → target")
+	}
+	br.WaitFor(ctx, `document.getElementById('summary').textContent.startsWith("4 phones: 2 done (1 with a warning), 2 needing a person")`, true)
 
 	// An action from the page: retry the phone that needs a reset.
 	br.WaitFor(ctx, stageOf(stuck), "needs-reset")
@@ -227,7 +237,34 @@ func journey(ctx context.Context, b *liveBench, br *webtest.Browser, mac string)
 	b.phone(session.Link{Port: "eth1", Up: true})
 	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth1", VendorClass: vci06})
 	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
+	br.WaitFor(ctx, stageOf(mac), "registering")
+	b.phone(session.SIP{Kind: session.SIPRegister, MAC: mac, Extension: "1006", PBX: "192.0.2.10:5060", Transport: "UDP"})
+	b.phone(session.SIP{Kind: session.SIPRegistered, MAC: mac, Extension: "1006", PBX: "192.0.2.10:5060", Transport: "UDP", Status: 200, Reason: "OK"})
 	br.WaitFor(ctx, stageOf(mac), "done")
+	br.WaitFor(ctx, fmt.Sprintf(`document.querySelector('#row-%s .reg.registered').textContent.startsWith("registered 1006 at 192.0.2.10:5060 (UDP) at ")`, mac), true)
+}
+
+// notRegistered takes phone mac on eth3 to done without a registration:
+// the PBX does not answer. The page shows it done with a warning, not
+// green.
+func notRegistered(ctx context.Context, t *testing.T, b *liveBench, br *webtest.Browser, mac string) {
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth3", PortIndex: 2, VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
+	b.phone(session.TFTPRequest{MAC: mac, File: target + ".loads"})
+	for _, img := range targetImages {
+		b.phone(session.TFTPRequest{MAC: mac, File: img})
+		b.phone(session.TFTPDone{MAC: mac, File: img})
+	}
+	b.phone(session.DHCP{Kind: session.DHCPDiscover, MAC: mac, Port: "eth3", PortIndex: 2, VendorClass: vci06})
+	b.phone(session.TFTPRequest{MAC: mac, File: "SEP" + mac + ".cnf.xml"})
+	b.phone(session.SIP{Kind: session.SIPUnreachable, MAC: mac, Extension: "1007", Transport: "UDP", Reason: "UDP: no answer to REGISTER within 32s"})
+	br.WaitFor(ctx, stageOf(mac), "done")
+	row := fmt.Sprintf(`document.querySelector('#row-%s`, mac)
+	br.WaitFor(ctx, row+` .stage').className`, "stage done warn")
+	green := br.Eval(`getComputedStyle(document.querySelector('.stage.done:not(.warn)')).backgroundColor`)
+	if got := br.Eval(`getComputedStyle(` + row + ` .stage')).backgroundColor`); got == green {
+		t.Errorf("a phone done with a warning is as green (%v) as a registered one: %v", got, br.Eval(row+`').textContent`))
+	}
 }
 
 // halfway leaves phone mac on eth1 halfway through its third file, with a

@@ -15,8 +15,9 @@ import (
 // the server's clock, so the page shows how long a phone has been in its
 // stage without trusting the browser's clock.
 type Update struct {
-	Now    time.Time       `json:"now"`
-	Phones []session.Phone `json:"phones"`
+	Now     time.Time       `json:"now"`
+	Phones  []session.Phone `json:"phones"`
+	Summary Summary         `json:"summary"`
 }
 
 // eventTick is how often an event stream sends pending phone changes and
@@ -69,7 +70,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	st := &stream{w: w, rc: http.NewResponseController(w)}
-	update := func() Update { return Update{Now: s.opt.Now(), Phones: s.opt.Phones.Snapshot()} }
+	update := func() Update {
+		phones := s.opt.Phones.Snapshot()
+		return Update{Now: s.opt.Now(), Phones: phones, Summary: Summarize(phones, s.opt.Target)}
+	}
 	if err := errors.Join(st.send("phones", update()), st.frame(s.oledPNG(), s.opt.Now())); err != nil {
 		return
 	}

@@ -23,6 +23,7 @@ type Metrics struct {
 	errors    *prometheus.CounterVec
 	poe       *prometheus.GaugeVec
 	stageDesc *prometheus.Desc
+	regDesc   *prometheus.Desc
 
 	mu     sync.Mutex
 	phones Phones
@@ -44,6 +45,8 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		poe: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "phoneflash_poe_current_amperes",
 			Help: "PoE current drawn, by bench port."}, []string{"port"}),
 		stageDesc: prometheus.NewDesc("phoneflash_phones", "Phones by stage.", []string{"stage"}, nil),
+		regDesc: prometheus.NewDesc("phoneflash_registrations", "Phones with their SIP config, by how their registration "+
+			"ended (waiting: no answer yet; not-checked: no uplink to watch it on).", []string{"outcome"}, nil),
 	}
 	reg.MustRegister(m.transfers, m.bytes, m.leases, m.errors, m.poe, stageCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -84,22 +87,30 @@ func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// stageCollector reports phones by stage, every stage always present.
+// stageCollector reports phones by stage and by registration outcome,
+// every stage and outcome always present.
 type stageCollector struct{ m *Metrics }
 
-func (c stageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.stageDesc }
+func (c stageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.stageDesc; ch <- c.m.regDesc }
 
 func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.mu.Lock()
 	p := c.m.phones
 	c.m.mu.Unlock()
 	counts := map[session.Stage]int{}
+	regs := map[session.RegState]int{}
 	if p != nil {
 		for _, ph := range p.Snapshot() {
 			counts[ph.Stage]++
+			if ph.Registration != nil {
+				regs[ph.Registration.State]++
+			}
 		}
 	}
 	for _, st := range session.Stages {
 		ch <- prometheus.MustNewConstMetric(c.m.stageDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
+	}
+	for _, st := range session.RegStates {
+		ch <- prometheus.MustNewConstMetric(c.m.regDesc, prometheus.GaugeValue, float64(regs[st]), string(st))
 	}
 }

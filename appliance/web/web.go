@@ -70,6 +70,9 @@ type Options struct {
 	Forget     func(mac string) error
 	Report     func(w io.Writer) error // the CSV report
 
+	// Target is the load phones end on, shown once above the phones.
+	Target string
+
 	// Password guards the actions; "" disables them (never open).
 	Password string
 	// ProtectPage makes the page, API, events and metrics need the
@@ -195,6 +198,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/phones/{mac}", s.viewer(s.phone))
 	m.HandleFunc("GET /api/phones/{mac}/history", s.viewer(s.history))
 	m.HandleFunc("GET /api/firmware", s.viewer(s.firmwareList))
+	m.HandleFunc("GET /api/summary", s.viewer(s.summary))
 	m.Handle("GET /metrics", s.viewer(s.metrics.handler().ServeHTTP))
 	m.HandleFunc("GET /report.csv", s.action(s.report))
 	m.HandleFunc("POST /api/ports/{port}/power-cycle", s.action(s.powerCycle))

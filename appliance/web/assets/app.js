@@ -21,6 +21,7 @@
     if (n < 1 << 20) return (n / 1024).toFixed(1) + ' KiB';
     return (n / (1 << 20)).toFixed(1) + ' MiB';
   };
+  const clock = (iso) => new Date(iso).toLocaleTimeString();
   const dur = (ms) => {
     const s = Math.max(0, Math.round(ms / 1000));
     if (s < 60) return s + ' s';
@@ -107,7 +108,7 @@
     const hist = el('tr', 'history');
     hist.hidden = true;
     const td = el('td', 'history');
-    td.colSpan = 8;
+    td.colSpan = 9;
     hist.appendChild(td);
     const row = { tr, hist, last: null, rate: 0, since: '' };
     tr.addEventListener('click', () => {
@@ -117,19 +118,45 @@
     return row;
   }
 
+  // A done phone with a warning (no account, not registered, a long
+  // password) is not shown as plainly done.
+  const warned = (p) => p.stage === 'done' && (!!p.reason || (!!p.result && p.result !== 'done'));
+
+  // registration says where the phone registered and when, and what
+  // became of asking it to re-read its config.
+  function registration(td, p) {
+    const r = p.registration;
+    if (r) {
+      let text = r.text;
+      if (r.at && r.state !== 'not-checked') text += ' at ' + clock(r.at);
+      td.appendChild(el('div', 'reg ' + r.state, text));
+    }
+    const c = p.check_sync;
+    if (c) {
+      let text = 'asked to re-read its config at ' + clock(c.asked) + (c.answer ? ' (' + c.answer + ')' : '');
+      text += c.reread ? '; re-read at ' + clock(c.reread) : '; not re-read yet';
+      td.appendChild(el('div', 'small sync', text));
+    }
+  }
+
   function fill(row, p, serverNow) {
     const tr = row.tr;
     tr.replaceChildren();
     tr.dataset.stage = p.stage;
-    cell(tr, 'Port').textContent = p.port || '–';
+    const port = cell(tr, 'Port');
+    port.textContent = p.port ? String(p.port_index + 1) : '–';
+    if (p.port) port.title = p.port;
     cell(tr, 'MAC').appendChild(el('span', 'mac', p.mac));
     cell(tr, 'Model').textContent = p.model || '?';
     const st = cell(tr, 'Stage');
-    st.appendChild(el('span', 'stage ' + p.stage, p.stage));
-    if (p.reason) st.appendChild(el('div', 'reason ' + p.stage, p.reason));
+    const cls = p.stage + (warned(p) ? ' warn' : '');
+    st.appendChild(el('span', 'stage ' + cls, p.stage));
+    if (p.reason && !(p.registration && p.registration.text === p.reason)) st.appendChild(el('div', 'reason ' + cls, p.reason));
     const loads = cell(tr, 'Load');
-    loads.textContent = (p.load || '?') + ' → ' + p.target;
+    loads.textContent = p.load || '?';
+    if (p.load && p.load !== p.target) loads.title = 'ends on ' + p.target;
     progress(cell(tr, 'Progress'), p, row);
+    registration(cell(tr, 'Registration'), p);
     cell(tr, 'Since').textContent = dur(serverNow - Date.parse(p.since));
     const b = cell(tr, '');
     b.className = 'buttons';
@@ -145,10 +172,8 @@
   function render(u) {
     const serverNow = Date.parse(u.now);
     const seen = new Set();
-    const counts = {};
     for (const p of u.phones) {
       seen.add(p.mac);
-      counts[p.stage] = (counts[p.stage] || 0) + 1;
       let row = rows.get(p.mac);
       if (!row) { row = newRow(p.mac); rows.set(p.mac, row); }
       rate(row, p, serverNow);
@@ -160,8 +185,8 @@
       if (!seen.has(mac)) { row.tr.remove(); row.hist.remove(); rows.delete(mac); }
     }
     document.getElementById('empty').hidden = u.phones.length > 0;
-    const parts = Object.entries(counts).map(([k, v]) => v + ' ' + k);
-    document.getElementById('summary').textContent = u.phones.length + ' phone' + (u.phones.length === 1 ? '' : 's') + (parts.length ? ': ' + parts.join(', ') : '');
+    document.getElementById('summary').textContent = u.summary.text;
+    document.getElementById('target').textContent = u.summary.target;
   }
 
   async function loadFirmware() {
