@@ -118,7 +118,9 @@ type liveBench struct {
 func newLiveBench(t *testing.T) *liveBench {
 	b := &liveBench{now: t0}
 	j := &memJournal{}
-	plan := func(port, account string) session.RegisterPlan { return session.RegisterPlan{Registrar: "192.0.2.10:5060"} }
+	plan := func(port, account string) session.RegisterPlan {
+		return session.RegisterPlan{Registrar: "192.0.2.10:5060"}
+	}
 	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{},
 		Policy: firmware.PolicyDirect, Registration: plan}, Target: target, Now: b.clock, Journal: j})
 	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock, Target: target,
