@@ -23,7 +23,10 @@ type Record struct {
 	Account string          `json:"account,omitempty"`
 	Result  string          `json:"result,omitempty"`
 	Reason  string          `json:"reason,omitempty"`
-	State   json.RawMessage `json:"state,omitempty"`
+	// Registration is the phone's registration after this record, once
+	// its SIP config was served.
+	Registration *RegistrationView `json:"registration,omitempty"`
+	State        json.RawMessage   `json:"state,omitempty"`
 }
 
 // Recorder keeps records: the appliance appends them to the journal. The
@@ -39,7 +42,7 @@ func RecordOf(s State, kind, detail string, at time.Time) Record {
 	p := s.Phone()
 	return Record{At: at, MAC: s.MAC, Port: s.Port, Model: string(s.Model), Kind: kind, Detail: detail,
 		Stage: string(s.Stage), From: s.From, Load: p.Load, Target: s.Target, Account: s.Label,
-		Result: p.Result, Reason: s.Reason, State: raw}
+		Result: p.Result, Reason: s.Reason, Registration: p.Registration, State: raw}
 }
 
 // Record kinds that mean something to the history itself (the machine's

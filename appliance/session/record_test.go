@@ -25,7 +25,11 @@ func TestReport(t *testing.T) {
 	done[3].Load, done[3].Result = targetLoad, "done"
 	going := []Record{testRecord("001122AABB02", 0, "stage", "dhcp"), testRecord("001122AABB02", 30, "file", "loading")}
 	failed := []Record{testRecord("001122AABB03", 0, "stage", "dhcp"), testRecord("001122AABB03", 300, "stage", "failed")}
-	failed[1].Result, failed[1].Reason = "failed", "import the stepping stone"
+	failed[1].Result, failed[1].Reason = "failed", "192.0.2.10:5060 refused the password for 1003 (403 Wrong password)"
+	done[3].Registration = &RegistrationView{Registration: Registration{State: RegRegistered, Registrar: "pbx.example.org:5060",
+		Extension: "1001", At: t0.Add(650 * time.Second)}}
+	failed[1].Registration = &RegistrationView{Registration: Registration{State: RegRefused, Registrar: "192.0.2.10:5060",
+		Extension: "1003", Status: 403, Reason: "Wrong password", At: t0.Add(300 * time.Second)}}
 	hs := []History{{MAC: "001122AABB01", Records: done}, {MAC: "001122AABB02", Records: going},
 		{MAC: "001122AABB03", Records: failed}, {MAC: "001122AABB04", Damaged: 1}}
 	if s := Summarize(hs[0]); s.Restarts != 1 || s.Duration() != 600*time.Second {
@@ -35,10 +39,10 @@ func TestReport(t *testing.T) {
 	if err := WriteCSV(&buf, hs); err != nil {
 		t.Fatal(err)
 	}
-	want := `mac,model,from_load,to_load,account,result,duration_s
-001122AABB01,CP-7906G,SCCP with a CUCM trust list,SIP11.9-4-2SR1-1S,1001,done,600
-001122AABB02,CP-7906G,,,,in progress (loading),30
-001122AABB03,CP-7906G,,,,failed,300
+	want := `mac,model,from_load,to_load,account,result,duration_s,registration,extension,pbx,registered_at
+001122AABB01,CP-7906G,SCCP with a CUCM trust list,SIP11.9-4-2SR1-1S,1001,done,600,registered,1001,pbx.example.org:5060,2026-11-29T10:10:50Z
+001122AABB02,CP-7906G,,,,in progress (loading),30,,,,
+001122AABB03,CP-7906G,,,,failed,300,refused,1003,192.0.2.10:5060,
 `
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)

@@ -15,6 +15,7 @@ type Summary struct {
 	Started, Ended          time.Time
 	Restarts                int
 	Damaged                 int
+	Registration            *RegistrationView // nil until its SIP config was served
 }
 
 // Duration is the time from the first record until the phone finished (or
@@ -26,7 +27,7 @@ func Summarize(h History) Summary {
 	last := h.Last()
 	s := Summary{MAC: h.MAC, Port: last.Port, Model: last.Model, Stage: last.Stage, From: last.From,
 		Load: last.Load, Target: last.Target, Account: last.Account, Result: last.Result, Reason: last.Reason,
-		Started: h.Records[0].At, Ended: last.At, Damaged: h.Damaged}
+		Started: h.Records[0].At, Ended: last.At, Damaged: h.Damaged, Registration: last.Registration}
 	for _, r := range h.Records {
 		if r.Kind == RestartKind {
 			s.Restarts++
@@ -55,8 +56,24 @@ func Summarize(h History) Summary {
 	return s
 }
 
-// CSVHeader is the report's header line.
-var CSVHeader = []string{"mac", "model", "from_load", "to_load", "account", "result", "duration_s"}
+// CSVHeader is the report's header line. The registration columns say how
+// its registration ended (registration: a RegState), with which extension,
+// at which PBX (as its config names it), and when it registered.
+var CSVHeader = []string{"mac", "model", "from_load", "to_load", "account", "result", "duration_s",
+	"registration", "extension", "pbx", "registered_at"}
+
+// RegistrationColumns are the report's registration columns of s.
+func (s Summary) RegistrationColumns() []string {
+	r := s.Registration
+	if r == nil {
+		return []string{"", "", "", ""}
+	}
+	at := ""
+	if r.State == RegRegistered && !r.At.IsZero() {
+		at = r.At.UTC().Format(time.RFC3339)
+	}
+	return []string{string(r.State), r.Extension, r.where(), at}
+}
 
 // WriteCSV writes the report: every phone handled, one line each.
 func WriteCSV(w io.Writer, hs []History) error {
@@ -69,7 +86,8 @@ func WriteCSV(w io.Writer, hs []History) error {
 			continue
 		}
 		s := Summarize(h)
-		cw.Write([]string{s.MAC, s.Model, s.From, s.Load, s.Account, s.Result, fmt.Sprint(int64(s.Duration().Seconds()))})
+		cw.Write(append([]string{s.MAC, s.Model, s.From, s.Load, s.Account, s.Result, fmt.Sprint(int64(s.Duration().Seconds()))},
+			s.RegistrationColumns()...))
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -56,6 +56,12 @@ func TestIntegrationRegister(t *testing.T) {
 			t.Errorf("Kamailio's location table: %+v (found %v), want 1001 at its bench address", l, ok)
 		}
 		b.logLatency(t, mA, pA)
+		var out, errs strings.Builder
+		if code := run(t.Context(), []string{"status", "-state", b.state, "-csv", "-"}, &out, &errs); code != exitOK ||
+			!strings.Contains(out.String(), macKey(mA)+",CP-7911G,SCCP (load unknown),"+appliance.DefaultTarget+",1001,done,") ||
+			!strings.Contains(out.String(), ",registered,1001,"+officePBX+":5060,20") {
+			t.Errorf("phoneflash status -csv -: exit %d, want 1001 registered at %s:5060 with its time:\n%s%s", code, officePBX, out.String(), errs.String())
+		}
 	})
 	t.Run("already on the target", func(t *testing.T) {
 		own := pB.own(t, 60*time.Second)

@@ -20,7 +20,7 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("phoneflash status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	state := fs.String("state", permDir+"/state", "the appliance's state `dir`ectory (the -state of phoneflash serve); its journal/ holds every phone's history")
-	csvFile := fs.String("csv", "", "also write the report to this `file` (one line per phone: mac, model, from_load, to_load,\naccount, result, duration_s); - writes it to standard output instead of the table")
+	csvFile := fs.String("csv", "", "also write the report to this `file` (one line per phone: mac, model, from_load, to_load,\naccount, result, duration_s, registration, extension, pbx, registered_at); - writes it to standard output instead of the table")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: phoneflash status [-state DIR] [-csv FILE]\n\nPrints every phone the appliance has handled, with its stage, load, account and\nthe reason for anything a person must do. Works while the appliance runs or not.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -60,7 +60,7 @@ func printTable(w io.Writer, hs []session.History) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MAC\tPORT\tMODEL\tSTAGE\tFROM\tLOAD\tTARGET\tACCOUNT\tRESULT\tTIME\tREASON")
+	fmt.Fprintln(tw, "MAC\tPORT\tMODEL\tSTAGE\tFROM\tLOAD\tTARGET\tACCOUNT\tRESULT\tTIME\tREGISTRATION\tREASON")
 	for _, h := range hs {
 		s := session.Summarize(h)
 		reason := s.Reason
@@ -70,10 +70,28 @@ func printTable(w io.Writer, hs []session.History) {
 		if s.Damaged > 0 {
 			reason = strings.TrimPrefix(reason+fmt.Sprintf("; %d torn journal line(s) skipped", s.Damaged), "; ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.MAC, dash(s.Port), dash(s.Model), s.Stage,
-			dash(s.From), dash(s.Load), dash(s.Target), dash(s.Account), s.Result, s.Duration(), dash(reason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.MAC, dash(s.Port), dash(s.Model), s.Stage,
+			dash(s.From), dash(s.Load), dash(s.Target), dash(s.Account), s.Result, s.Duration(), dash(registration(s)), dash(reason))
 	}
 	tw.Flush()
+}
+
+// registration is the phone's registration in a few words: its state, the
+// extension and PBX, and when it registered.
+func registration(s session.Summary) string {
+	r := s.Registration
+	if r == nil {
+		return ""
+	}
+	cols := s.RegistrationColumns()
+	out := strings.TrimSpace(strings.Join(cols[:2], " "))
+	if cols[2] != "" {
+		out += "@" + cols[2]
+	}
+	if cols[3] != "" {
+		out += " " + cols[3]
+	}
+	return out
 }
 
 func dash(s string) string {

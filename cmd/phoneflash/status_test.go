@@ -24,7 +24,9 @@ func writeJournal(t *testing.T, dir string) {
 		{At: at, MAC: "001122AABB01", Port: "eth1", Model: "CP-7906G", Kind: "stage", Stage: "dhcp", Target: "SIP11.9-4-2SR1-1S"},
 		{At: at.Add(time.Minute), MAC: "001122AABB01", Port: "eth1", Model: "CP-7906G", Kind: "restart", Stage: "loading", Target: "SIP11.9-4-2SR1-1S"},
 		{At: at.Add(9 * time.Minute), MAC: "001122AABB01", Port: "eth1", Model: "CP-7906G", Kind: "stage", Stage: "done",
-			From: "SCCP with a CUCM trust list", Load: "SIP11.9-4-2SR1-1S", Target: "SIP11.9-4-2SR1-1S", Account: "1001", Result: "done"},
+			From: "SCCP with a CUCM trust list", Load: "SIP11.9-4-2SR1-1S", Target: "SIP11.9-4-2SR1-1S", Account: "1001", Result: "done",
+			Registration: &session.RegistrationView{Registration: session.Registration{State: session.RegRegistered, Extension: "1001",
+				Registrar: "192.0.2.10:5060", At: at.Add(9 * time.Minute)}}},
 		{At: at, MAC: "001122AABB02", Port: "eth2", Model: "CP-7911G", Kind: "stage", Stage: "needs-reset", Target: "SIP11.9-4-2SR1-1S",
 			Result: "needs-reset", Reason: "phone trusts a CUCM: hold # while powering the phone on, then key 3491672850*# (factory reset)"},
 	}
@@ -50,7 +52,8 @@ func TestStatus(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "MAC") {
 		t.Fatalf("table:\n%s", stdout.String())
 	}
-	for _, want := range []string{"001122AABB01", "eth1", "done", "1001", "9m0s", "1 appliance restart(s)"} {
+	for _, want := range []string{"001122AABB01", "eth1", "done", "1001", "9m0s", "1 appliance restart(s)",
+		"registered 1001@192.0.2.10:5060 2026-11-29T10:09:00Z"} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("line %q lacks %q", lines[1], want)
 		}
@@ -62,9 +65,9 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "mac,model,from_load,to_load,account,result,duration_s\n" +
-		"001122AABB01,CP-7906G,SCCP with a CUCM trust list,SIP11.9-4-2SR1-1S,1001,done,540\n" +
-		"001122AABB02,CP-7911G,,,,needs-reset,0\n"
+	want := "mac,model,from_load,to_load,account,result,duration_s,registration,extension,pbx,registered_at\n" +
+		"001122AABB01,CP-7906G,SCCP with a CUCM trust list,SIP11.9-4-2SR1-1S,1001,done,540,registered,1001,192.0.2.10:5060,2026-11-29T10:09:00Z\n" +
+		"001122AABB02,CP-7911G,,,,needs-reset,0,,,,\n"
 	if string(csv) != want {
 		t.Errorf("report:\n%s\nwant:\n%s", csv, want)
 	}
