@@ -10,23 +10,24 @@ import (
 // happened (Kind, Detail) and the phone's state right after it. The summary
 // fields feed the report and the page without decoding State.
 type Record struct {
-	At      time.Time `json:"at"`
-	MAC     string    `json:"mac"`
-	Port    string    `json:"port,omitempty"`
-	Model   string    `json:"model,omitempty"`
-	Kind    string    `json:"kind"`
-	Detail  string    `json:"detail,omitempty"`
-	Stage   string    `json:"stage"`
-	From    string    `json:"from,omitempty"`
-	Load    string    `json:"load,omitempty"`
-	Target  string    `json:"target,omitempty"`
-	Account string    `json:"account,omitempty"`
-	Result  string    `json:"result,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
+	At      time.Time       `json:"at"`
+	MAC     string          `json:"mac"`
+	Port    string          `json:"port,omitempty"`
+	Model   string          `json:"model,omitempty"`
+	Kind    string          `json:"kind"`
+	Detail  string          `json:"detail,omitempty"`
+	Stage   string          `json:"stage"`
+	From    string          `json:"from,omitempty"`
+	Load    string          `json:"load,omitempty"`
+	Target  string          `json:"target,omitempty"`
+	Account string          `json:"account,omitempty"`
+	Result  string          `json:"result,omitempty"`
+	Reason  string          `json:"reason,omitempty"`
+	State   json.RawMessage `json:"state,omitempty"`
+
 	// Registration is the phone's registration after this record, once
 	// its SIP config was served.
 	Registration *RegistrationView `json:"registration,omitempty"`
-	State        json.RawMessage   `json:"state,omitempty"`
 }
 
 // Recorder keeps records: the appliance appends them to the journal. The
