@@ -98,19 +98,7 @@ func TestLoopbackJourneys(t *testing.T) {
 	}
 	phones := []*simPhone{newSimPhone(t, "00:1b:d4:79:11:01", "CP-7911G"), newSimPhone(t, "00:1b:d4:79:06:02", "CP-7906G")}
 	starts := []string{"SCCP11.8-5-2S", ""}
-	wires := map[string]net.Addr{}
-	for i, p := range cfg.Ports {
-		wires[p.Name] = phones[i].conn.LocalAddr()
-	}
-	socks, err := loopbackSockets(cfg, wires)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range cfg.Ports {
-		s := socks[p.Name]
-		phones[i].server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
-		phones[i].tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
-	}
+	socks := plugIn(t, cfg, phones)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()

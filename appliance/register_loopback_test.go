@@ -54,6 +54,26 @@ func registerFrom(t *testing.T, from netip.Addr, to netip.AddrPort, ext string) 
 	return line
 }
 
+// plugIn opens the loopback sockets of cfg's ports and cables phone i to
+// port i: its DHCP and TFTP go to that port's sockets.
+func plugIn(t *testing.T, cfg Config, phones []*simPhone) map[string]PortSockets {
+	t.Helper()
+	wires := map[string]net.Addr{}
+	for i, p := range cfg.Ports {
+		wires[p.Name] = phones[i].conn.LocalAddr()
+	}
+	socks, err := loopbackSockets(cfg, wires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range cfg.Ports {
+		s := socks[p.Name]
+		phones[i].server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
+		phones[i].tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
+	}
+	return socks
+}
+
 // TestLoopbackBenchRegistrar runs the appliance on loopback sockets with
 // the bench registrar's socket given and the watcher fed (an idle wire): a
 // 7906G already on the target without an account gets a config naming the
@@ -67,14 +87,7 @@ func TestLoopbackBenchRegistrar(t *testing.T) {
 		cfg.Ports = append(cfg.Ports, Port{Name: name, Addr: netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, byte(i + 1), 1}), 24)})
 	}
 	phones := []*simPhone{newSimPhone(t, "00:1b:d4:79:06:11", "CP-7906G"), newSimPhone(t, "00:1b:d4:79:06:12", "CP-7906G")}
-	wires := map[string]net.Addr{}
-	for i, p := range cfg.Ports {
-		wires[p.Name] = phones[i].conn.LocalAddr()
-	}
-	socks, err := loopbackSockets(cfg, wires)
-	if err != nil {
-		t.Fatal(err)
-	}
+	socks := plugIn(t, cfg, phones)
 	udp, err := net.ListenPacket("udp4", cfg.Ports[0].Addr.Addr().String()+":0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,11 +96,6 @@ func TestLoopbackBenchRegistrar(t *testing.T) {
 	s.SIPFrames, s.SIPUDP = idleWire{}, udp
 	socks[cfg.Ports[0].Name] = s
 	registrar := netip.MustParseAddrPort(udp.LocalAddr().String())
-	for i, p := range cfg.Ports {
-		s := socks[p.Name]
-		phones[i].server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
-		phones[i].tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
-	}
 	var mu sync.Mutex
 	var last status.Snapshot
 	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
