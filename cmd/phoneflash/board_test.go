@@ -11,7 +11,7 @@ import (
 
 // TestServeBadBoardProfileExit: a wrong -board-profile stops `serve -board
 // pi` before any hardware is touched, with one line naming the field and
-// exit code 2.
+// exit code 125 (gokrazy does not restart it).
 func TestServeBadBoardProfileExit(t *testing.T) {
 	tests := []struct {
 		name, json, want string
@@ -29,8 +29,8 @@ func TestServeBadBoardProfileExit(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			args := []string{"serve", "-ports", "lo", "-firmware", t.TempDir(), "-state", t.TempDir(), "-board", "pi", "-board-profile", prof}
 			code := run(context.Background(), args, &stdout, &stderr)
-			if code != exitUsage {
-				t.Fatalf("exit code = %d, want %d; stderr: %s", code, exitUsage, stderr.String())
+			if code != exitConfig {
+				t.Fatalf("exit code = %d, want %d; stderr: %s", code, exitConfig, stderr.String())
 			}
 			msg := stderr.String()
 			if !strings.Contains(msg, tt.want) || !strings.Contains(msg, prof) || strings.Count(msg, "\n") != 1 {
