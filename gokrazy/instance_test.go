@@ -108,6 +108,19 @@ func TestInstanceConfig(t *testing.T) {
 	if !slices.Contains(cfg.BootloaderExtraLines, "dtparam=i2c_arm=on") || !slices.Contains(cfg.BootloaderExtraLines, "dtparam=i2c_arm_baudrate=400000") {
 		t.Errorf("BootloaderExtraLines must enable I2C at 400 kHz, got %v", cfg.BootloaderExtraLines)
 	}
+	if env := strings.Join(cfg.Environment, " "); !strings.Contains(env, "GOOS=linux") || !strings.Contains(env, "GOARCH=arm64") {
+		t.Errorf("Environment = %v, want the Pi's GOOS=linux GOARCH=arm64 spelled out", cfg.Environment)
+	}
+	// gok refuses two packages that install the same extra file.
+	installs := map[string]string{}
+	for name, pc := range cfg.PackageConfig {
+		for target := range pc.ExtraFilePaths {
+			if other, dup := installs[target]; dup {
+				t.Errorf("%s and %s both install %s (gok: extra files collide)", other, name, target)
+			}
+			installs[target] = name
+		}
+	}
 	for name, pc := range cfg.PackageConfig {
 		if pc.WaitForClock || slices.Contains(pc.WaitFor, "clock") {
 			t.Errorf("%s waits for the clock; an offline bench never gets NTP", name)
