@@ -41,15 +41,9 @@ func TestProblemsAndMissingHardwareShown(t *testing.T) {
 	cfg := testConfig(t, "test-fb-a")
 	cfg.Problems = []string{"state dir unusable"}
 	cfg.HTTPAddr = freeAddr(t)
-	var mu sync.Mutex
-	var last status.Snapshot
-	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
 	hw := &faultyBoard{Board: sim.New(1)}
 	hw.set(board.Fault{Part: board.PartSupply, Text: "no 48 V for PoE"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, hw, discard()) }()
-	state := func() string { mu.Lock(); defer mu.Unlock(); return last.State }
+	state := runWatched(t, &cfg, hw)
 	base := "http://" + cfg.HTTPAddr
 	waitFor(t, func() bool { code, _ := httpDo(t, "GET", base+"/healthz", "", ""); return code != 0 })
 
@@ -71,34 +65,40 @@ func TestProblemsAndMissingHardwareShown(t *testing.T) {
 	if _, body := httpDo(t, "GET", base+"/healthz", "", ""); strings.Contains(body, "48 V") || !strings.Contains(body, "OLED missing") {
 		t.Errorf("/healthz = %q after the 48 V came back", body)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
+}
+
+// runWatched runs the appliance on hw until the test ends and returns its
+// status line as last observed.
+func runWatched(t *testing.T, cfg *Config, hw board.Hardware) (state func() string) {
+	t.Helper()
+	var mu sync.Mutex
+	var last status.Snapshot
+	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, *cfg, hw, discard()) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not stop")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop")
-	}
+	})
+	return func() string { mu.Lock(); defer mu.Unlock(); return last.State }
 }
 
 // TestMissingHardwareOnStatusLine: with a usable /perm, a missing part is
 // the status line itself, before missing firmware.
 func TestMissingHardwareOnStatusLine(t *testing.T) {
 	cfg := testConfig(t, "test-fb-b")
-	var mu sync.Mutex
-	var last status.Snapshot
-	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
 	hw := &faultyBoard{Board: sim.New(1)}
 	hw.set(board.Fault{Part: board.PartPSE, Text: "PoE board missing"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, hw, discard()) }()
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return last.State == "PoE board missing" })
+	state := runWatched(t, &cfg, hw)
+	waitFor(t, func() bool { return state() == "PoE board missing" })
 	hw.set()
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return last.State == status.Ready })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, func() bool { return state() == status.Ready })
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,30 +38,17 @@ const benchMAC = "52:54:00:79:00:01"
 type vm struct {
 	t        *testing.T
 	cmd      *exec.Cmd
-	serial   *syncBuffer
+	serial   string // file with the serial console
 	done     chan error
 	page     string // http://127.0.0.1:P, phoneflash's port 80
 	gokrazy  string // http://127.0.0.1:P, gokrazy's port 8080
 	password string // gokrazy's web password
 }
 
-// syncBuffer is the serial console, written by QEMU's output copier and
-// read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// serialLog is the serial console as QEMU wrote it so far.
+func (v *vm) serialLog() string {
+	b, _ := os.ReadFile(v.serial)
+	return string(b)
 }
 
 func freePort(t *testing.T) int {
@@ -141,12 +127,16 @@ func startVM(t *testing.T, img string, tap *os.File, password string) *vm {
 		"-accel", "tcg",
 		"-nographic",
 	}
-	v := &vm{t: t, serial: &syncBuffer{}, done: make(chan error, 1), password: password,
+	v := &vm{t: t, serial: filepath.Join(dir, "serial.log"), done: make(chan error, 1), password: password,
 		page: "http://127.0.0.1:" + strconv.Itoa(pagePort), gokrazy: "http://127.0.0.1:" + strconv.Itoa(gokPort)}
 	v.cmd = exec.Command("qemu-system-x86_64", args...)
 	v.cmd.ExtraFiles = []*os.File{tap}
-	v.cmd.Stdout, v.cmd.Stderr = v.serial, v.serial
-	v.cmd.Stdin = nil
+	out, err := os.Create(v.serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // QEMU has its own copy
+	v.cmd.Stdout, v.cmd.Stderr = out, out
 	if err := v.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +144,7 @@ func startVM(t *testing.T, img string, tap *os.File, password string) *vm {
 	t.Cleanup(func() {
 		v.stop()
 		if t.Failed() {
-			t.Logf("serial console:\n%s", tail(v.serial.String(), 12000))
+			t.Logf("serial console:\n%s", tail(v.serialLog(), 12000))
 		}
 	})
 	return v

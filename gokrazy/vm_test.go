@@ -252,14 +252,14 @@ func (v *vm) wantPhoneDone(when string) {
 // and waits until the new boot has started. It returns when it asked.
 func (v *vm) reboot() time.Time {
 	v.t.Helper()
-	boots := strings.Count(v.serial.String(), "gokrazy build timestamp")
+	boots := strings.Count(v.serialLog(), "gokrazy build timestamp")
 	req, _ := http.NewRequest("POST", v.gokrazy+"/reboot", nil)
 	asked := time.Now()
 	if code, body, err := do(req, "gokrazy", v.password); err != nil || code != 200 {
 		v.t.Fatalf("gokrazy /reboot: %d %v %s", code, err, body)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for strings.Count(v.serial.String(), "gokrazy build timestamp") == boots {
+	for strings.Count(v.serialLog(), "gokrazy build timestamp") == boots {
 		if time.Now().After(deadline) {
 			v.t.Fatal("the VM did not boot again within 2 minutes of /reboot")
 		}

@@ -45,29 +45,29 @@ func (p *psePart) missingErr() error {
 }
 
 // connect sets the chip up when it is not yet and applies the wanted power.
-// It reports whether the chip is set up.
-func (p *psePart) connect() bool {
+// It reports whether the chip is set up, and whether that is new.
+func (p *psePart) connect() (ok, changed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.dev != nil {
-		return true
+		return true, false
 	}
 	dev, err := tps23861.New(p.bus, &p.opts)
 	if err != nil {
 		p.err = err
-		return false
+		return false, false
 	}
 	for ch, on := range p.want {
 		if on {
 			if err := dev.SetPower(context.Background(), board.Channel(ch), true); err != nil {
 				p.err = err
-				return false
+				return false, false
 			}
 		}
 	}
 	p.dev, p.err = dev, nil
 	close(p.ready)
-	return true
+	return true, true
 }
 
 // lost drops a chip that stopped answering (or was reset) so that the retry
@@ -200,13 +200,14 @@ func (d *displayPart) Show(frame image.Image) error {
 }
 
 // connect sets the panel up when it is missing or failed, and shows the
-// newest frame. It reports whether the panel works.
-func (d *displayPart) connect() bool {
+// newest frame. It reports whether the panel works, and whether that is
+// new.
+func (d *displayPart) connect() (ok, changed bool) {
 	d.mu.Lock()
 	old, failed := d.dev, d.failed
 	if old != nil && !failed {
 		d.mu.Unlock()
-		return true
+		return true, false
 	}
 	d.dev, d.failed = nil, false
 	d.mu.Unlock()
@@ -218,13 +219,13 @@ func (d *displayPart) connect() bool {
 	defer d.mu.Unlock()
 	if err != nil {
 		d.err = err
-		return false
+		return false, false // drawFailed said it is lost
 	}
 	d.dev, d.err = dev, nil
 	if d.last != nil {
 		dev.Show(d.last)
 	}
-	return true
+	return true, true
 }
 
 func (d *displayPart) drawFailed(err error) {

@@ -160,19 +160,18 @@ func (b *Board) openPSE(d Deps) error {
 	return nil
 }
 
-// tryParts sets up the parts that do not work yet and logs what changed.
+// tryParts sets up the parts that do not work yet and logs what changed:
+// at the first try every part that does not answer, later only a part that
+// answers now or stopped answering.
 func (b *Board) tryParts(first bool) {
 	if b.pse != nil {
-		_, wasReady := b.pse.current()
-		before := isClosed(wasReady)
-		if now := b.pse.connect(); now != before || (first && !now) {
-			b.logPart("poe board", fmt.Sprintf("%#x", b.pse.opts.Addr), now, b.pse.lastErr())
+		if ok, changed := b.pse.connect(); changed || (first && !ok) {
+			b.logPart("poe board", fmt.Sprintf("%#x", b.pse.opts.Addr), ok, b.pse.lastErr())
 		}
 	}
 	if b.display != nil {
-		before := len(b.display.faults()) == 0
-		if now := b.display.connect(); now != before || (first && !now) {
-			b.logPart("oled", fmt.Sprintf("%#x", b.display.addr), now, b.display.lastErr())
+		if ok, changed := b.display.connect(); changed || (first && !ok) {
+			b.logPart("oled", fmt.Sprintf("%#x", b.display.addr), ok, b.display.lastErr())
 		}
 	}
 }
@@ -183,15 +182,6 @@ func (b *Board) logPart(part, addr string, ok bool, err error) {
 		return
 	}
 	b.log.Warn(part+" does not answer; serving without it and trying again in the background", "addr", addr, "err", err)
-}
-
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
 }
 
 // retry tries the missing parts every interval until Close.
