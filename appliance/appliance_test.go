@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,7 +28,7 @@ func testConfig(t *testing.T, ports ...string) Config {
 
 // importFirmware imports both synthetic loads, scaled down, into the store
 // at dir, as a user would.
-func importFirmware(t *testing.T, dir string) {
+func importFirmware(t testing.TB, dir string) {
 	t.Helper()
 	src := t.TempDir()
 	store, err := firmware.OpenStore(dir)
@@ -51,7 +53,7 @@ func TestRunStopsCleanlyAndLeavesHardwareSafe(t *testing.T) {
 	hw := sim.New(1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, hw, discard()) }()
+	go func() { done <- runLoopback(ctx, cfg, hw) }()
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
 	cancel()
 	select {
@@ -73,7 +75,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	defer cancel()
 	hw := sim.New(2)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, hw, discard()) }()
+	go func() { done <- runLoopback(ctx, cfg, hw) }()
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
 
 	// Same port, other state directory: refused by the port claim.
@@ -96,7 +98,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	// Once the first is gone, the port is free again.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel2()
-	if err := Run(ctx2, other, sim.New(1), discard()); err != nil {
+	if err := runLoopback(ctx2, other, sim.New(1)); err != nil {
 		t.Fatalf("Run after the first stopped = %v", err)
 	}
 }
@@ -130,5 +132,14 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestRunFailsCleanlyWithoutFirmwareDir(t *testing.T) {
+	cfg := testConfig(t, "test-net-a")
+	cfg.FirmwareDir = filepath.Join(t.TempDir(), "missing")
+	err := Run(context.Background(), cfg, nil, discard())
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Run without a firmware directory = %v, want a not-exist error", err)
 	}
 }

@@ -76,7 +76,7 @@ func runWatched(t *testing.T, cfg *Config, hw board.Hardware) (state func() stri
 	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, *cfg, hw, discard()) }()
+	go func() { done <- runLoopback(ctx, *cfg, hw) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -60,7 +60,7 @@ func TestPowerDrivesSimulatedPhones(t *testing.T) {
 	hw := sim.NewWith(2, sim.Options{Phones: phones})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, hw, discard()) }()
+	go func() { done <- runLoopback(ctx, cfg, hw) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

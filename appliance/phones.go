@@ -35,7 +35,7 @@ type bench struct {
 	store    *firmware.Store
 	jrnl     *journal.Journal // nil when the state directory cannot be written
 	mgr      *session.Manager
-	net      *network
+	leases   *leaseIndex // who holds which bench address, for TFTP
 	accounts *accounts
 	metrics  *web.Metrics
 	start    time.Time // monotonic: OLED pages and shifts
@@ -72,7 +72,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	}
 	mc := session.ManagerConfig{
 		Machine: session.Machine{
-			Catalog: catalog{store: store}, Configs: prov, Policy: session.Policy(cfg.Policy),
+			Catalog: store, Configs: prov, Policy: firmware.Policy(cfg.Policy),
 			Timeouts:     timeouts(cfg.TimeScale),
 			PowerControl: b.powerControl,
 		},
@@ -84,6 +84,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	}
 	b.mgr = session.NewManager(mc)
 	b.resume()
+	b.leases = leasesOf(b.mgr.Snapshot())
 	return b, nil
 }
 
@@ -170,33 +171,27 @@ func (b *bench) powerCycle(port string) error {
 // powerCycleOff is how long a power cycle keeps the phone off.
 const powerCycleOff = 2 * time.Second
 
-// attach makes the network feed the sessions and answer TFTP through them.
-func (b *bench) attach(n *network) {
-	b.net = n
-	n.onDHCP = b.onDHCP
-	n.onTFTP = b.onTFTP
-	n.onLink = b.onLink
-	files := n.resolve
-	n.resolve = func(ctx context.Context, r tftpd.Request) (tftpd.Content, error) {
-		if mac, ok := b.phoneAt(r.Client.Addr()); ok {
-			return b.answer(b.mgr.Handle(session.TFTPRequest{MAC: mac, File: r.Name}))
-		}
-		// Not a phone we know (a laptop with a TFTP client): the files of
-		// the store by name.
-		return files(ctx, r)
-	}
+// handlers are what the bench network reports to and asks: the sessions.
+func (b *bench) handlers() handlers {
+	return handlers{dhcp: b.onDHCP, tftp: b.onTFTP, link: b.onLink, resolve: b.resolve, client: b.clientAttrs}
 }
 
-// phoneAt returns the MAC of the phone leased client's address.
-func (b *bench) phoneAt(client netip.Addr) (string, bool) {
-	if b.net == nil {
-		return "", false
+// resolve answers a TFTP request: a phone's through its session, any other
+// client's from the firmware store by name.
+func (b *bench) resolve(_ context.Context, r tftpd.Request) (tftpd.Content, error) {
+	if mac, ok := b.phoneAt(r.Client.Addr()); ok {
+		return b.answer(b.mgr.Handle(session.TFTPRequest{MAC: mac, File: r.Name}))
 	}
-	hw, _, ok := b.net.macOf(client.Unmap())
+	return b.storeFile(r.Name)
+}
+
+// phoneAt returns the MAC of the phone leased client's address, when the
+// bench follows its session.
+func (b *bench) phoneAt(client netip.Addr) (string, bool) {
+	mac, ok := b.leases.macAt(client)
 	if !ok {
 		return "", false
 	}
-	mac := session.NormalizeMAC(hw.String())
 	if _, known := b.mgr.State(mac); !known {
 		return "", false
 	}
@@ -235,12 +230,14 @@ func (b *bench) onDHCP(ev dhcpd.Event) {
 		b.problem(ev.RogueText())
 		b.metrics.Error("dhcp-rogue-server")
 	case dhcpd.EventAck:
-		if srv := b.net.dhcp[ev.Port]; srv != nil {
-			b.metrics.DHCPLease(ev.Port, srv.Status().Leases)
-		}
+		b.leases.bind(ev.IP, ev.MAC.String())
+		b.metrics.DHCPLease(ev.Port, ev.Leases)
+	case dhcpd.EventRelease, dhcpd.EventDecline:
+		b.leases.unbind(ev.IP, ev.MAC.String())
+		b.metrics.DHCPLease(ev.Port, ev.Leases)
 	}
 	kind, ok := dhcpKinds[ev.Kind]
-	if !ok || !ev.Phone() {
+	if !ok || !firmware.IsPhone(ev.VendorClass, ev.Hostname, ev.MAC) {
 		return
 	}
 	e := session.DHCP{Kind: kind, MAC: ev.MAC.String(), Port: ev.Port, PortIndex: b.portIndex(ev.Port),

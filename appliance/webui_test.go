@@ -34,7 +34,7 @@ func runFor(t *testing.T, cfg Config) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, sim.New(len(cfg.Ports)), discard()) }()
+	go func() { done <- runLoopback(ctx, cfg, sim.New(len(cfg.Ports))) }()
 	return func() {
 		cancel()
 		select {

@@ -96,7 +96,7 @@ func source(t testing.TB, form string, l fwgen.Load) string {
 }
 
 // wantLoad is what the store must say about generated load l.
-func wantLoad(t testing.TB, l fwgen.Load, models []firmware.Model) firmware.Load {
+func wantLoad(t testing.TB, l fwgen.Load, models []firmware.ModelName) firmware.Load {
 	t.Helper()
 	ln, err := firmware.ParseLoadName(l.Name)
 	if err != nil {
@@ -125,7 +125,7 @@ func strip(l firmware.Load) firmware.Load {
 }
 
 func TestImportRoundTrip(t *testing.T) {
-	both := []firmware.Model{firmware.Model7906, firmware.Model7911}
+	both := []firmware.ModelName{"CP-7906G", "CP-7911G"}
 	for _, form := range []string{"cop", "zip", "tgz", "folder"} {
 		for _, l := range fwgen.Loads() {
 			t.Run(form+"/"+l.Name, func(t *testing.T) {
@@ -226,8 +226,8 @@ func TestImportTwoLoads(t *testing.T) {
 		t.Errorf("FindFile found a term file; term files belong to each load")
 	}
 	sip, _ := s.Load("SIP11.9-4-2SR1-1S")
-	if sip.TermFile(firmware.Model7906) != "term06.default.loads" || sip.ImageBytes() != fwgen.SIP942().TotalImageBytes(testScale) {
-		t.Errorf("TermFile %q, image bytes %d", sip.TermFile(firmware.Model7906), sip.ImageBytes())
+	if sip.TermFile(model(t, "CP-7906G")) != "term06.default.loads" || sip.ImageBytes() != fwgen.SIP942().TotalImageBytes(testScale) {
+		t.Errorf("TermFile %q, image bytes %d", sip.TermFile(model(t, "CP-7906G")), sip.ImageBytes())
 	}
 }
 
@@ -253,8 +253,8 @@ func TestImportGrows(t *testing.T) {
 	if _, err := s.Import(dir); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Load(l.Name); len(got.Models) != 0 || got.TermFile(firmware.Model7906) != "" {
-		t.Errorf("models %v, term file %q; want none", got.Models, got.TermFile(firmware.Model7906))
+	if got, _ := s.Load(l.Name); len(got.Models) != 0 || got.TermFile(model(t, "CP-7906G")) != "" {
+		t.Errorf("models %v, term file %q; want none", got.Models, got.TermFile(model(t, "CP-7906G")))
 	}
 	res, err := s.Import(source(t, "cop", l))
 	if err != nil {
@@ -264,7 +264,7 @@ func TestImportGrows(t *testing.T) {
 		t.Errorf("result (-want +got):\n%s", d)
 	}
 	got, _ := s.Load(l.Name)
-	if d := diff(wantLoad(t, l, []firmware.Model{firmware.Model7906, firmware.Model7911}), strip(got)); d != "" {
+	if d := diff(wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}), strip(got)); d != "" {
 		t.Errorf("grown load (-want +got):\n%s", d)
 	}
 	if got.Source != filepath.Base(dir) {
@@ -371,7 +371,7 @@ func TestImportLooseFiles(t *testing.T) {
 		t.Errorf("result (-want +got):\n%s", d)
 	}
 	got, _ := s.Load(l.Name)
-	if d := diff(wantLoad(t, l, []firmware.Model{firmware.Model7906, firmware.Model7911}), strip(got)); d != "" {
+	if d := diff(wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}), strip(got)); d != "" {
 		t.Errorf("load (-want +got):\n%s", d)
 	}
 	// Only the .loads, without its images: a clear error.

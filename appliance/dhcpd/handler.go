@@ -81,7 +81,7 @@ func (h *Handler) Handle(req *dhcpv4.DHCPv4, now time.Time) (*dhcpv4.DHCPv4, []E
 func (h *Handler) describe(req *dhcpv4.DHCPv4) Event {
 	vc := req.ClassIdentifier()
 	return Event{Port: h.cfg.Port, MAC: req.ClientHWAddr, Hostname: req.HostName(),
-		VendorClass: strings.TrimRight(vc, "\x00"), Model: Model(vc)}
+		VendorClass: strings.TrimRight(vc, "\x00")}
 }
 
 func (h *Handler) discover(req *dhcpv4.DHCPv4, ev Event, now time.Time) (*dhcpv4.DHCPv4, []Event) {

@@ -19,7 +19,7 @@ func (m Machine) Retry(s State, now time.Time) (State, []Action, error) {
 	s.clearFile()
 	s.Offer = Offer{}
 	s.TermCount, s.Cycled, s.AutoCycles, s.Fatal = 0, false, 0, false
-	s.Refused, s.RefusedLoad, s.PlanNote = "", "", ""
+	s.Refused, s.RefusedLoad = "", ""
 	s.Active = now
 	m.enter(&s, StagePowered, "", o, now)
 	o.log(slog.LevelInfo, "retry asked by the operator", "", "was "+string(was))

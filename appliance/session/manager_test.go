@@ -14,6 +14,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/provision"
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // journalRecorder adapts the journal as appliance does.
@@ -22,6 +23,7 @@ type journalRecorder struct{ j *journal.Journal }
 func (r journalRecorder) Record(rec Record) error { return r.j.Record(journal.Record(rec)) }
 
 var (
+	_ Catalog  = (*firmware.Store)(nil)
 	_ Configs  = (*provision.Provisioner)(nil)
 	_ Accounts = (*provision.Provisioner)(nil)
 )
@@ -56,7 +58,7 @@ func (b *bench) start(power bool) {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	mach := Machine{Catalog: newCatalog(true), Configs: b.prov, Policy: PolicyStepping, Timeouts: DefaultTimeouts()}
+	mach := Machine{Catalog: newCatalog(true), Configs: b.prov, Policy: firmware.PolicyStepping, Timeouts: DefaultTimeouts()}
 	if power {
 		mach.PowerControl = func(string) bool { return true }
 	}
@@ -144,7 +146,8 @@ func (p *simPhone) loads(load string) func() {
 }
 
 func (p *simPhone) images(load string) []func() {
-	imgs, _ := newCatalog(true).Images(load)
+	l, _ := newCatalog(true).Load(load)
+	imgs := l.Images
 	var steps []func()
 	for _, f := range imgs {
 		steps = append(steps, func() {
@@ -230,7 +233,7 @@ func TestBench(t *testing.T) {
 	}
 	want := map[string]string{
 		a.mac:  `done SIP11.9-4-2SR1-1S 1002 done ""`,
-		bb.mac: `done SIP11.9-4-2SR1-1S 1003 done (password refused) "password for 1003 is 40 characters; CP-7906G accepts at most 31: shorten it in the account table"`,
+		bb.mac: `done SIP11.9-4-2SR1-1S 1003 done (password refused) "password for 1003 is 40 characters; CP-7906G accepts at most 30: shorten it in the account table"`,
 		c.mac:  `done SIP11.9-4-2SR1-1S 1001 done ""`,
 		d.mac:  `done SIP11.9-4-2SR1-1S  done (no account) "no account"`,
 	}
@@ -352,11 +355,15 @@ func TestManagerIgnoresInvalidMAC(t *testing.T) {
 	if n := len(b.m.Snapshot()); n != 0 {
 		t.Fatalf("%d phones from invalid MACs", n)
 	}
-	// Without a lease the phone still names itself in its config request
-	// (its model is unknown without DHCP, which its status says).
-	b.m.Handle(TFTPRequest{MAC: "", File: "SEP001122000008.cnf.xml"})
-	if s, ok := b.m.State("001122000008"); !ok || !strings.Contains(s.Reason, "model unknown") {
-		t.Fatalf("session for the phone named in the request: %v %+v", ok, s)
+	// Sessions begin with a phone's DHCP: a TFTP request from a MAC
+	// without one, even naming itself, is not found and starts nothing.
+	for _, mac := range []string{"", "001122000008"} {
+		if a := b.m.Handle(TFTPRequest{MAC: mac, File: "SEP001122000008.cnf.xml"}); a.Kind != AnswerNotFound {
+			t.Fatalf("request from %q: answer %+v", mac, a)
+		}
+	}
+	if n := len(b.m.Snapshot()); n != 0 {
+		t.Fatalf("%d phones from TFTP requests without DHCP", n)
 	}
 }
 
@@ -370,7 +377,7 @@ func TestRestartKeepsEvidence(t *testing.T) {
 	b.start(false)           // SIGKILL and restart: the phone's .loads fetch must survive
 	p.sccpConfig(stepLoad)() // it fetched the .loads but no image: refused, stepping stone next
 	s, _ := b.m.State(p.mac)
-	if s.Current.Kind != CurrentOldLoader || s.Restarts != 1 || !strings.Contains(s.Reason, "switched to the stepping stone") {
+	if s.Current.Kind != firmware.CurrentOldLoader || s.Restarts != 1 || !strings.Contains(s.Reason, "switched to the stepping stone") {
 		t.Fatalf("after restart: current %+v restarts %d reason %q", s.Current, s.Restarts, s.Reason)
 	}
 }
