@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/phoneflash/phoneflash/appliance/netconf"
 	"github.com/phoneflash/phoneflash/appliance/status"
 )
 
@@ -70,7 +71,10 @@ type Config struct {
 	Policy       string        // "stepping" (default) or "direct": skip the stepping stone
 	TimeScale    float64       // multiplies the phones' stall timeouts; 0 or 1 for real phones
 
-	WaitPorts   bool   // a bench NIC missing at start is waited for (USB NICs plugged in later), not an error
+	WaitPorts bool // a bench NIC missing at start is waited for (USB NICs plugged in later), not an error
+	// Pins name bench ports by the NIC plugged in (MAC or USB socket): the
+	// NIC is renamed to its port's name before it is configured.
+	Pins        []netconf.Pin
 	WebPassword string // guards the page's actions; "" reads <state>/web-password
 	ProtectPage bool   // the page, API and metrics need the password too
 

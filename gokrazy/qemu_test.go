@@ -34,7 +34,8 @@ const benchMAC = "52:54:00:79:00:01"
 
 // vm is the image booted in QEMU: eth0 on QEMU's user network (the uplink,
 // with phoneflash's page and gokrazy's interface forwarded to loopback
-// ports), eth1 on a tap device that lives in the phone's namespace.
+// ports), a spare NIC on a closed user network, and the bench NIC on a tap
+// device that lives in the phone's namespace.
 type vm struct {
 	t        *testing.T
 	cmd      *exec.Cmd
@@ -119,6 +120,10 @@ func startVM(t *testing.T, img string, tap *os.File, password string) *vm {
 		"-smp", "1",
 		"-device", "e1000,netdev=net0",
 		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:8080", pagePort, gokPort),
+		// A spare NIC first, so that the kernel finds the bench NIC as
+		// eth2 and the profile's pin has to rename it.
+		"-device", "e1000,netdev=net2",
+		"-netdev", "user,id=net2,restrict=on",
 		"-device", "e1000,netdev=net1,mac=" + benchMAC,
 		"-netdev", "tap,id=net1,fd=3",
 		"-m", "1024",

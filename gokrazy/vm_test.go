@@ -55,6 +55,7 @@ func amd64Variant(t *testing.T) (*variant, []string) {
 		t.Fatalf("phoneflash's flags %v have no -board to change", flags)
 	}
 	pc["CommandLineFlags"] = flags
+	pinBenchNIC(t, filepath.Join(in.dir(), "board.json"))
 	gk := filepath.Join(in.dir(), "builddir", "github.com", "gokrazy")
 	for _, pi := range []string{"kernel.rpi", "firmware", "rpi-eeprom"} {
 		if err := os.RemoveAll(filepath.Join(gk, pi)); err != nil {
@@ -77,13 +78,37 @@ func amd64Variant(t *testing.T) (*variant, []string) {
 	return in, flags
 }
 
+// pinBenchNIC pins the profile's first port (eth1) to the VM's bench NIC
+// by its MAC. QEMU adds that NIC after a spare one, so the kernel names it
+// eth2: phoneflash must rename it eth1 (and the spare eth2) before it
+// serves the phone.
+func pinBenchNIC(t *testing.T, name string) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["ports"].([]any)[0].(map[string]any)["mac"] = benchMAC
+	if b, err = json.MarshalIndent(p, "", "\t"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestIntegrationVM builds the amd64 variant of the image with gok, puts
 // ext4 on its /perm partition as README step 3 does for a card, boots it in
 // QEMU and works it like a user: firmware and accounts through phoneflash's
 // API on the uplink, a simulated phone on the VM's second NIC (a tap device
 // in a namespace of the test), flashed to SIP through the VM. It checks that
 // gokrazy started phoneflash with its flags, that the fresh /perm is used,
-// that eth1 owns 10.79.1.1, that the phone's own result and /api/phones
+// that the bench NIC, found as eth2, is renamed eth1 by its pin in the
+// board profile and owns 10.79.1.1, that the phone's own result and /api/phones
 // both say done, that neither phoneflash's page nor gokrazy's interface
 // answer from the bench, and that everything under /perm survives a reboot
 // through gokrazy.
@@ -124,6 +149,7 @@ func TestIntegrationVM(t *testing.T) {
 		t.Errorf("first boot on a fresh /perm: /healthz = %d %q, want 200 ok (state kept on /perm)", code, body)
 	}
 	v.checkService(flags)
+	v.gokrazyLog(`msg="pinned NIC renamed" component=netconf from=eth2 to=eth1`, time.Minute)
 	lines := v.gokrazyLog("password=", time.Minute)
 	for _, l := range lines {
 		if strings.Contains(l, "until it is fixed") {
@@ -255,9 +281,11 @@ func (v *vm) reboot() time.Time {
 	boots := strings.Count(v.serialLog(), "gokrazy build timestamp")
 	req, _ := http.NewRequest("POST", v.gokrazy+"/reboot", nil)
 	asked := time.Now()
-	if code, body, err := do(req, "gokrazy", v.password); err != nil || code != 200 {
+	code, body, err := do(req, "gokrazy", v.password)
+	if err != nil || code != 200 {
 		v.t.Fatalf("gokrazy /reboot: %d %v %s", code, err, body)
 	}
+	v.t.Logf("gokrazy /reboot: %s", strings.Join(strings.Fields(body), " "))
 	deadline := time.Now().Add(2 * time.Minute)
 	for strings.Count(v.serialLog(), "gokrazy build timestamp") == boots {
 		if time.Now().After(deadline) {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Pin ties a bench port's name to one NIC, so that ports are named by what
@@ -151,4 +153,55 @@ func rename(h *netlink.Handle, s Rename) error {
 		}
 	}
 	return nil
+}
+
+// PinSet is what a Watcher does about pins: it applies them before it
+// configures the ports at start, and again whenever a link appears, before
+// that link is configured, so that a USB NIC plugged in later is named by
+// its socket or MAC before it gets a port's address.
+type PinSet struct {
+	Pins []Pin
+	Sys  string // default SysClassNet
+	Keep string // the uplink: never renamed
+}
+
+// apply renames what the pins ask for and logs it; it returns the renames.
+func (s PinSet) apply(h *netlink.Handle, log *slog.Logger) []Rename {
+	if len(s.Pins) == 0 {
+		return nil
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sys := s.Sys
+	if sys == "" {
+		sys = SysClassNet
+	}
+	steps, problems, err := ApplyPins(h, sys, s.Pins, s.Keep)
+	for _, st := range steps {
+		log.Info("pinned NIC renamed", "from", st.From, "to", st.To)
+	}
+	for _, p := range problems {
+		log.Warn("port pin", "problem", p)
+	}
+	if err != nil {
+		log.Error("renaming pinned NICs", "err", err)
+	}
+	return steps
+}
+
+// renamed applies the pins on a link update that adds a link and reports
+// whether that link was renamed: its update is then stale, and the
+// rename's own updates follow.
+func (s PinSet) renamed(h *netlink.Handle, u netlink.LinkUpdate, log *slog.Logger) bool {
+	if len(s.Pins) == 0 || u.Header.Type != unix.RTM_NEWLINK {
+		return false
+	}
+	name := u.Link.Attrs().Name
+	for _, st := range s.apply(h, log) {
+		if st.From == name {
+			return true
+		}
+	}
+	return false
 }

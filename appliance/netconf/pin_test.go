@@ -1,11 +1,14 @@
 package netconf
 
 import (
+	"context"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
@@ -148,5 +151,69 @@ func TestIntegrationApplyPins(t *testing.T) {
 	}
 	if steps, _, err := ApplyPins(h, t.TempDir(), pins, ""); err != nil || len(steps) != 0 {
 		t.Errorf("second ApplyPins = %v, %v; want nothing to do", steps, err)
+	}
+}
+
+// TestIntegrationWatcherPins: a Watcher with pins renames the NIC pinned to
+// a port before configuring it, at start and when it is plugged in later
+// under the kernel's name, and leaves the other links alone.
+func TestIntegrationWatcherPins(t *testing.T) {
+	ns, id, h := bench(t) // id+"b0" (port 0 by name), its far end, an uplink
+	nettest.Must(t, ns, "ip", "link", "set", id+"b0", "address", "02:00:00:79:01:00")
+	nettest.Must(t, ns, "ip", "link", "add", id+"k1", "address", "02:00:00:79:01:01", "type", "veth", "peer", "name", id+"g1")
+	nsh := nettest.Handle(t, ns)
+	events := make(chan Event, 100)
+	b0, b1, b2 := id+"b0", id+"b1", id+"b2"
+	w := &Watcher{
+		Ports: []Port{
+			{Name: b0, Addr: netip.MustParsePrefix("10.79.1.1/24")},
+			{Name: b1, Addr: netip.MustParsePrefix("10.79.2.1/24")},
+			{Name: b2, Addr: netip.MustParsePrefix("10.79.3.1/24")},
+		},
+		Handle: h, NS: &nsh, OnEvent: func(ev Event) { events <- ev },
+		Pins: PinSet{Keep: id + "up", Sys: t.TempDir(), Pins: []Pin{
+			{Port: b0, MAC: mac("02:00:00:79:01:01")}, // k1 is port 0: b0 and k1 swap
+			{Port: b2, MAC: mac("02:00:00:79:01:02")}, // plugged in later as z2
+		}},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitAddr := func(dev, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			out, _ := nettest.Run(ns, "ip", "-o", "link", "show", dev)
+			addrs, _ := nettest.Run(ns, "ip", "-o", "addr", "show", "dev", dev)
+			if strings.Contains(out, want) && strings.Contains(addrs, "10.79.") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s %s; want the NIC %s, configured", dev, out, addrs, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitAddr(b0, "02:00:00:79:01:01")
+	if out := nettest.Must(t, ns, "ip", "-o", "addr", "show", "dev", b0); !strings.Contains(out, "10.79.1.1/24") {
+		t.Errorf("pinned port 0: %s", out)
+	}
+	// The NIC that had b0's name took k1's: not a bench port, not touched.
+	if out := nettest.Must(t, ns, "ip", "-o", "addr", "show", "dev", id+"k1"); strings.Contains(out, "10.79.") {
+		t.Errorf("the NIC moved off port 0 was configured: %s", out)
+	}
+	nettest.Must(t, ns, "ip", "link", "add", id+"z2", "address", "02:00:00:79:01:02", "type", "veth", "peer", "name", id+"g2")
+	waitAddr(b2, "02:00:00:79:01:02")
+	if out := nettest.Must(t, ns, "ip", "-o", "addr", "show", "dev", b2); !strings.Contains(out, "10.79.3.1/24") || strings.Count(out, "inet ") != 1 {
+		t.Errorf("port 2, plugged in later: %s; want 10.79.3.1/24 only", out)
+	}
+	if out := nettest.Must(t, ns, "ip", "-o", "addr", "show", "dev", id+"up"); strings.Contains(out, "10.79.") {
+		t.Errorf("uplink touched: %s", out)
 	}
 }

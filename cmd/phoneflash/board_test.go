@@ -39,3 +39,21 @@ func TestServeBadBoardProfileExit(t *testing.T) {
 		})
 	}
 }
+
+// TestServePinsFromProfile: the profile's pins of the ports served reach
+// the configuration, with any -board.
+func TestServePinsFromProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "board.json")
+	if err := os.WriteFile(prof, []byte(`{"ports": [{"interface": "eth1", "usb_path": "1-1.3"}, {"interface": "eth2", "mac": "00:E0:4C:68:01:02"}, {"interface": "eth3"}, {"interface": "eth4", "usb_path": "1-1.4"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := serveConfig([]string{"-ports", "eth1,eth2,eth3", "-board", "none", "-board-profile", prof,
+		"-firmware", t.TempDir(), "-state", t.TempDir()}, fakeEnv("eth1", "eth2", "eth3"), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Pins) != 2 || cfg.Pins[0].Port != "eth1" || cfg.Pins[0].USBPath != "1-1.3" ||
+		cfg.Pins[1].Port != "eth2" || cfg.Pins[1].MAC.String() != "00:e0:4c:68:01:02" {
+		t.Errorf("Pins = %+v, want eth1 by USB socket and eth2 by MAC (eth4 is not served)", cfg.Pins)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance"
+	"github.com/phoneflash/phoneflash/appliance/netconf"
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/board/pi"
 	"github.com/phoneflash/phoneflash/board/sim"
@@ -116,12 +118,32 @@ func serveConfig(args []string, env appliance.Env, stderr io.Writer) (appliance.
 		return o.cfg, board.Profile{}, flagWording(err)
 	}
 	var profile board.Profile
-	if o.cfg.Board == "pi" {
+	if o.cfg.BoardProfile != "" {
 		if profile, err = boardProfile(o.cfg); err != nil {
 			return o.cfg, profile, err
 		}
+		o.cfg.Pins = portPins(profile, o.cfg.Ports)
 	}
 	return o.cfg, profile, nil
+}
+
+// portPins are the profile's pins of the ports served: the NIC with that
+// MAC, or in that USB socket, gets the port's name (with any -board: the
+// pins are about the NICs, not the PoE board).
+func portPins(p board.Profile, ports []appliance.Port) []netconf.Pin {
+	var pins []netconf.Pin
+	for _, port := range ports {
+		pp, ok := p.Port(port.Name)
+		if !ok || (pp.MAC == "" && pp.USBPath == "") {
+			continue
+		}
+		pin := netconf.Pin{Port: port.Name, USBPath: pp.USBPath}
+		if pp.MAC != "" {
+			pin.MAC, _ = net.ParseMAC(pp.MAC) // Validate checked it
+		}
+		pins = append(pins, pin)
+	}
+	return pins
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -156,7 +178,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 // boardProfile loads and validates the -board-profile file against the
-// ports served; errors are one line naming the field.
+// ports served; errors are one line naming the field. It is read whenever
+// it is given: its pins name the bench NICs whatever drives the PoE board.
 func boardProfile(cfg appliance.Config) (board.Profile, error) {
 	p, err := board.LoadProfile(cfg.BoardProfile)
 	if err != nil {
