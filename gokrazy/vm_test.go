@@ -173,6 +173,9 @@ func TestIntegrationVM(t *testing.T) {
 	}
 	v.wantPhoneDone("after flashing")
 	checkBenchClosed(t, ns, tapName)
+	v.restartService(flags)
+	v.waitPage(time.Now(), time.Minute)
+	v.wantPhoneDone("after gokrazy restarted phoneflash")
 
 	asked := v.reboot()
 	code, body, took = v.waitPage(asked, 3*time.Minute)
@@ -205,10 +208,7 @@ func (v *vm) checkService(flags []string) {
 	if err != nil || code != 200 {
 		v.t.Fatalf("gokrazy /status: %d %v %s", code, err, body)
 	}
-	var st struct {
-		Stopped bool
-		Args    []string
-	}
+	var st serviceStatus
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
 		v.t.Fatal(err)
 	}
@@ -216,6 +216,72 @@ func (v *vm) checkService(flags []string) {
 	if st.Stopped || !slices.Equal(st.Args, want) {
 		v.t.Errorf("gokrazy runs phoneflash as %q (stopped %v), want %q", st.Args, st.Stopped, want)
 	}
+}
+
+// serviceStatus is gokrazy's /status of a service, as JSON.
+type serviceStatus struct {
+	Stopped bool
+	Pid     int
+	Args    []string
+}
+
+func (v *vm) status() (serviceStatus, *http.Cookie) {
+	v.t.Helper()
+	req, _ := http.NewRequest("GET", v.gokrazy+"/status?path=/user/phoneflash", nil)
+	req.Header.Set("Accept", "application/json")
+	req.SetBasicAuth("gokrazy", v.password)
+	resp, err := client.Do(req)
+	if err != nil {
+		v.t.Fatalf("gokrazy /status: %v", err)
+	}
+	defer resp.Body.Close()
+	var st serviceStatus
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		v.t.Fatal(err)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "gokrazy_xsrf" {
+			return st, c
+		}
+	}
+	v.t.Fatal("gokrazy /status set no XSRF cookie")
+	return st, nil
+}
+
+// restartService presses the restart button of gokrazy's interface:
+// SIGTERM, and gokrazy starts phoneflash again because it ends with a
+// non-zero status (143).
+func (v *vm) restartService(flags []string) {
+	v.t.Helper()
+	before, xsrf := v.status()
+	form := "path=/user/phoneflash&xsrftoken=" + xsrf.Value
+	req, _ := http.NewRequest("POST", v.gokrazy+"/restart", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(xsrf)
+	noRedirect := *client
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req.SetBasicAuth("gokrazy", v.password)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		v.t.Fatalf("gokrazy /restart: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		v.t.Fatalf("gokrazy /restart: %s", resp.Status)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, _ := v.status()
+		if !st.Stopped && st.Pid != 0 && st.Pid != before.Pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			v.t.Fatalf("phoneflash not running again a minute after gokrazy's restart (pid %d before, now %+v)", before.Pid, st)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	v.checkService(flags)
+	v.gokrazyLog("exit status 143", 10*time.Second)
 }
 
 // upload imports firmware through phoneflash's API, as the page does.
