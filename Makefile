@@ -22,12 +22,13 @@ build:
 	$(GO) build -o $(BUILD)/ ./cmd/...
 
 # Debian packages the tests use: namespaces and veths, real DHCP and TFTP
-# clients as peers, a packet capture for option checks on the wire, and a
-# browser for the status page's live-update test; for the image tests QEMU
-# and its EFI firmware, and the tools that read and format the image's
-# partitions (FAT: mtools, root: squashfs-tools, /perm: e2fsprogs, the
-# partition table: util-linux's partx). .ci/run installs the same.
-TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium \
+# clients as peers, a packet capture for option checks on the wire, a
+# browser for the status page's live-update test, Kamailio as the office PBX
+# the SIP tests register with; for the image tests QEMU and its EFI
+# firmware, and the tools that read and format the image's partitions (FAT:
+# mtools, root: squashfs-tools, /perm: e2fsprogs, the partition table:
+# util-linux's partx). .ci/run installs the same.
+TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio \
 	qemu-system-x86 ovmf mtools squashfs-tools e2fsprogs util-linux
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
@@ -145,6 +146,7 @@ FUZZ_TARGETS = \
 	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
 	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
 	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./appliance/sipwatch:FuzzHandleFrames \
 	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:
 	@set -e; for pt in $(FUZZ_TARGETS); do \
