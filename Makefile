@@ -45,6 +45,10 @@ deps:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
 
+# The bench route's tests: nft reads phoneflash's table back, dnsmasq is
+# the office's resolver behind the uplink.
+TEST_DEPS += nftables dnsmasq-base
+
 print-test-deps:
 	@echo $(TEST_DEPS)
 

@@ -78,6 +78,10 @@ type Config struct {
 	WebPassword string // guards the page's actions; "" reads <state>/web-password
 	ProtectPage bool   // the page, API and metrics need the password too
 
+	// Route is the bench's nftables table: RouteOff (the zero value: none),
+	// RouteFilter, or RouteForward to the uplink (see RouteMode).
+	Route RouteMode
+
 	// Problems are shown on the status line from the start and make
 	// /healthz unhealthy, e.g. a /perm that could not be used, so that the
 	// appliance runs from temporary directories and forgets its state.
@@ -216,6 +220,9 @@ func (c Config) validateSettings() error {
 	}
 	if c.TimeScale < 0 || c.TimeScale > 1 {
 		return fieldErr("TimeScale", "{TimeScale} %v: use a factor from 0 to 1 (1 for real phones)", c.TimeScale)
+	}
+	if c.Route < RouteOff || c.Route > RouteForward {
+		return fieldErr("Route", "route mode %d: use RouteOff, RouteFilter or RouteForward ({Route}=true|false)", c.Route)
 	}
 	if c.LeaseTime < time.Minute {
 		return fieldErr("LeaseTime", "{LeaseTime} %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)
