@@ -1,10 +1,7 @@
 package gokrazy_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,34 +118,75 @@ func TestIntegrationVM(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	in, flags := amd64Variant(t)
-	work := t.TempDir()
-	img := filepath.Join(work, "vm.img")
-	gokPassword := in.build(t, img, imageBytes)
-	formatPerm(t, img)
-	sim := filepath.Join(work, "phonesim")
-	if out, err := exec.Command("go", "build", "-o", sim, "../cmd/phonesim").CombinedOutput(); err != nil {
-		t.Fatalf("building phonesim: %v\n%s", err, out)
-	}
-	var cops []string
-	for _, l := range fwgen.Loads() {
-		p, err := fwgen.WriteCOP(work, l, phoneScale)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cops = append(cops, p)
-	}
+	k := buildKit(t)
 	t.Logf("image built in %s", time.Since(start).Round(time.Second))
 
 	ns := nettest.NS(t, nettest.Unique("pfi"))
 	tapName := ns + "t"
-	v := startVM(t, img, openTap(t, ns, tapName), gokPassword)
+	v := startVM(t, k.img, openTap(t, ns, tapName), k.gokPassword)
+	webPassword := v.firstBoot(k)
+
+	res := runPhone(t, ns, tapName, k.sim, k.work)
+	t.Logf("phone through the VM: %s to done (%d requests, %d reboots)", time.Duration(res.ElapsedMS)*time.Millisecond, len(res.Requests), res.Reboots)
+	if out := nettest.Must(t, ns, "ip", "neigh", "show", "10.79.1.1"); !strings.Contains(out, benchMAC) {
+		t.Errorf("10.79.1.1 is not the VM's eth1 (%s) on the bench: %q", benchMAC, out)
+	}
+	v.wantPhoneDone("after flashing")
+	checkBenchClosed(t, ns, tapName)
+	v.restartService(k.flags)
+	v.waitPage(time.Now(), time.Minute)
+	v.wantPhoneDone("after gokrazy restarted phoneflash")
+
+	v.afterReboot(k, webPassword)
+	v.stop()
+	out, err := exec.Command("debugfs", "-R", "ls -p /phoneflash", k.img+"?offset="+strconv.FormatInt(partitions(t, k.img)[4].offset, 10)).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "/state/") || !strings.Contains(string(out), "/firmware/") {
+		t.Errorf("/perm/phoneflash on the image: %v\n%s", err, out)
+	}
+	t.Logf("VM test: %s", time.Since(start).Round(time.Second))
+}
+
+// kit is what the VM test brings: the image with /perm formatted, the flags
+// gokrazy must start phoneflash with, the phone simulator and firmware.
+type kit struct {
+	work, img, gokPassword, sim string
+	flags, cops                 []string
+}
+
+func buildKit(t *testing.T) kit {
+	t.Helper()
+	in, flags := amd64Variant(t)
+	k := kit{work: t.TempDir(), flags: flags}
+	k.img = filepath.Join(k.work, "vm.img")
+	k.gokPassword = in.build(t, k.img, imageBytes)
+	formatPerm(t, k.img)
+	k.sim = filepath.Join(k.work, "phonesim")
+	if out, err := exec.Command("go", "build", "-o", k.sim, "../cmd/phonesim").CombinedOutput(); err != nil {
+		t.Fatalf("building phonesim: %v\n%s", err, out)
+	}
+	for _, l := range fwgen.Loads() {
+		p, err := fwgen.WriteCOP(k.work, l, phoneScale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.cops = append(k.cops, p)
+	}
+	return k
+}
+
+// firstBoot waits for the page, checks how gokrazy started phoneflash, that
+// the fresh /perm is used and the bench NIC renamed by its pin, reads the
+// web password from phoneflash's log in gokrazy's interface, and loads the
+// firmware and the account table through the API. It returns the password.
+func (v *vm) firstBoot(k kit) string {
+	t := v.t
+	t.Helper()
 	code, body, took := v.waitPage(time.Now(), 3*time.Minute)
 	t.Logf("boot to the page: %s", took.Round(100*time.Millisecond))
 	if code != 200 || body != "ok\n" {
 		t.Errorf("first boot on a fresh /perm: /healthz = %d %q, want 200 ok (state kept on /perm)", code, body)
 	}
-	v.checkService(flags)
+	v.checkService(k.flags)
 	v.gokrazyLog(`msg="pinned NIC renamed" component=netconf from=eth2 to=eth1`, time.Minute)
 	lines := v.gokrazyLog("password=", time.Minute)
 	for _, l := range lines {
@@ -160,30 +198,25 @@ func TestIntegrationVM(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no password in %q", lines[len(lines)-1])
 	}
-	webPassword := m[1]
 	t.Logf("web password read from gokrazy's log of phoneflash")
-	v.upload(webPassword, cops)
-	v.accounts(webPassword, "mac,port,extension,display_name,auth_name,password,pbx_host,pbx_port\n"+
+	v.upload(m[1], k.cops)
+	v.accounts(m[1], "mac,port,extension,display_name,auth_name,password,pbx_host,pbx_port\n"+
 		phoneMAC+",,1001,Bench,,s3cret,192.0.2.10,5060\n")
+	return m[1]
+}
 
-	res := runPhone(t, ns, tapName, sim, work)
-	t.Logf("phone through the VM: %s to done (%d requests, %d reboots)", time.Duration(res.ElapsedMS)*time.Millisecond, len(res.Requests), res.Reboots)
-	if out := nettest.Must(t, ns, "ip", "neigh", "show", "10.79.1.1"); !strings.Contains(out, benchMAC) {
-		t.Errorf("10.79.1.1 is not the VM's eth1 (%s) on the bench: %q", benchMAC, out)
-	}
-	v.wantPhoneDone("after flashing")
-	checkBenchClosed(t, ns, tapName)
-	v.restartService(flags)
-	v.waitPage(time.Now(), time.Minute)
-	v.wantPhoneDone("after gokrazy restarted phoneflash")
-
+// afterReboot reboots through gokrazy and checks that what was written
+// under /perm is still there: the phone, the firmware, the web password.
+func (v *vm) afterReboot(k kit, webPassword string) {
+	t := v.t
+	t.Helper()
 	asked := v.reboot()
-	code, body, took = v.waitPage(asked, 3*time.Minute)
+	code, body, took := v.waitPage(asked, 3*time.Minute)
 	t.Logf("reboot (services stopped, /perm unmounted, boot) to the page: %s", took.Round(100*time.Millisecond))
 	if code != 200 {
 		t.Errorf("after the reboot /healthz = %d %q", code, body)
 	}
-	v.checkService(flags)
+	v.checkService(k.flags)
 	v.wantPhoneDone("after the reboot")
 	if code, body, _ := get(v.page+"/api/firmware", "", ""); code != 200 || !strings.Contains(body, target) {
 		t.Errorf("after the reboot /api/firmware = %d %q, want %s kept on /perm", code, body, target)
@@ -191,175 +224,6 @@ func TestIntegrationVM(t *testing.T) {
 	if code, body, _ := get(v.page+"/report.csv", "", webPassword); code != 200 || !strings.Contains(body, strings.ReplaceAll(strings.ToUpper(phoneMAC), ":", "")) {
 		t.Errorf("after the reboot the report with the first boot's password = %d %q", code, body)
 	}
-	v.stop()
-	out, err := exec.Command("debugfs", "-R", "ls -p /phoneflash", img+"?offset="+strconv.FormatInt(partitions(t, img)[4].offset, 10)).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "/state/") || !strings.Contains(string(out), "/firmware/") {
-		t.Errorf("/perm/phoneflash on the image: %v\n%s", err, out)
-	}
-	t.Logf("VM test: %s", time.Since(start).Round(time.Second))
-}
-
-// checkService asks gokrazy how it started phoneflash.
-func (v *vm) checkService(flags []string) {
-	v.t.Helper()
-	req, _ := http.NewRequest("GET", v.gokrazy+"/status?path=/user/phoneflash", nil)
-	req.Header.Set("Accept", "application/json")
-	code, body, err := do(req, "gokrazy", v.password)
-	if err != nil || code != 200 {
-		v.t.Fatalf("gokrazy /status: %d %v %s", code, err, body)
-	}
-	var st serviceStatus
-	if err := json.Unmarshal([]byte(body), &st); err != nil {
-		v.t.Fatal(err)
-	}
-	want := append([]string{"/user/phoneflash"}, flags...)
-	if st.Stopped || !slices.Equal(st.Args, want) {
-		v.t.Errorf("gokrazy runs phoneflash as %q (stopped %v), want %q", st.Args, st.Stopped, want)
-	}
-}
-
-// serviceStatus is gokrazy's /status of a service, as JSON.
-type serviceStatus struct {
-	Stopped bool
-	Pid     int
-	Args    []string
-}
-
-func (v *vm) status() (serviceStatus, *http.Cookie) {
-	v.t.Helper()
-	req, _ := http.NewRequest("GET", v.gokrazy+"/status?path=/user/phoneflash", nil)
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth("gokrazy", v.password)
-	resp, err := client.Do(req)
-	if err != nil {
-		v.t.Fatalf("gokrazy /status: %v", err)
-	}
-	defer resp.Body.Close()
-	var st serviceStatus
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		v.t.Fatal(err)
-	}
-	for _, c := range resp.Cookies() {
-		if c.Name == "gokrazy_xsrf" {
-			return st, c
-		}
-	}
-	v.t.Fatal("gokrazy /status set no XSRF cookie")
-	return st, nil
-}
-
-// restartService presses the restart button of gokrazy's interface:
-// SIGTERM, and gokrazy starts phoneflash again because it ends with a
-// non-zero status (143).
-func (v *vm) restartService(flags []string) {
-	v.t.Helper()
-	before, xsrf := v.status()
-	form := "path=/user/phoneflash&xsrftoken=" + xsrf.Value
-	req, _ := http.NewRequest("POST", v.gokrazy+"/restart", strings.NewReader(form))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(xsrf)
-	noRedirect := *client
-	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	req.SetBasicAuth("gokrazy", v.password)
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		v.t.Fatalf("gokrazy /restart: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		v.t.Fatalf("gokrazy /restart: %s", resp.Status)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		st, _ := v.status()
-		if !st.Stopped && st.Pid != 0 && st.Pid != before.Pid {
-			break
-		}
-		if time.Now().After(deadline) {
-			v.t.Fatalf("phoneflash not running again a minute after gokrazy's restart (pid %d before, now %+v)", before.Pid, st)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	v.checkService(flags)
-	v.gokrazyLog("exit status 143", 10*time.Second)
-}
-
-// upload imports firmware through phoneflash's API, as the page does.
-func (v *vm) upload(password string, files []string) {
-	v.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			v.t.Fatal(err)
-		}
-		w, err := mw.CreateFormFile("file", filepath.Base(f))
-		if err != nil {
-			v.t.Fatal(err)
-		}
-		w.Write(b)
-	}
-	mw.Close()
-	req, _ := http.NewRequest("POST", v.page+"/api/firmware", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if code, resp, err := do(req, "", password); err != nil || code != 200 {
-		v.t.Fatalf("firmware upload: %d %v %s", code, err, resp)
-	}
-}
-
-func (v *vm) accounts(password, csv string) {
-	v.t.Helper()
-	req, _ := http.NewRequest("POST", v.page+"/api/accounts", strings.NewReader(csv))
-	req.Header.Set("Content-Type", "text/csv")
-	if code, resp, err := do(req, "", password); err != nil || code != 200 {
-		v.t.Fatalf("account upload: %d %v %s", code, err, resp)
-	}
-}
-
-// wantPhoneDone checks /api/phones.
-func (v *vm) wantPhoneDone(when string) {
-	v.t.Helper()
-	code, body, err := get(v.page+"/api/phones", "", "")
-	if err != nil || code != 200 {
-		v.t.Fatalf("/api/phones %s: %d %v", when, code, err)
-	}
-	var phones []struct{ MAC, Stage, Load string }
-	if err := json.Unmarshal([]byte(body), &phones); err != nil {
-		v.t.Fatalf("/api/phones %s: %v: %s", when, err, body)
-	}
-	mac := strings.ReplaceAll(strings.ToUpper(phoneMAC), ":", "")
-	for _, p := range phones {
-		if strings.ReplaceAll(strings.ToUpper(p.MAC), ":", "") == mac {
-			if p.Stage != "done" {
-				v.t.Errorf("/api/phones %s: the phone is %s, want done", when, p.Stage)
-			}
-			return
-		}
-	}
-	v.t.Errorf("/api/phones %s does not list %s: %s", when, phoneMAC, body)
-}
-
-// reboot asks gokrazy to reboot (SIGTERM to phoneflash, /perm unmounted)
-// and waits until the new boot has started. It returns when it asked.
-func (v *vm) reboot() time.Time {
-	v.t.Helper()
-	boots := strings.Count(v.serialLog(), "gokrazy build timestamp")
-	req, _ := http.NewRequest("POST", v.gokrazy+"/reboot", nil)
-	asked := time.Now()
-	code, body, err := do(req, "gokrazy", v.password)
-	if err != nil || code != 200 {
-		v.t.Fatalf("gokrazy /reboot: %d %v %s", code, err, body)
-	}
-	v.t.Logf("gokrazy /reboot: %s", strings.Join(strings.Fields(body), " "))
-	deadline := time.Now().Add(2 * time.Minute)
-	for strings.Count(v.serialLog(), "gokrazy build timestamp") == boots {
-		if time.Now().After(deadline) {
-			v.t.Fatal("the VM did not boot again within 2 minutes of /reboot")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return asked
 }
 
 // phoneResult is what phonesim writes about itself (-result).
