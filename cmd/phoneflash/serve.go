@@ -64,7 +64,7 @@ func serveFlags(args []string, stderr io.Writer) (serveOpts, error) {
 	fs.StringVar(&cfg.Target, "target", appliance.DefaultTarget, "the `load` every phone ends on")
 	fs.StringVar(&cfg.AccountsFile, "accounts", "", "operator's account table, CSV with a header (`file`); without it phones end 'done (no account)'")
 	fs.StringVar(&cfg.Board, "board", "none", "hardware: sim (simulated PSE, display, LEDs), pi (the Raspberry Pi bench) or none (no power control)")
-	fs.StringVar(&cfg.BoardProfile, "board-profile", "", "board profile JSON (`file`): I2C bus, PSE and OLED addresses, per-port PoE channel and LEDs; required for -board pi")
+	fs.StringVar(&cfg.BoardProfile, "board-profile", "", "board profile JSON (`file`): I2C bus, PSE and OLED addresses, per-port PoE channel, LED and NIC pin\n(mac or usb_path); required for -board pi, read with any -board for its NIC pins")
 	fs.DurationVar(&cfg.LeaseTime, "lease-time", time.Hour, "DHCP lease `duration` handed to phones")
 	fs.StringVar(&cfg.Policy, "policy", "stepping", "upgrade `policy`: stepping (phones of unknown history get the SCCP 8.5(2) stepping stone first)\nor direct (straight to -target, for operators who know their phones run 8.3(3) or later)")
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "`factor` for the phones' stall timeouts; 1 for real phones, smaller for simulated phones that run faster")
