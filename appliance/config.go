@@ -228,7 +228,7 @@ func (c Config) validateSettings() error {
 		return fieldErr("Route", "route mode %d: use RouteOff, RouteFilter or RouteForward ({Route}=true|false)", c.Route)
 	}
 	if c.RegisterTimeout < 0 || c.RegisterTimeout > MaxRegisterTimeout {
-		return fmt.Errorf("-register-timeout %s: use at most %s (0 for the default)", c.RegisterTimeout, MaxRegisterTimeout)
+		return fieldErr("RegisterTimeout", "{RegisterTimeout} %s: use at most %s (0 for the default)", c.RegisterTimeout, MaxRegisterTimeout)
 	}
 	if c.LeaseTime < time.Minute {
 		return fieldErr("LeaseTime", "{LeaseTime} %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)

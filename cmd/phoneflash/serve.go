@@ -33,7 +33,7 @@ var flagOf = map[string]string{
 	"HTTPAddr": "-http", "Target": "-target", "AccountsFile": "-accounts", "Board": "-board",
 	"BoardProfile": "-board-profile", "LeaseTime": "-lease-time", "Policy": "-policy",
 	"TimeScale": "-time-scale", "WebPassword": "-web-password", "ProtectPage": "-protect-page",
-	"WaitPorts": "-wait-ports", "Route": "-route",
+	"WaitPorts": "-wait-ports", "Route": "-route", "RegisterTimeout": "-register-timeout",
 }
 
 // flagWording turns a *appliance.ConfigError into the flags' words; other

@@ -68,6 +68,7 @@ func TestServeFlagValidation(t *testing.T) {
 		{"missing accounts", []string{"-ports", "eth1", "-accounts", filepath.Join(dir, "none.csv")}, "-accounts"},
 		{"bad target", []string{"-ports", "eth1", "-target", "a/b"}, "not a load name"},
 		{"short lease", []string{"-ports", "eth1", "-lease-time", "10s"}, "too short"},
+		{"long register wait", []string{"-ports", "eth1", "-register-timeout", "2m"}, "-register-timeout 2m0s: use at most 1m0s"},
 		{"stray argument", []string{"-ports", "eth1", "extra"}, `unexpected argument "extra"`},
 	}
 	if os.Geteuid() != 0 { // root writes anywhere
