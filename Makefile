@@ -73,7 +73,15 @@ depcheck:
 
 ## demo: the whole job on simulated hardware (root); DEMOFLAGS="-time-scale 0.05 -keep", see phoneflash demo -h
 DEMOFLAGS ?=
+# The demo's office PBX, installed by make demo (as root) where missing.
+DEMO_DEPS = kamailio
+
 demo:
+	@if [ "$$(id -u)" = 0 ]; then \
+		missing=$$(for p in $(DEMO_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		if [ -n "$$missing" ]; then echo "make demo: installing" $$missing; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi; \
+	fi
 	$(GO) build -o $(BUILD)/ ./cmd/phoneflash ./cmd/phonesim
 	$(BUILD)/phoneflash demo -phonesim $(BUILD)/phonesim $(DEMOFLAGS)
 

@@ -110,6 +110,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "phoneflash demo: needs the ip command; install it with: apt-get install iproute2")
 		return exitFailure
 	}
+	if !haveKamailio() {
+		fmt.Fprintln(stderr, needsKamailio)
+		return exitFailure
+	}
 	if f.phonesim, err = findPhonesim(f.phonesim); err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: %v\n", err)
 		return exitFailure
@@ -142,11 +146,16 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 	r := newRig(f.prefix)
 	code := exitFailure
 	err = prepareDemo(ctx, f, l, r, stdout, stderr)
+	stopPBX := func() {}
+	if err == nil {
+		stopPBX, err = startDemoPBX(l, demoPhones)
+	}
 	if err == nil {
 		var stop func()
 		f.web, stop = forwardWeb(f, l, stderr)
 		code = runInner(ctx, f, l, stdout, stderr)
 		stop()
+		stopPBX()
 	} else {
 		fmt.Fprintf(stderr, "phoneflash demo: %v\n", err)
 	}
@@ -202,7 +211,8 @@ func prepareDemo(ctx context.Context, f demoFlags, l demoLayout, r *rig, stdout,
 	if err := writeAccounts(l.accounts(), demoPhones); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "2. bench: namespace %s with ports %s, one namespace per phone\n", l.appNS(), l.ports())
+	fmt.Fprintf(stdout, "2. bench: namespace %s with ports %s, one namespace per phone; the office behind its uplink:\n"+
+		"   namespace %s, Kamailio at %s with the accounts, but another password for 1004\n", l.appNS(), l.ports(), l.officeNS(), demoPBXAddr)
 	if err := buildDemoBench(r, l); err != nil {
 		return err
 	}
@@ -212,6 +222,9 @@ func prepareDemo(ctx context.Context, f demoFlags, l demoLayout, r *rig, stdout,
 func buildDemoBench(r *rig, l demoLayout) error {
 	app, err := r.addNS("app")
 	if err != nil {
+		return err
+	}
+	if err := buildDemoOffice(r, app, l); err != nil {
 		return err
 	}
 	for _, p := range demoPhones {

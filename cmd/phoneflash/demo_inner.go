@@ -54,7 +54,7 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 	}
 	cfg := appliance.Config{Ports: ports, Uplink: l.uplink(), FirmwareDir: l.firmwareDir(), StateDir: l.stateDir(),
 		HTTPAddr: f.http, Target: appliance.DefaultTarget, AccountsFile: l.accounts(), Board: "sim",
-		LeaseTime: time.Hour, Policy: "stepping", TimeScale: f.timeScale, OnStatus: w.observe}
+		LeaseTime: time.Hour, Policy: "stepping", TimeScale: f.timeScale, OnStatus: w.observe, Route: appliance.RouteForward}
 	start := time.Now()
 	if f.powerCuts > 0 {
 		chaosCtx, stopChaos := context.WithCancel(ctx)

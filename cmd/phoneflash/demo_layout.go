@@ -24,7 +24,8 @@ type demoPhone struct {
 
 // demoPhones is the bench: two 7906G with old loaders (the first trusts a
 // CUCM, so the operator keys its reset when the display asks), a 7911G on
-// SCCP 8.5(2), and a 7906G already on SIP whose password is too long.
+// SCCP 8.5(2), and a 7906G on SCCP 8.5(2) whose password in the account
+// table is not the office PBX's (demo_office.go): the PBX refuses it.
 var demoPhones = []demoPhone{
 	{Port: 0, MAC: "00:22:90:de:00:01", Model: "7906", Scenario: "old-cucm",
 		About: "7906G, old loader, trusts a CUCM: needs its reset keyed", Password: "demo1001", Want: provision.ResultDone},
@@ -33,7 +34,7 @@ var demoPhones = []demoPhone{
 	{Port: 2, MAC: "00:22:90:de:00:03", Model: "7911", Scenario: "sccp852",
 		About: "7911G on SCCP 8.5(2)", Password: "demo1003", Want: provision.ResultDone},
 	{Port: 3, MAC: "00:22:90:de:00:04", Model: "7906", Scenario: "sccp852",
-		About: "7906G on SCCP 8.5(2), 40-character password", Password: strings.Repeat("0123456789", 4), Want: provision.ResultPasswordRefused},
+		About: "7906G on SCCP 8.5(2), the office PBX has another password for its line", Password: "demo1004", Want: "failed"},
 }
 
 // extension is the phone's line in the account table.

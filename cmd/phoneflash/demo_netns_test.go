@@ -103,11 +103,12 @@ func TestIntegrationDemo(t *testing.T) {
 		"added SCCP11.8-5-2S",
 		"added SIP11.9-4-2SR1-1S",
 		"operator: port 1 002290DE0001 asks for its factory reset; keying 3491672850*#",
-		"1     002290DE0001  CP-7906G  done                     SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
-		"2     002290DE0002  CP-7906G  done (no account)        unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
-		"3     002290DE0003  CP-7911G  done                     SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
-		"4     002290DE0004  CP-7906G  done (password refused)  SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
-		"port 4 002290DE0004: password for 1004 is 40 characters; CP-7906G accepts at most 30",
+		"1     002290DE0001  CP-7906G  done               SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"2     002290DE0002  CP-7906G  done (no account)  unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"3     002290DE0003  CP-7911G  done               SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		"4     002290DE0004  CP-7906G  failed             SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		"port 4 002290DE0004: 192.0.2.10:5060 refused the password for 1004 (403 Wrong password)",
+		"registered 1001 at 192.0.2.10:5060 (UDP)",
 		"outcome: as expected (exit 0)",
 	} {
 		if !strings.Contains(out.String(), want) {

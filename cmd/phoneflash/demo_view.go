@@ -79,6 +79,9 @@ func stageLine(port int, ph session.Phone) string {
 	if ph.Result != "" && ph.Stage == session.StageDone {
 		s += "  result: " + ph.Result
 	}
+	if r := ph.Registration; r != nil && r.State == session.RegRegistered {
+		s += "  " + r.Text
+	}
 	if ph.Reason != "" {
 		s += "  (" + ph.Reason + ")"
 	}
