@@ -68,51 +68,8 @@ func TestIntegrationHostileSIP(t *testing.T) {
 	newDHCPClient(t, b.hostileClient(0, "d", "")).waitDHCP(t, b.srvLog)
 	peak := watchPeak(t, b.srv.Process.Pid, b.app)
 
-	targets := []string{"10.79.1.1:5060", officePBX + ":5060"} // the bench registrar; the PBX, through the watcher
-	rng := rand.New(rand.NewPCG(16, 2))
-	err := nettest.Do(ns, func() error {
-		udp, err := net.ListenUDP("udp4", &net.UDPAddr{})
-		if err != nil {
-			return err
-		}
-		defer udp.Close()
-		for i := range 20000 {
-			to, _ := net.ResolveUDPAddr("udp4", targets[i%2])
-			udp.WriteTo(hostileSIP(rng, to.IP.String(), i/2), to)
-			if i%50 == 0 {
-				time.Sleep(time.Millisecond) // what a bench port passes, not a socket buffer overflow
-			}
-		}
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for i := range 80 {
-			c, err := net.DialTimeout("tcp4", targets[i%2], 3*time.Second)
-			if err != nil {
-				continue // the registrar refuses connections over its limit
-			}
-			conns = append(conns, c)
-			switch i % 4 {
-			case 0, 1:
-				c.Write(sipText("x", "6666", "t")[:100]) // half a message, never finished
-			case 2:
-				c.Write([]byte("REGISTER sip:x SIP/2.0\r\nX-Pad: "))
-				for range 16 {
-					c.Write(bytes.Repeat([]byte("a"), 4096)) // an endless header
-				}
-			case 3:
-				c.Write(hostileSIP(rng, "x", 0)) // binary
-			}
-		}
-		time.Sleep(time.Second)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The bench registrar; the PBX, through the route, which the watcher sees.
+	floodSIP(t, ns, "10.79.1.1:5060", officePBX+":5060")
 	peak.check(t, "SIP attack")
 
 	// Afterwards: real phones are watched and registered.
@@ -135,4 +92,55 @@ func TestIntegrationHostileSIP(t *testing.T) {
 		t.Error("the watcher logged no garbage: the attack did not reach it")
 	}
 	peak.check(t, "after the attack")
+}
+
+// floodSIP sends, from namespace ns, 20,000 hostile datagrams and 80 TCP
+// connections (half messages, an endless header, binary) to the targets in
+// turn.
+func floodSIP(t *testing.T, ns string, targets ...string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(16, 2))
+	err := nettest.Do(ns, func() error {
+		udp, err := net.ListenUDP("udp4", &net.UDPAddr{})
+		if err != nil {
+			return err
+		}
+		defer udp.Close()
+		for i := range 20000 {
+			to, _ := net.ResolveUDPAddr("udp4", targets[i%len(targets)])
+			udp.WriteTo(hostileSIP(rng, to.IP.String(), i/2), to)
+			if i%50 == 0 {
+				time.Sleep(time.Millisecond) // what a bench port passes, not a socket buffer overflow
+			}
+		}
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for i := range 80 {
+			c, err := net.DialTimeout("tcp4", targets[i%len(targets)], 3*time.Second)
+			if err != nil {
+				continue // the registrar refuses connections over its limit
+			}
+			conns = append(conns, c)
+			switch i % 4 {
+			case 0, 1:
+				c.Write(sipText("x", "6666", "t")[:100]) // half a message, never finished
+			case 2:
+				c.Write([]byte("REGISTER sip:x SIP/2.0\r\nX-Pad: "))
+				for range 16 {
+					c.Write(bytes.Repeat([]byte("a"), 4096)) // an endless header
+				}
+			case 3:
+				c.Write(hostileSIP(rng, "x", 0)) // binary
+			}
+		}
+		time.Sleep(time.Second)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
