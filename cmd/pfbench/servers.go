@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
 // The TFTP and DHCP parts use one server namespace and one client
@@ -207,8 +210,8 @@ func (r *rig) waitTFTP(ctx context.Context, p *proc, name string) error {
 		if err != nil {
 			return err
 		}
-		c := tftpClient{conn: conn, server: netip.AddrPortFrom(serverAddr, 69), timeout: 300 * time.Millisecond}
-		_, err = c.fetch(name, nil)
+		c := tftpclient.Client{Timeout: 300 * time.Millisecond}
+		_, err = c.Get(ctx, conn, net.UDPAddrFromAddrPort(netip.AddrPortFrom(serverAddr, 69)), name, io.Discard)
 		conn.Close()
 		if err == nil {
 			return nil

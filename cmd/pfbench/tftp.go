@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
 // image is one file every client fetches, with its expected content.
@@ -109,14 +111,15 @@ func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, 
 	cell.Sets = make([]time.Duration, it.n)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	server := net.UDPAddrFromAddrPort(netip.AddrPortFrom(serverAddr, 69))
 	start := time.Now()
 	for i := range it.n {
 		wg.Go(func() {
 			set := time.Now()
 			for j, img := range images {
-				c := tftpClient{conn: conns[i][j], server: netip.AddrPortFrom(serverAddr, 69), blksize: it.bs, timeout: 4 * time.Second, retries: 3}
+				c := tftpclient.Client{BlockSize: it.bs, Timeout: 4 * time.Second, Retries: 3}
 				h := sha256.New()
-				res, err := c.fetch(img.Name, h)
+				res, err := c.Get(ctx, conns[i][j], server, img.Name, h)
 				mu.Lock()
 				cell.Bytes += res.Bytes
 				if err == nil && res.Bytes != img.Size {
@@ -131,7 +134,7 @@ func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, 
 						cell.Err = err.Error()
 					}
 				}
-				cell.Granted = max(cell.Granted, res.Blksize)
+				cell.Granted = max(cell.Granted, res.BlockSize)
 				mu.Unlock()
 			}
 			cell.Sets[i] = time.Since(set)
