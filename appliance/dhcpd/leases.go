@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // lease binds an address to a MAC. Expiry is only meaningful within one run
@@ -207,24 +209,8 @@ func writeLeases(dir, port string, recs []leaseRecord) error {
 	if err != nil {
 		return err
 	}
-	name := leasePath(dir, port)
-	f, err := os.CreateTemp(dir, ".leases-*")
-	if err != nil {
+	if err := atomicfile.WriteFile(leasePath(dir, port), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("dhcpd: port %s: writing leases: %w", port, err)
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		return fmt.Errorf("dhcpd: port %s: writing %s: %w", port, name, err)
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ func TestCheckRules(t *testing.T) {
 	}{
 		{"firmware stdlib ok", Package{ImportPath: mod + "/firmware", Deps: []string{"archive/tar", "crypto/sha1"}}, ""},
 		{"firmware external", Package{ImportPath: mod + "/firmware", Deps: []string{"golang.org/x/sync/errgroup"}}, "standard library only"},
+		{"firmware std-only internal ok", Package{ImportPath: mod + "/firmware", Deps: []string{mod + "/internal/atomicfile", "os"}}, ""},
+		{"firmware internal with more", Package{ImportPath: mod + "/firmware", Deps: []string{mod + "/internal/namespace", "github.com/vishvananda/netns"}}, "standard library only"},
 		{"firmware imports board", Package{ImportPath: mod + "/firmware", Deps: []string{mod + "/board"}}, "standard library only"},
 		{"appliance periph host", Package{ImportPath: mod + "/appliance", Deps: []string{"periph.io/x/host/v3"}}, "periph.io/x/host"},
 		{"appliance sub pi", Package{ImportPath: mod + "/appliance/web", Imports: []string{mod + "/board/pi"}, Deps: []string{mod + "/board/pi"}}, "board/pi"},

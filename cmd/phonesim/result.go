@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // Request is one file request, in order.
@@ -164,12 +165,8 @@ func writeResult(path string, res Result) error {
 	if err != nil {
 		return fmt.Errorf("result: encode: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("result: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("result: rename to %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("result: %w", err)
 	}
 	return nil
 }
