@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // perfdhcpStats is what one perfdhcp run reports for both exchanges.
@@ -154,7 +156,7 @@ func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int, clien
 		return cell, err
 	}
 	defer out.Close()
-	cmd := command(r.cli, args...)
+	cmd := namespace.Command(r.cli, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return cell, fmt.Errorf("pfbench: perfdhcp: %w", err)

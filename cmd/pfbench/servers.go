@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoneflash/phoneflash/internal/namespace"
 	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
@@ -52,17 +53,17 @@ func newRig(e *env, n int) (*rig, error) {
 	if r.cli, err = e.ns("cli"); err != nil {
 		return nil, err
 	}
-	if err := veth(r.srv, srvIf, r.cli, cliIf); err != nil {
+	if err := namespace.Veth(r.srv, srvIf, r.cli, cliIf); err != nil {
 		return nil, err
 	}
-	if err := run(r.cli, "ip", "addr", "add", clientAddr.String()+"/15", "dev", cliIf); err != nil {
+	if err := namespace.IP(r.cli, "addr", "add", clientAddr.String()+"/15", "dev", cliIf); err != nil {
 		return nil, err
 	}
 	// One address per simulated phone: servers may limit transfers per
 	// client address, and phones never share one.
 	for i := range n {
 		a := netip.AddrFrom4([4]byte{198, 18, byte(1 + i/250), byte(1 + i%250)})
-		if err := run(r.cli, "ip", "addr", "add", a.String()+"/15", "dev", cliIf); err != nil {
+		if err := namespace.IP(r.cli, "addr", "add", a.String()+"/15", "dev", cliIf); err != nil {
 			return nil, err
 		}
 		r.clientIPs = append(r.clientIPs, a)
@@ -88,13 +89,13 @@ var (
 // peerAddr gives the server interface the bench address (peers) or leaves
 // it empty for phoneflash, whose netconf configures it.
 func (r *rig) peerAddr(set bool) error {
-	if err := run(r.srv, "ip", "addr", "flush", "dev", srvIf); err != nil {
+	if err := namespace.IP(r.srv, "addr", "flush", "dev", srvIf); err != nil {
 		return err
 	}
 	if !set {
 		return nil
 	}
-	return run(r.srv, "ip", "addr", "add", serverAddr.String()+"/15", "dev", srvIf)
+	return namespace.IP(r.srv, "addr", "add", serverAddr.String()+"/15", "dev", srvIf)
 }
 
 func (r *rig) startPhoneflash(dir string, _ bool) (*proc, error) {
@@ -122,7 +123,7 @@ func (r *rig) waitAddr(p *proc, dev string, addr netip.Addr) error {
 		if ok, err := p.exited(); ok {
 			return fmt.Errorf("pfbench: %s exited: %v (log %s)", p.name, err, p.log.Name())
 		}
-		out, _ := command(r.srv, "ip", "-o", "addr", "show", "dev", dev).Output()
+		out, _ := namespace.Command(r.srv, "ip", "-o", "addr", "show", "dev", dev).Output()
 		if strings.Contains(string(out), " "+addr.String()+"/") {
 			time.Sleep(300 * time.Millisecond)
 			return nil
@@ -203,7 +204,7 @@ func (r *rig) waitTFTP(ctx context.Context, p *proc, name string) error {
 			return fmt.Errorf("pfbench: %s exited: %v (log %s)", p.name, err, p.log.Name())
 		}
 		var conn *net.UDPConn
-		err := inNS(r.cli, func() (err error) {
+		err := namespace.Do(r.cli, func() (err error) {
 			conn, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(clientAddr, 0)))
 			return err
 		})

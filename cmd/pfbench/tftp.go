@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/phoneflash/phoneflash/internal/namespace"
 	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
@@ -151,7 +152,7 @@ func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, 
 // namespace, client i on its own address, each on a fresh port.
 func (r *rig) clientConns(n, files int) ([][]*net.UDPConn, error) {
 	conns := make([][]*net.UDPConn, n)
-	err := inNS(r.cli, func() error {
+	err := namespace.Do(r.cli, func() error {
 		for i := range n {
 			for range files {
 				c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.clientIPs[i], 0)))

@@ -16,6 +16,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // accBench is the bench of the acceptance tests on the demo's rig: the
@@ -113,10 +114,10 @@ func newBenchWithPrefix(t *testing.T, base, fw string, ports int, accounts strin
 	for i := range ports {
 		sw, err := b.r.addNS(fmt.Sprintf("sw%d", i+1))
 		if err == nil {
-			err = b.r.veth(b.app, fmt.Sprintf("%sp%d", prefix, i+1), sw, "up")
+			err = namespace.Veth(b.app, fmt.Sprintf("%sp%d", prefix, i+1), sw, "up")
 		}
 		if err == nil {
-			err = b.r.bridge(sw, "br0", "up")
+			err = namespace.Bridge(sw, "br0", "up")
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -168,10 +169,10 @@ func (b *accBench) plugPhone(t *testing.T, port int, name string) string {
 	t.Helper()
 	ns, err := b.r.addNS("ph" + name)
 	if err == nil {
-		err = b.r.veth(b.switches[port], "d"+name, ns, phoneIf)
+		err = namespace.Veth(b.switches[port], "d"+name, ns, phoneIf)
 	}
 	if err == nil {
-		err = ip(b.switches[port], "link", "set", "dev", "d"+name, "master", "br0")
+		err = namespace.IP(b.switches[port], "link", "set", "dev", "d"+name, "master", "br0")
 	}
 	if err != nil {
 		t.Fatal(err)

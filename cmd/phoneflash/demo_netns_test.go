@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // buildSim builds phoneflash and phonesim into a directory everyone may
@@ -33,7 +34,7 @@ func buildSim(t *testing.T) (phoneflash, phonesim string) {
 func leftovers(t *testing.T, prefix string) []string {
 	t.Helper()
 	var found []string
-	names, err := listNS()
+	names, err := namespace.List()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +80,10 @@ func TestIntegrationDemo(t *testing.T) {
 	prefix := nettest.Unique("pfdt")
 	before := leftovers(t, prefix)
 	cmd, out := demoCmd(t, prefix)
-	t.Cleanup(func() { removeStale(prefix) })
+	t.Cleanup(func() { namespace.RemoveStale(prefix) })
 	// An earlier run that crashed left a namespace with a process in it.
 	stale := prefix + "-ph9"
-	if err := ip("", "netns", "add", stale); err != nil {
+	if err := namespace.IP("", "netns", "add", stale); err != nil {
 		t.Fatal(err)
 	}
 	sleeper := exec.Command("ip", "netns", "exec", stale, "sleep", "300")
@@ -123,7 +124,7 @@ func TestIntegrationDemoInterrupted(t *testing.T) {
 	nettest.RequireRoot(t)
 	prefix := nettest.Unique("pfdt")
 	cmd, out := demoCmd(t, prefix, "-time-scale", "0.5") // slow: still working when interrupted
-	t.Cleanup(func() { removeStale(prefix) })
+	t.Cleanup(func() { namespace.RemoveStale(prefix) })
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestIntegrationDemoNotRoot(t *testing.T) {
 func TestIntegrationDemoPowerCuts(t *testing.T) {
 	nettest.RequireRoot(t)
 	prefix := nettest.Unique("pfdc")
-	t.Cleanup(func() { removeStale(prefix) })
+	t.Cleanup(func() { namespace.RemoveStale(prefix) })
 	cmd, out := demoCmd(t, prefix, "-power-cuts", "3", "-time-scale", "0.05", "-firmware-scale", "0.3")
 	err := cmd.Run()
 	t.Logf("phoneflash demo -power-cuts 3:\n%s", out)
