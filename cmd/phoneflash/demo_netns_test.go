@@ -104,16 +104,20 @@ func TestIntegrationDemo(t *testing.T) {
 		"added SCCP11.8-5-2S",
 		"added SIP11.9-4-2SR1-1S",
 		"operator: port 1 002290DE0001 asks for its factory reset; keying 3491672850*#",
-		"1     002290DE0001  CP-7906G  done                     SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
-		"2     002290DE0002  CP-7906G  done (no account)        unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
-		"3     002290DE0003  CP-7911G  done                     SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
-		"4     002290DE0004  CP-7906G  done (password refused)  SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		// The appliance's result, then the phone's own: both must agree.
+		"1     002290DE0001  CP-7906G  done                     done, line 1001                SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"2     002290DE0002  CP-7906G  done (no account)        unprovisioned, no line         unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"3     002290DE0003  CP-7911G  done                     done, line 1003                SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		"4     002290DE0004  CP-7906G  done (password refused)  done, line without a password  SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
 		"port 4 002290DE0004: password for 1004 is 40 characters; CP-7906G accepts at most 31",
 		"outcome: as expected (exit 0)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	if strings.Contains(out.String(), "NOT as expected") {
+		t.Error("the report names a disagreement")
 	}
 	if after := leftovers(t, prefix); strings.Join(after, "\n") != strings.Join(before, "\n") {
 		t.Errorf("left behind:\n%s", strings.Join(after, "\n"))

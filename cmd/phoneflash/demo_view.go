@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 )
@@ -133,99 +132,4 @@ func writePhoneTable(w io.Writer, s status.Snapshot) {
 		}
 	}
 	tw.Flush()
-}
-
-// demoResult is one phone's line of the final report.
-type demoResult struct {
-	Phone    demoPhone
-	Model    string
-	Result   string // "" when the phone never showed up
-	Reason   string
-	Loads    []string // from-load first
-	Duration time.Duration
-	Restarts int
-}
-
-// OK reports whether the phone ended as the demo expects.
-func (r demoResult) OK() bool { return r.Result == r.Phone.Want }
-
-// demoResults reads the phones' histories from the journal.
-func demoResults(phones []demoPhone, hs []journal.History) []demoResult {
-	byMAC := map[string]journal.History{}
-	for _, h := range hs {
-		byMAC[h.MAC] = h
-	}
-	var out []demoResult
-	for _, p := range phones {
-		r := demoResult{Phone: p}
-		if h, ok := byMAC[p.key()]; ok && len(h.Records) > 0 {
-			s := journal.Summarize(h)
-			r.Model, r.Reason, r.Restarts = s.Model, s.Reason, s.Restarts
-			if s.Stage == string(session.StageDone) || s.Stage == string(session.StageFailed) {
-				r.Result = s.Result
-			} else {
-				r.Result = "unfinished (" + s.Stage + ")"
-			}
-			r.Loads = loadPath(h)
-			r.Duration = s.Ended.Sub(s.Started).Round(100 * time.Millisecond)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// loadPath is the loads a phone went through: where it started, then every
-// load it ran, in order.
-func loadPath(h journal.History) []string {
-	var path []string
-	add := func(l string) {
-		if l != "" && (len(path) == 0 || path[len(path)-1] != l) {
-			path = append(path, l)
-		}
-	}
-	for _, r := range h.Records {
-		if len(path) == 0 {
-			add(r.From)
-		}
-		add(r.Load)
-	}
-	return path
-}
-
-// writeDemoReport prints the final report and returns whether every phone
-// ended as expected.
-func writeDemoReport(w io.Writer, rs []demoResult, wall time.Duration, interrupted bool) bool {
-	fmt.Fprintln(w, "\nReport:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PORT\tMAC\tMODEL\tRESULT\tLOADS\tTIME\tEXPECTED")
-	ok := true
-	for _, r := range rs {
-		verdict := "as expected"
-		if !r.OK() {
-			verdict = "WANT " + r.Phone.Want
-			ok = false
-		}
-		res := r.Result
-		if res == "" {
-			res = "never seen"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Phone.Port+1, r.Phone.key(), dash(r.Model), res,
-			dash(strings.Join(r.Loads, " -> ")), r.Duration, verdict)
-	}
-	tw.Flush()
-	for _, r := range rs {
-		if r.Reason != "" {
-			fmt.Fprintf(w, "port %d %s: %s\n", r.Phone.Port+1, r.Phone.key(), r.Reason)
-		}
-	}
-	fmt.Fprintf(w, "total %s\n", wall.Round(100*time.Millisecond))
-	switch {
-	case interrupted:
-		fmt.Fprintf(w, "outcome: interrupted (exit %d)\n", exitInterrupted)
-	case ok:
-		fmt.Fprintln(w, "outcome: as expected (exit 0)")
-	default:
-		fmt.Fprintln(w, "outcome: NOT as expected (exit 1)")
-	}
-	return ok
 }
