@@ -13,7 +13,8 @@ import (
 // lockstep downloads name like a Cisco phone: RRQ without options, 512-byte
 // blocks, one ACK per block, a 4 s patience and no retransmission. It skips
 // the ACK of block dropAt once (as if that DATA packet were lost) and
-// acknowledges block dupAt three times. A repeated DATA packet is
+// acknowledges block dupAt three times; 0 means neither (block numbers
+// wrap to 0 in a large file). A repeated DATA packet is
 // acknowledged again, as RFC 1350 asks. It returns the data, how long the
 // lost block took to come again, and how many copies of block dupAt+1
 // arrived (more than one: the server resent on duplicate ACKs, the
@@ -39,10 +40,10 @@ func lockstep(t *testing.T, addr, name string, dropAt, dupAt uint16) ([]byte, ti
 		switch {
 		case block != next:
 			return 1, nil // our ACK was late or lost: acknowledge again
-		case block == dropAt && dropped.IsZero():
+		case block == dropAt && dropAt != 0 && dropped.IsZero():
 			dropped = time.Now()
 			return 0, nil // lost: no ACK
-		case block == dropAt:
+		case block == dropAt && dropAt != 0:
 			resend = time.Since(dropped)
 		case block == dupAt:
 			return 3, nil

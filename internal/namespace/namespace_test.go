@@ -19,11 +19,11 @@ func TestVethRefusesLongNames(t *testing.T) {
 	}
 }
 
-// TestBench builds a port with two phones behind a bridge, sends a
+// TestIntegrationBench builds a port with two phones behind a bridge, sends a
 // datagram from a socket opened with Do in one phone's namespace to the
 // other's, and removes everything again, also a namespace with a process
 // still in it.
-func TestBench(t *testing.T) {
+func TestIntegrationBench(t *testing.T) {
 	nettest.RequireRoot(t)
 	prefix := nettest.Unique("pft")
 	var made []string

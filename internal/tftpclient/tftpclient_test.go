@@ -41,8 +41,10 @@ func pinServer(t *testing.T, files map[string][]byte) net.Addr {
 		_, err := rf.ReadFrom(bytes.NewReader(b))
 		return err
 	}, nil)
-	s.SetTimeout(100 * time.Millisecond) // the cut test leaves a transfer behind
-	s.SetRetries(1)
+	// Patient enough for a loaded machine; the cut test leaves a transfer
+	// behind, which ends after these retries (Shutdown waits for it).
+	s.SetTimeout(500 * time.Millisecond)
+	s.SetRetries(3)
 	conn := listen(t)
 	go s.Serve(conn)
 	t.Cleanup(s.Shutdown)
@@ -215,7 +217,9 @@ func TestDataHook(t *testing.T) {
 	file := randomBytes(512*6 + 7)
 	server := pinServer(t, map[string][]byte{"f": file})
 	var seen []uint16
-	c := Client{Timeout: time.Second, Data: func(block, next uint16) (int, error) {
+	// pin/tftp resends a lost block after its timeout and a random pause of
+	// up to a second: wait longer than both.
+	c := Client{Timeout: 5 * time.Second, Data: func(block, next uint16) (int, error) {
 		seen = append(seen, block)
 		switch {
 		case block == 3 && len(seen) == 3:
