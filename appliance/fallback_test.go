@@ -7,10 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/board/sim"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // TestFallBackShowsUnusablePerm: a /perm that is missing (state) or not a
@@ -37,9 +37,7 @@ func TestFallBackShowsUnusablePerm(t *testing.T) {
 	var mu sync.Mutex
 	var last status.Snapshot
 	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, sim.New(1), discard()) }()
+	stop := servicetest.Start(t, func(ctx context.Context) error { return Run(ctx, cfg, sim.New(1), discard()) })
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return last.State != "" })
 	mu.Lock()
 	got := last.State
@@ -47,13 +45,5 @@ func TestFallBackShowsUnusablePerm(t *testing.T) {
 	if got != "firmware dir unusable" {
 		t.Errorf("status line = %q, want the firmware problem first", got)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop")
-	}
+	stop()
 }

@@ -1,7 +1,6 @@
 package dhcpd
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 var (
@@ -368,20 +368,10 @@ func TestRunWaitsForTheInterface(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	stop := servicetest.Start(t, s.Run)
 	time.Sleep(100 * time.Millisecond)
 	if s.Status().Listening {
 		t.Error("listening on an interface that does not exist")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v, want nil after cancel", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	stop()
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pin/tftp/v3"
+
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 func TestCleanName(t *testing.T) {
@@ -114,15 +116,8 @@ func startServer(t *testing.T, files map[string][]byte, opts Options) (string, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- New(opts).Serve(ctx, conn) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	srv := New(opts)
+	servicetest.Start(t, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	return conn.LocalAddr().String(), rec
 }
 
@@ -366,19 +361,9 @@ func TestShutdownWaitsForTransfers(t *testing.T) {
 	rec := &recorder{}
 	srv := New(Options{Resolver: func(context.Context, Request) (Content, error) { return Bytes(make([]byte, 1<<20)), nil },
 		OnEvent: rec.onEvent, Timeout: 100 * time.Millisecond, Retries: 3})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, conn) }()
+	stop := servicetest.Start(t, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	exchange(t, conn.LocalAddr().String(), rrq("f")) // a stalled transfer
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve did not return after cancel")
-	}
+	stop()
 	if _, ok := rec.last(EventFailed); !ok {
 		t.Error("Serve returned before the running transfer ended")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/appliance/web/webtest"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 const (
@@ -123,10 +124,7 @@ func newLiveBench(t *testing.T) *liveBench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() { cancel(); <-served })
+	servicetest.Start(t, func(ctx context.Context) error { return srv.Serve(ctx, l) })
 	b.base = "http://" + l.Addr().String()
 	return b
 }
