@@ -205,11 +205,7 @@ func readLeases(dir, port string) ([]leaseRecord, error) {
 
 // writeLeases replaces the lease file atomically (temp file, fsync, rename).
 func writeLeases(dir, port string, recs []leaseRecord) error {
-	b, err := json.MarshalIndent(leaseFile{Leases: recs}, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(leasePath(dir, port), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteJSON(leasePath(dir, port), leaseFile{Leases: recs}, 0o600); err != nil {
 		return fmt.Errorf("dhcpd: port %s: writing leases: %w", port, err)
 	}
 	return nil

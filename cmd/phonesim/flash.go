@@ -83,11 +83,7 @@ func loadFlash(path string) (Flash, bool, error) {
 
 // saveFlash writes the flash file atomically (temp file, fsync, rename).
 func saveFlash(path string, f Flash) error {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return fmt.Errorf("flash: encode: %w", err)
-	}
-	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteJSON(path, f, 0o600); err != nil {
 		return fmt.Errorf("flash: %w", err)
 	}
 	return nil

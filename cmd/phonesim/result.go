@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -161,11 +160,7 @@ func orNone(s string) string {
 
 // writeResult writes res as JSON to path (atomically).
 func writeResult(path string, res Result) error {
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return fmt.Errorf("result: encode: %w", err)
-	}
-	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteJSON(path, res, 0o644); err != nil {
 		return fmt.Errorf("result: %w", err)
 	}
 	return nil

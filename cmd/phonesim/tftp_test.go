@@ -4,39 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pin/tftp/v3"
-)
 
-// pinServer serves files with pin/tftp on loopback and returns its port.
-func pinServer(t *testing.T, files map[string][]byte) int {
-	t.Helper()
-	s := tftp.NewServer(func(name string, rf io.ReaderFrom) error {
-		b, ok := files[name]
-		if !ok {
-			return fmt.Errorf("file not found")
-		}
-		_, err := rf.ReadFrom(bytes.NewReader(b))
-		return err
-	}, nil)
-	// Patient enough for a loaded machine; the cut test leaves a transfer
-	// behind, which ends after these retries (Shutdown waits for it).
-	s.SetTimeout(500 * time.Millisecond)
-	s.SetRetries(3)
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(conn)
-	t.Cleanup(s.Shutdown)
-	return conn.LocalAddr().(*net.UDPAddr).Port
-}
+	"github.com/phoneflash/phoneflash/internal/pintest"
+)
 
 func testClient(port int) *tftpClient {
 	c := newTFTPClient(200 * time.Millisecond)
@@ -52,7 +27,7 @@ func TestTFTPOutcomes(t *testing.T) {
 		"exact.sbn":        bytes.Repeat([]byte{7}, 1024),         // ends with an empty block
 		"empty.xml":        {},
 	}
-	port := pinServer(t, files)
+	port := pintest.Serve(t, files).Port
 	silent, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

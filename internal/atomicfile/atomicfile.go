@@ -9,6 +9,7 @@ package atomicfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,6 +23,16 @@ func WriteFile(name string, data []byte, perm fs.FileMode) error {
 		_, err := io.Copy(w, bytes.NewReader(data))
 		return err
 	})
+}
+
+// WriteJSON replaces name with v as indented JSON and a newline, with
+// permissions perm.
+func WriteJSON(name string, v any, perm fs.FileMode) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("atomic write of %s: %w", name, err)
+	}
+	return WriteFile(name, append(b, '\n'), perm)
 }
 
 // Write replaces name with what fill writes, with permissions perm. When

@@ -103,6 +103,19 @@ func TestReadersSeeWholeFiles(t *testing.T) {
 	wg.Wait()
 }
 
+func TestWriteJSON(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "result.json")
+	if err := WriteJSON(name, map[string]int{"boots": 2}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(name); string(got) != "{\n  \"boots\": 2\n}\n" {
+		t.Errorf("wrote %q", got)
+	}
+	if err := WriteJSON(name, func() {}, 0o644); err == nil {
+		t.Error("WriteJSON of a func succeeded")
+	}
+}
+
 func TestSyncDir(t *testing.T) {
 	if err := SyncDir(t.TempDir()); err != nil {
 		t.Error(err)

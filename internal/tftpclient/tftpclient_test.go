@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pin/tftp/v3"
+
+	"github.com/phoneflash/phoneflash/internal/pintest"
 )
 
 func TestRRQ(t *testing.T) {
@@ -27,28 +28,6 @@ func TestRRQ(t *testing.T) {
 			t.Errorf("RRQ with %q (-want +got):\n%s", tc.opts, diff)
 		}
 	}
-}
-
-// pinServer serves files with pin/tftp (an independent implementation)
-// on loopback and returns its address.
-func pinServer(t *testing.T, files map[string][]byte) net.Addr {
-	t.Helper()
-	s := tftp.NewServer(func(name string, rf io.ReaderFrom) error {
-		b, ok := files[name]
-		if !ok {
-			return fmt.Errorf("file not found")
-		}
-		_, err := rf.ReadFrom(bytes.NewReader(b))
-		return err
-	}, nil)
-	// Patient enough for a loaded machine; the cut test leaves a transfer
-	// behind, which ends after these retries (Shutdown waits for it).
-	s.SetTimeout(500 * time.Millisecond)
-	s.SetRetries(3)
-	conn := listen(t)
-	go s.Serve(conn)
-	t.Cleanup(s.Shutdown)
-	return conn.LocalAddr()
 }
 
 func listen(t *testing.T) net.PacketConn {
@@ -73,7 +52,7 @@ func TestGetFromPin(t *testing.T) {
 		"exact.sbn":        randomBytes(512 * 1954), // ends with an empty DATA block
 		"empty.xml":        {},
 	}
-	server := pinServer(t, files)
+	server := pintest.Serve(t, files)
 	for _, tc := range []struct {
 		file      string
 		blockSize int
@@ -215,7 +194,7 @@ func TestAcceptsOnlyFirstTID(t *testing.T) {
 // and a block acknowledged three times reaches the server three times.
 func TestDataHook(t *testing.T) {
 	file := randomBytes(512*6 + 7)
-	server := pinServer(t, map[string][]byte{"f": file})
+	server := pintest.Serve(t, map[string][]byte{"f": file})
 	var seen []uint16
 	// pin/tftp resends a lost block after its timeout and a random pause of
 	// up to a second: wait longer than both.
