@@ -227,6 +227,26 @@ func (b *bench) tftpRead(name string, rf io.ReaderFrom) error {
 	return err
 }
 
+// waitUntil waits up to 15 s for done, failing with what did not happen
+// and the phone's output.
+func (b *bench) waitUntil(out fmt.Stringer, what string, done func() bool) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s after 15 s:\n%s", what, out)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// sent is how many bytes of name the TFTP server has sent.
+func (b *bench) sent(name string) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.progress[name]
+}
+
 func (b *bench) setFiles(files map[string][]byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -16,15 +16,7 @@ const fwScale = 0.005 // 8.4 MB of SIP images become about 42 kB
 
 func loadFiles(t *testing.T, l fwgen.Load) map[string][]byte {
 	t.Helper()
-	files, err := fwgen.Files(l, fwScale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string][]byte{}
-	for _, f := range files {
-		m[f.Name] = f.Data
-	}
-	return m
+	return filesAt(t, l, fwScale)
 }
 
 func sepConfig(load, pw string) []byte {
@@ -159,19 +151,7 @@ func TestIntegrationPowerCutMidImage(t *testing.T) {
 	b.mu.Unlock()
 	flash := filepath.Join(b.dir, "flash.json")
 	cmd, out := b.start(flash, filepath.Join(b.dir, "cut.json"), "-scenario", "sccp852", "-until", "done")
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		b.mu.Lock()
-		sent := b.progress[apps]
-		b.mu.Unlock()
-		if sent >= 2048 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the image never started:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	b.waitUntil(out, "the image never started", func() bool { return b.sent(apps) >= 2048 })
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	f, ok, err := loadFlash(flash)
@@ -234,14 +214,10 @@ func TestIntegrationKeyedReset(t *testing.T) {
 	flash := filepath.Join(b.dir, "flash.json")
 	result := filepath.Join(b.dir, "result.json")
 	cmd, out := b.start(flash, result, "-scenario", "old-cucm", "-until", "rejected")
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(strings.Join(b.requests(), " "), sepName+".sgn") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no signed config request:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
+	b.waitUntil(out, "no signed config request", func() bool {
+		return strings.Contains(strings.Join(b.requests(), " "), sepName+".sgn")
+	})
+	time.Sleep(50 * time.Millisecond) // the phone acts on it
 	cmd.Process.Signal(syscall.SIGUSR1)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("phonesim: %v\n%s", err, out)
@@ -272,14 +248,9 @@ func TestIntegrationIdleSIGTERM(t *testing.T) {
 	flash := filepath.Join(b.dir, "flash.json")
 	result := filepath.Join(b.dir, "result.json")
 	cmd, out := b.start(flash, result, "-scenario", "sccp852", "-model", "7906", "-idle-reask", "30s")
-	deadline := time.Now().Add(15 * time.Second)
-	for len(b.requests()) < 8 { // two rounds: -idle-reask asks again
-		if time.Now().After(deadline) {
-			t.Fatalf("no config requests:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
+	// two rounds: -idle-reask asks again
+	b.waitUntil(out, "not two rounds of config requests", func() bool { return len(b.requests()) >= 8 })
+	time.Sleep(50 * time.Millisecond) // the phone acts on them
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("phonesim: %v\n%s", err, out)
