@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/fwtest"
 )
 
 // testScale keeps generated loads small (the SIP set is ~131 kB).
@@ -57,18 +58,8 @@ func snapshot(t testing.TB, root string) map[string]string {
 	return out
 }
 
-func newStore(t testing.TB) *firmware.Store {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "firmware")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s, err := firmware.OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// newStore is an empty firmware store in a new temporary directory.
+var newStore = fwtest.NewStore
 
 // source writes l in the given container form into a new directory.
 func source(t testing.TB, form string, l fwgen.Load) string {
@@ -283,17 +274,22 @@ func TestImportConflict(t *testing.T) {
 	if _, err := s.Import(source(t, "folder", l)); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, s.Dir())
 	dir := t.TempDir()
 	if err := fwgen.WriteLoad(dir, l, testScale*2); err != nil { // other sizes, same names
 		t.Fatal(err)
 	}
-	_, err := s.Import(dir)
 	// The .loads files are the same; the images differ. Both files are named.
-	want := fmt.Sprintf("import %s: apps11.9-4-2ES9.sbn differs from the file of that name in %s (load %s)",
-		dir, filepath.Join(s.Dir(), l.Name, "apps11.9-4-2ES9.sbn"), l.Name)
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("error %v, want one containing %q", err, want)
+	importRefused(t, s, fmt.Sprintf("import %s: apps11.9-4-2ES9.sbn differs from the file of that name in %s (load %s)",
+		dir, filepath.Join(s.Dir(), l.Name, "apps11.9-4-2ES9.sbn"), l.Name), dir)
+}
+
+// importRefused imports srcs into s and wants an error containing want,
+// with the store's files unchanged.
+func importRefused(t *testing.T, s *firmware.Store, want string, srcs ...string) {
+	t.Helper()
+	before := snapshot(t, s.Dir())
+	if _, err := s.Import(srcs...); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Import error %v, want one containing %q", err, want)
 	}
 	if d := diff(before, snapshot(t, s.Dir())); d != "" {
 		t.Errorf("store changed:\n%s", d)
@@ -447,14 +443,7 @@ func TestBrokenFolder(t *testing.T) {
 	if _, err := s.Import(source(t, "cop", fwgen.SCCP852())); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, s.Dir())
-	_, err := s.Import(src)
-	if err == nil || !strings.Contains(err.Error(), "has no readable manifest") {
-		t.Fatalf("error %v", err)
-	}
-	if d := diff(before, snapshot(t, s.Dir())); d != "" {
-		t.Errorf("store changed:\n%s", d)
-	}
+	importRefused(t, s, "has no readable manifest", src)
 }
 
 // TestConcurrentReadersDuringImport: serving goes on while a load is added
