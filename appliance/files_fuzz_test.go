@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/phoneflash/phoneflash/appliance/tftpd"
+	"github.com/phoneflash/phoneflash/internal/treetest"
 )
 
 // servedTree builds a firmware directory with files the TFTP server may
@@ -18,15 +19,7 @@ import (
 func servedTree(t testing.TB) (string, []os.FileInfo) {
 	dir := t.TempDir()
 	fw := filepath.Join(dir, "fw")
-	put := func(name, content string) {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(name, content string) { treetest.Write(t, dir, map[string]string{name: content}) }
 	link := func(target, name string) {
 		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)

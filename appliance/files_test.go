@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/phoneflash/phoneflash/appliance/tftpd"
+	"github.com/phoneflash/phoneflash/internal/treetest"
 )
 
 func TestFirmwareFiles(t *testing.T) {
@@ -23,15 +24,7 @@ func TestFirmwareFiles(t *testing.T) {
 		"fw/.tmp/partial.sbn":                        "hidden folder",
 		"secret.txt":                                 "secret",
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	treetest.Write(t, dir, files)
 	if err := os.Symlink(filepath.Join(dir, "secret.txt"), filepath.Join(fw, "escape.sbn")); err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/phoneflash/phoneflash/internal/treetest"
 )
 
 const mod = "github.com/phoneflash/phoneflash"
@@ -57,15 +57,7 @@ func TestDeliberateBadImport(t *testing.T) {
 		"appliance/ok/ok.go":  "package ok\n\nimport _ \"strings\"\n",
 		"cmd/phoneflash/m.go": "package main\n\nimport _ \"" + mod + "/board/pi\"\n\nfunc main() {}\n",
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	treetest.Write(t, dir, files)
 	gotMod, pkgs, err := List(dir)
 	if err != nil {
 		t.Fatal(err)
