@@ -15,7 +15,6 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/appliance/web/webtest"
-	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 const (
@@ -120,12 +119,8 @@ func newLiveBench(t *testing.T) *liveBench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	servicetest.Start(t, func(ctx context.Context) error { return srv.Serve(ctx, l) })
-	b.base = "http://" + l.Addr().String()
+	addr, _ := serveLoopback(t, srv)
+	b.base = "http://" + addr
 	return b
 }
 

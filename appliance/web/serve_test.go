@@ -124,6 +124,17 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// serveLoopback serves s on a loopback port until the test ends (or stop)
+// and returns its address.
+func serveLoopback(t *testing.T, s *Server) (addr string, stop func()) {
+	t.Helper()
+	l, err := Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Addr().String(), servicetest.Start(t, func(ctx context.Context) error { return s.Serve(ctx, l) })
+}
+
 // TestServeShutdown: Serve returns nil soon after ctx is done, even with an
 // event stream open.
 func TestServeShutdown(t *testing.T) {
@@ -131,12 +142,8 @@ func TestServeShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := servicetest.Start(t, func(ctx context.Context) error { return s.Serve(ctx, l) })
-	res, err := http.Get("http://" + l.Addr().String() + "/events")
+	addr, stop := serveLoopback(t, s)
+	res, err := http.Get("http://" + addr + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +151,7 @@ func TestServeShutdown(t *testing.T) {
 	events := readEvents(res.Body)
 	next(t, events, "phones")
 	stop()
-	if _, err := net.DialTimeout("tcp", l.Addr().String(), time.Second); err == nil {
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still listening after Serve returned")
 	}
 }
