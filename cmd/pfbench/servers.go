@@ -196,6 +196,25 @@ func (r *rig) startKea(dir string, _ bool) (*proc, error) {
 		"/usr/sbin/kea-dhcp4", "-c", path)
 }
 
+// launch starts srv with its files in dir (created) and gives it settle to
+// open its sockets; it stops srv again when ctx ends first.
+func (r *rig) launch(ctx context.Context, srv server, dir string, dhcp bool, settle time.Duration) (*proc, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	p, err := srv.start(r, dir, dhcp)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-time.After(settle):
+		return p, nil
+	case <-ctx.Done():
+		p.stop()
+		return nil, ctx.Err()
+	}
+}
+
 // waitTFTP waits until the server answers a read request.
 func (r *rig) waitTFTP(ctx context.Context, p *proc, name string) error {
 	deadline := time.Now().Add(15 * time.Second)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -84,10 +83,7 @@ func tftpPlan(servers []server, ns []int, reps, bigN int) []tftpPlanItem {
 func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, probe string) (tftpCell, error) {
 	cell := tftpCell{Server: it.srv.name, N: it.n, Blksize: it.bs, Rep: it.rep}
 	dir := filepath.Join(r.e.workDir, fmt.Sprintf("tftp-%s-n%d-b%d-r%d", it.srv.name, it.n, it.bs, it.rep))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return cell, err
-	}
-	p, err := it.srv.start(r, dir, false)
+	p, err := r.launch(ctx, it.srv, dir, false, 0)
 	if err != nil {
 		return cell, err
 	}
