@@ -27,12 +27,9 @@ func journalPath(dir, port string) string { return filepath.Join(dir, "leases-"+
 // readJournal returns the journal's records in order. A line that does not
 // parse (an append torn by a power cut) ends it.
 func readJournal(dir, port string) ([]leaseRecord, error) {
-	b, err := os.ReadFile(journalPath(dir, port))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dhcpd: port %s: reading lease journal: %w", port, err)
+	b, ok, err := readState(journalPath(dir, port))
+	if err != nil || !ok {
+		return nil, wrapf(err, "dhcpd: port %s: reading lease journal", port)
 	}
 	var recs []leaseRecord
 	for _, line := range bytes.Split(b, []byte("\n")) {

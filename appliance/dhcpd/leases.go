@@ -186,15 +186,30 @@ func (t *table) load(recs []leaseRecord, now time.Time) {
 	}
 }
 
+// readState reads one of a port's state files; ok is false when it does
+// not exist.
+func readState(name string) (b []byte, ok bool, err error) {
+	b, err = os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
+}
+
+// wrapf wraps a non-nil err with what was being done.
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
 func leasePath(dir, port string) string { return filepath.Join(dir, "leases-"+port+".json") }
 
 func readLeases(dir, port string) ([]leaseRecord, error) {
-	b, err := os.ReadFile(leasePath(dir, port))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dhcpd: port %s: reading leases: %w", port, err)
+	b, ok, err := readState(leasePath(dir, port))
+	if err != nil || !ok {
+		return nil, wrapf(err, "dhcpd: port %s: reading leases", port)
 	}
 	var f leaseFile
 	if err := json.Unmarshal(b, &f); err != nil {

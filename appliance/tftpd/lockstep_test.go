@@ -21,11 +21,6 @@ import (
 // Sorcerer's Apprentice bug).
 func lockstep(t *testing.T, addr, name string, dropAt, dupAt uint16) ([]byte, time.Duration, int) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
 	srv, _ := net.ResolveUDPAddr("udp4", addr)
 	var dropped time.Time
 	var resend time.Duration
@@ -51,7 +46,7 @@ func lockstep(t *testing.T, addr, name string, dropAt, dupAt uint16) ([]byte, ti
 		return 1, nil
 	}}
 	var data bytes.Buffer
-	if _, err := c.Get(t.Context(), pc, srv, name, &data); err != nil {
+	if _, err := c.Get(t.Context(), loopback(t), srv, name, &data); err != nil {
 		t.Fatal(err)
 	}
 	return data.Bytes(), resend, copies

@@ -221,15 +221,22 @@ func rrq(name string, extra ...string) []byte {
 	return b
 }
 
-// exchange sends pkt from an unconnected socket and returns the first reply
-// from any port of the server.
-func exchange(t *testing.T, addr string, pkt []byte) (opcode, code uint16, text string, data []byte) {
+// loopback is a client socket on 127.0.0.1, closed when the test ends.
+func loopback(t *testing.T) net.PacketConn {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
+	t.Cleanup(func() { pc.Close() })
+	return pc
+}
+
+// exchange sends pkt from an unconnected socket and returns the first reply
+// from any port of the server.
+func exchange(t *testing.T, addr string, pkt []byte) (opcode, code uint16, text string, data []byte) {
+	t.Helper()
+	pc := loopback(t)
 	ua, err := net.ResolveUDPAddr("udp4", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -288,6 +288,22 @@ func (b *bench) run(flash string, args ...string) (int, Result) {
 	return code, readResult(b.t, result)
 }
 
+// signalled runs phonesim with args until done holds, sends it sig a
+// moment later (the phone acts on what it got) and returns the result it
+// writes on its way out; it must exit 0.
+func (b *bench) signalled(flash string, sig os.Signal, what string, done func() bool, args ...string) Result {
+	b.t.Helper()
+	result := filepath.Join(b.dir, "result.json")
+	cmd, out := b.start(flash, result, args...)
+	b.waitUntil(out, what, done)
+	time.Sleep(50 * time.Millisecond)
+	cmd.Process.Signal(sig)
+	if err := cmd.Wait(); err != nil {
+		b.t.Fatalf("phonesim: %v\n%s", err, out)
+	}
+	return readResult(b.t, result)
+}
+
 func readResult(t *testing.T, path string) Result {
 	t.Helper()
 	raw, err := os.ReadFile(path)

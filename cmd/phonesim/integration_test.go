@@ -212,17 +212,9 @@ func TestIntegrationKeyedReset(t *testing.T) {
 	b := newBench(t, 6)
 	b.setFiles(loadFiles(t, fwgen.SIP942()))
 	flash := filepath.Join(b.dir, "flash.json")
-	result := filepath.Join(b.dir, "result.json")
-	cmd, out := b.start(flash, result, "-scenario", "old-cucm", "-until", "rejected")
-	b.waitUntil(out, "no signed config request", func() bool {
+	res := b.signalled(flash, syscall.SIGUSR1, "no signed config request", func() bool {
 		return strings.Contains(strings.Join(b.requests(), " "), sepName+".sgn")
-	})
-	time.Sleep(50 * time.Millisecond) // the phone acts on it
-	cmd.Process.Signal(syscall.SIGUSR1)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("phonesim: %v\n%s", err, out)
-	}
-	res := readResult(t, result)
+	}, "-scenario", "old-cucm", "-until", "rejected")
 	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + ".sgn=not-found",
 		"term11.default.loads=ok"}
 	if diff := cmp.Diff(want, names(res)); diff != "" {
@@ -245,17 +237,9 @@ func TestIntegrationKeyedReset(t *testing.T) {
 func TestIntegrationIdleSIGTERM(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 7)
-	flash := filepath.Join(b.dir, "flash.json")
-	result := filepath.Join(b.dir, "result.json")
-	cmd, out := b.start(flash, result, "-scenario", "sccp852", "-model", "7906", "-idle-reask", "30s")
 	// two rounds: -idle-reask asks again
-	b.waitUntil(out, "not two rounds of config requests", func() bool { return len(b.requests()) >= 8 })
-	time.Sleep(50 * time.Millisecond) // the phone acts on them
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("phonesim: %v\n%s", err, out)
-	}
-	res := readResult(t, result)
+	res := b.signalled(filepath.Join(b.dir, "flash.json"), syscall.SIGTERM, "not two rounds of config requests",
+		func() bool { return len(b.requests()) >= 8 }, "-scenario", "sccp852", "-model", "7906", "-idle-reask", "30s")
 	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + "=not-found",
 		"XMLDefault.cnf.xml=not-found"}
 	want = append(want, want...)
