@@ -19,6 +19,7 @@ import (
 	"github.com/pin/tftp/v3"
 
 	"github.com/phoneflash/phoneflash/internal/servicetest"
+	"github.com/phoneflash/phoneflash/internal/tftptest"
 )
 
 func TestCleanName(t *testing.T) {
@@ -222,15 +223,7 @@ func rrq(name string, extra ...string) []byte {
 }
 
 // loopback is a client socket on 127.0.0.1, closed when the test ends.
-func loopback(t *testing.T) net.PacketConn {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	return pc
-}
+func loopback(t *testing.T) net.PacketConn { return tftptest.Loopback(t) }
 
 // exchange sends pkt from an unconnected socket and returns the first reply
 // from any port of the server.

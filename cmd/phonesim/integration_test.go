@@ -26,6 +26,18 @@ func sepConfig(load, pw string) []byte {
 
 const sepName = "SEP002290BAD777.cnf.xml"
 
+// serveConfig serves the phone a SIP config naming the SIP load, with the
+// line password pw.
+func (b *bench) serveConfig(pw string) {
+	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", pw)})
+}
+
+// serveSIP serves the SIP load's files and a config naming it.
+func (b *bench) serveSIP(t *testing.T, pw string) {
+	b.setFiles(loadFiles(t, fwgen.SIP942()))
+	b.serveConfig(pw)
+}
+
 var sipBoot = []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found",
 	"ITLFile.tlv=not-found", sepName + "=ok", "dialplan.xml=not-found"}
 
@@ -42,7 +54,7 @@ func withOutcome(outcome string, names ...string) []string {
 func TestIntegrationSIPDone(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 1)
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	code, res := b.run(filepath.Join(b.dir, "flash.json"), "-scenario", "sip", "-model", "7906", "-until", "done")
 	if code != 0 || res.State != "done" || res.Exit != "until" {
 		t.Fatalf("exit %d state %s exit %s, want 0 done until", code, res.State, res.Exit)
@@ -114,7 +126,7 @@ func TestIntegrationSteppingStone(t *testing.T) {
 		delete(sipFiles, tf)
 	}
 	b.setFiles(sipFiles)
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	code, res := b.run(filepath.Join(b.dir, "flash.json"), "-scenario", "formatted-old", "-until", "done")
 	if code != 0 || res.State != "done" || res.Load != "SIP11.9-4-2SR1-1S" || res.CNU != cnuNew9 {
 		t.Fatalf("exit %d state %s load %s cnu %s", code, res.State, res.Load, res.CNU)
@@ -143,8 +155,7 @@ func TestIntegrationPowerCutMidImage(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 4)
 	sip := fwgen.SIP942()
-	b.setFiles(loadFiles(t, sip))
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveSIP(t, "secret12")
 	apps := sip.ImageNames()[2]
 	b.mu.Lock()
 	b.throttle[apps] = 20 * time.Millisecond
@@ -183,8 +194,7 @@ func TestIntegrationFlashWriteCut(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 5)
 	sip := fwgen.SIP942()
-	b.setFiles(loadFiles(t, sip))
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "abcdefghijklmnopqrstuvwxyz012345")})
+	b.serveSIP(t, "abcdefghijklmnopqrstuvwxyz012345")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sccp852", "-cut-at", "flash-write")
 	if code != exitCut || res.Exit != "power-cut" || res.State != "flashing" {
@@ -261,8 +271,7 @@ func TestIntegrationNewCNUTakesSIPTermFile(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 8)
 	sip := fwgen.SIP942()
-	b.setFiles(loadFiles(t, sip))
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveSIP(t, "secret12")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sccp852", "-keyed-reset", "-until", "done")
 	if code != 0 || res.Load != "SIP11.9-4-2SR1-1S" || res.Resets != 1 || res.FlashWrites != 1 || res.Reboots != 2 {
@@ -280,7 +289,7 @@ func TestIntegrationNewCNUTakesSIPTermFile(t *testing.T) {
 func TestIntegrationCutAtDHCP(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 9)
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sip", "-cut-at", "dhcp")
 	if code != exitCut || len(res.Requests) != 0 || res.State != "dhcp" {
@@ -302,7 +311,7 @@ func TestIntegrationUnicastReplies(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 10)
 	b.unicastReplies()
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	code, res := b.run(filepath.Join(b.dir, "udp.json"), "-scenario", "sip", "-dhcp-recv", "udp", "-max-time", "1s", "-until", "done")
 	if code != exitMaxTime || len(res.DHCP) != 0 {
 		t.Errorf("udp receiver: exit %d, %d leases; want exit 4 without a lease", code, len(res.DHCP))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneflash/phoneflash/internal/pintest"
+	"github.com/phoneflash/phoneflash/internal/tftptest"
 )
 
 func testClient(port int) *tftpClient {
@@ -27,7 +27,7 @@ func TestTFTPOutcomes(t *testing.T) {
 		"exact.sbn":        bytes.Repeat([]byte{7}, 1024),         // ends with an empty block
 		"empty.xml":        {},
 	}
-	port := pintest.Serve(t, files).Port
+	port := tftptest.Serve(t, files).Port
 	silent, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

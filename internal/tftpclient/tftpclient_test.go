@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneflash/phoneflash/internal/pintest"
+	"github.com/phoneflash/phoneflash/internal/tftptest"
 )
 
 func TestRRQ(t *testing.T) {
@@ -30,15 +30,8 @@ func TestRRQ(t *testing.T) {
 	}
 }
 
-func listen(t *testing.T) net.PacketConn {
-	t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
+// listen is a client socket on loopback.
+func listen(t *testing.T) net.PacketConn { return tftptest.Loopback(t) }
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
@@ -52,7 +45,7 @@ func TestGetFromPin(t *testing.T) {
 		"exact.sbn":        randomBytes(512 * 1954), // ends with an empty DATA block
 		"empty.xml":        {},
 	}
-	server := pintest.Serve(t, files)
+	server := tftptest.Serve(t, files)
 	for _, tc := range []struct {
 		file      string
 		blockSize int
@@ -194,7 +187,7 @@ func TestAcceptsOnlyFirstTID(t *testing.T) {
 // and a block acknowledged three times reaches the server three times.
 func TestDataHook(t *testing.T) {
 	file := randomBytes(512*6 + 7)
-	server := pintest.Serve(t, map[string][]byte{"f": file})
+	server := tftptest.Serve(t, map[string][]byte{"f": file})
 	var seen []uint16
 	// pin/tftp resends a lost block after its timeout and a random pause of
 	// up to a second: wait longer than both.

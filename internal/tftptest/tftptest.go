@@ -1,7 +1,8 @@
-// Package pintest serves files over TFTP on loopback with pin/tftp, an
-// implementation independent of the module's own, for the tests of the
-// TFTP clients (internal/tftpclient and the phone simulator's).
-package pintest
+// Package tftptest has the TFTP tests' peers on loopback: a server on
+// pin/tftp, an implementation independent of the module's own, for the
+// tests of the clients (internal/tftpclient and the phone simulator's),
+// and client sockets for the tests of the module's server.
+package tftptest
 
 import (
 	"bytes"
@@ -31,11 +32,19 @@ func Serve(t testing.TB, files map[string][]byte) *net.UDPAddr {
 	// (Shutdown waits for it).
 	s.SetTimeout(500 * time.Millisecond)
 	s.SetRetries(3)
+	conn := Loopback(t)
+	go s.Serve(conn)
+	t.Cleanup(s.Shutdown)
+	return conn.LocalAddr().(*net.UDPAddr)
+}
+
+// Loopback is a UDP socket on 127.0.0.1, closed when the test ends.
+func Loopback(t testing.TB) net.PacketConn {
+	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.Serve(conn)
-	t.Cleanup(s.Shutdown)
-	return conn.LocalAddr().(*net.UDPAddr)
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
