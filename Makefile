@@ -18,9 +18,10 @@ build:
 
 # Debian packages the tests use: namespaces and veths, real DHCP and TFTP
 # clients as peers, a packet capture for option checks on the wire, a
-# browser for the status page's live-update test, and a C compiler for the
-# race detector. .ci/run installs the same.
-TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium gcc libc6-dev
+# browser for the status page's live-update test, Kamailio as the office
+# PBX the SIP tests register with, and a C compiler for the race detector.
+# .ci/run installs the same.
+TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio gcc libc6-dev
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the
@@ -50,6 +51,10 @@ deps:
 		echo "make deps: installing" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
+
+# The bench route's tests: nft reads phoneflash's table back, dnsmasq is
+# the office's resolver behind the uplink.
+TEST_DEPS += nftables dnsmasq-base
 
 print-test-deps:
 	@echo $(TEST_DEPS)
@@ -150,6 +155,7 @@ FUZZ_TARGETS = \
 	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
 	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
 	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./appliance/sipwatch:FuzzHandleFrames \
 	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:
 	@set -e; for pt in $(FUZZ_TARGETS); do \

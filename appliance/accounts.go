@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/phoneflash/phoneflash/appliance/provision"
+	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
@@ -29,15 +30,15 @@ func (a *accounts) current() *provision.Provisioner {
 	return a.prov
 }
 
-func (a *accounts) Stepping(mac, model, load string) ([]byte, error) {
+func (a *accounts) Stepping(mac string, model firmware.Model, load string) ([]byte, error) {
 	return a.current().Stepping(mac, model, load)
 }
 
-func (a *accounts) SIP(mac, port, model, load, account string) ([]byte, string, string, error) {
+func (a *accounts) SIP(mac, port string, model firmware.Model, load, account string) ([]byte, string, string, error) {
 	return a.current().SIP(mac, port, model, load, account)
 }
 
-func (a *accounts) Default(loads map[string]string) ([]byte, error) {
+func (a *accounts) Default(loads []firmware.ModelLoad) ([]byte, error) {
 	return a.current().Default(loads)
 }
 

@@ -32,6 +32,22 @@ type service struct {
 // Run runs the appliance until ctx is done or a service fails. It returns nil
 // after a clean shutdown.
 func Run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger) error {
+	return run(ctx, cfg, hw, log, nil)
+}
+
+// RunSockets runs the appliance as Run does, on sockets the caller opened
+// for every bench port (by port name), without netlink: no interface is
+// configured or watched, and each port's servers serve its sockets from the
+// start. It is the whole composition, from a DISCOVER to the status, on
+// sockets an unprivileged test opens on loopback.
+func RunSockets(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger, socks map[string]PortSockets) error {
+	if socks == nil {
+		socks = map[string]PortSockets{}
+	}
+	return run(ctx, cfg, hw, log, socks)
+}
+
+func run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger, socks map[string]PortSockets) error {
 	if hw == nil {
 		hw = board.None{}
 	}
@@ -43,7 +59,7 @@ func Run(ctx context.Context, cfg Config, hw board.Hardware, log *slog.Logger) e
 
 	log.Info("starting", "ports", portNames(cfg.Ports), "uplink", cfg.Uplink, "firmware", cfg.FirmwareDir,
 		"state", cfg.StateDir, "target", cfg.Target, "board", cfg.Board)
-	services, closeBench, err := benchServices(cfg, hw, log)
+	services, closeBench, err := benchServices(cfg, hw, log, socks)
 	if err != nil {
 		return err
 	}
@@ -86,9 +102,9 @@ func portNames(ports []Port) []string {
 	return names
 }
 
-// benchServices builds the phone sessions, the bench network and the
-// hardware loop, wired together.
-func benchServices(cfg Config, hw board.Hardware, log *slog.Logger) ([]service, func(), error) {
+// benchServices builds the phone sessions, then the bench network reporting
+// to them, and the hardware loop.
+func benchServices(cfg Config, hw board.Hardware, log *slog.Logger, socks map[string]PortSockets) ([]service, func(), error) {
 	b, err := newBench(cfg, hw, log)
 	if err != nil {
 		return nil, nil, err
@@ -108,13 +124,14 @@ func benchServices(cfg Config, hw board.Hardware, log *slog.Logger) ([]service, 
 	if cfg.OnStatus != nil {
 		services = append(services, service{name: "observer", run: func(ctx context.Context) error { return b.observe(ctx, cfg.OnStatus) }})
 	}
-	n, netServices, err := newNetwork(cfg, log)
+	n, err := newNetwork(cfg, log, b.handlers(), socks)
 	if err != nil {
-		services = append(services, failing("network", err)...)
+		// Run still leaves the hardware safe.
+		services = append(services, service{name: "network", run: func(context.Context) error { return err }})
 	} else {
-		b.attach(n)
-		services = append(services, netServices...)
+		services = append(services, n.services()...)
 	}
+	services = append(services, routeServices(cfg, log)...)
 	return services, b.close, nil
 }
 

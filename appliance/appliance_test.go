@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -27,7 +29,7 @@ func testConfig(t *testing.T, ports ...string) Config {
 
 // importFirmware imports both synthetic loads, scaled down, into the store
 // at dir, as a user would.
-func importFirmware(t *testing.T, dir string) {
+func importFirmware(t testing.TB, dir string) {
 	t.Helper()
 	src := t.TempDir()
 	store, err := firmware.OpenStore(dir)
@@ -50,7 +52,7 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 func TestRunStopsCleanlyAndLeavesHardwareSafe(t *testing.T) {
 	cfg := testConfig(t, "test-run-a")
 	hw := sim.New(1)
-	stop := servicetest.Start(t, func(ctx context.Context) error { return Run(ctx, cfg, hw, discard()) })
+	stop := servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, hw) })
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
 	stop()
 	if !hw.Closed() || hw.SimLEDs().System() != board.Off {
@@ -61,7 +63,7 @@ func TestRunStopsCleanlyAndLeavesHardwareSafe(t *testing.T) {
 func TestSecondInstanceRefused(t *testing.T) {
 	cfg := testConfig(t, "test-dup-a", "test-dup-b")
 	hw := sim.New(2)
-	stop := servicetest.Start(t, func(ctx context.Context) error { return Run(ctx, cfg, hw, discard()) })
+	stop := servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, hw) })
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
 
 	// Same port, other state directory: refused by the port claim.
@@ -81,7 +83,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	// Once the first is gone, the port is free again.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel2()
-	if err := Run(ctx2, other, sim.New(1), discard()); err != nil {
+	if err := runLoopback(ctx2, other, sim.New(1)); err != nil {
 		t.Fatalf("Run after the first stopped = %v", err)
 	}
 }
@@ -115,5 +117,14 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestRunFailsCleanlyWithoutFirmwareDir(t *testing.T) {
+	cfg := testConfig(t, "test-net-a")
+	cfg.FirmwareDir = filepath.Join(t.TempDir(), "missing")
+	err := Run(context.Background(), cfg, nil, discard())
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Run without a firmware directory = %v, want a not-exist error", err)
 	}
 }

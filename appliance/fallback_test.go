@@ -37,7 +37,7 @@ func TestFallBackShowsUnusablePerm(t *testing.T) {
 	var mu sync.Mutex
 	var last status.Snapshot
 	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
-	stop := servicetest.Start(t, func(ctx context.Context) error { return Run(ctx, cfg, sim.New(1), discard()) })
+	stop := servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, sim.New(1)) })
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return last.State != "" })
 	mu.Lock()
 	got := last.State

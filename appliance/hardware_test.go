@@ -59,7 +59,7 @@ func TestPowerDrivesSimulatedPhones(t *testing.T) {
 	cfg := testConfig(t, "test-hw-a", "test-hw-b")
 	phones := &phoneRecorder{}
 	hw := sim.NewWith(2, sim.Options{Phones: phones})
-	servicetest.Start(t, func(ctx context.Context) error { return Run(ctx, cfg, hw, discard()) })
+	servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, hw) })
 	ctx := t.Context()
 
 	// Run powers every bench port, which starts its phone.

@@ -2,12 +2,10 @@ package appliance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -35,7 +33,7 @@ type bench struct {
 	store    *firmware.Store
 	jrnl     *journal.Journal // nil when the state directory cannot be written
 	mgr      *session.Manager
-	net      *network
+	leases   *leaseIndex // who holds which bench address, for TFTP
 	accounts *accounts
 	metrics  *web.Metrics
 	start    time.Time // monotonic: OLED pages and shifts
@@ -64,7 +62,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 		return nil, err
 	}
 	b.accounts = prov
-	if j, err := journal.Open(cfg.StateDir); err != nil {
+	if j, err := journal.Open(cfg.StateDir, journal.Options{Log: log.With("component", "journal")}); err != nil {
 		log.Error("journal: state directory not writable; phone progress is not saved", "state", cfg.StateDir, "err", err)
 		b.problem("state read-only")
 	} else {
@@ -72,7 +70,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	}
 	mc := session.ManagerConfig{
 		Machine: session.Machine{
-			Catalog: catalog{store: store}, Configs: prov, Policy: session.Policy(cfg.Policy),
+			Catalog: store, Configs: prov, Policy: firmware.Policy(cfg.Policy),
 			Timeouts:     timeouts(cfg.TimeScale),
 			PowerControl: b.powerControl,
 		},
@@ -84,6 +82,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	}
 	b.mgr = session.NewManager(mc)
 	b.resume()
+	b.leases = leasesOf(b.mgr.Snapshot())
 	return b, nil
 }
 
@@ -93,36 +92,6 @@ func timeouts(scale float64) session.Timeouts {
 		t.Scale = scale
 	}
 	return t
-}
-
-// recorder writes session records to the journal.
-type recorder struct{ j *journal.Journal }
-
-func (r recorder) Record(rec session.Record) error { return r.j.Record(journal.Record(rec)) }
-
-// resume takes back the sessions of the journal (after a restart or a
-// crash), so every phone continues where it was.
-func (b *bench) resume() {
-	raws, err := journal.States(b.cfg.StateDir)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			b.log.Warn("journal: reading sessions to resume", "err", err)
-		}
-		return
-	}
-	var states []session.State
-	for _, raw := range raws {
-		s, err := session.DecodeState(raw)
-		if err != nil {
-			b.log.Warn("journal: skipping a session that does not decode", "err", err)
-			continue
-		}
-		states = append(states, s)
-	}
-	if len(states) > 0 {
-		b.mgr.Resume(states)
-		b.log.Info("resumed phone sessions from the journal", "phones", len(states))
-	}
 }
 
 func (b *bench) problem(p string) {
@@ -170,33 +139,27 @@ func (b *bench) powerCycle(port string) error {
 // powerCycleOff is how long a power cycle keeps the phone off.
 const powerCycleOff = 2 * time.Second
 
-// attach makes the network feed the sessions and answer TFTP through them.
-func (b *bench) attach(n *network) {
-	b.net = n
-	n.onDHCP = b.onDHCP
-	n.onTFTP = b.onTFTP
-	n.onLink = b.onLink
-	files := n.resolve
-	n.resolve = func(ctx context.Context, r tftpd.Request) (tftpd.Content, error) {
-		if mac, ok := b.phoneAt(r.Client.Addr()); ok {
-			return b.answer(b.mgr.Handle(session.TFTPRequest{MAC: mac, File: r.Name}))
-		}
-		// Not a phone we know (a laptop with a TFTP client): the files of
-		// the store by name.
-		return files(ctx, r)
-	}
+// handlers are what the bench network reports to and asks: the sessions.
+func (b *bench) handlers() handlers {
+	return handlers{dhcp: b.onDHCP, tftp: b.onTFTP, link: b.onLink, resolve: b.resolve, client: b.clientAttrs}
 }
 
-// phoneAt returns the MAC of the phone leased client's address.
-func (b *bench) phoneAt(client netip.Addr) (string, bool) {
-	if b.net == nil {
-		return "", false
+// resolve answers a TFTP request: a phone's through its session, any other
+// client's from the firmware store by name.
+func (b *bench) resolve(_ context.Context, r tftpd.Request) (tftpd.Content, error) {
+	if mac, ok := b.phoneAt(r.Client.Addr()); ok {
+		return b.answer(b.mgr.Handle(session.TFTPRequest{MAC: mac, File: r.Name}))
 	}
-	hw, _, ok := b.net.macOf(client.Unmap())
+	return b.storeFile(r.Name)
+}
+
+// phoneAt returns the MAC of the phone leased client's address, when the
+// bench follows its session.
+func (b *bench) phoneAt(client netip.Addr) (string, bool) {
+	mac, ok := b.leases.macAt(client)
 	if !ok {
 		return "", false
 	}
-	mac := session.NormalizeMAC(hw.String())
 	if _, known := b.mgr.State(mac); !known {
 		return "", false
 	}
@@ -235,12 +198,14 @@ func (b *bench) onDHCP(ev dhcpd.Event) {
 		b.problem(ev.RogueText())
 		b.metrics.Error("dhcp-rogue-server")
 	case dhcpd.EventAck:
-		if srv := b.net.dhcp[ev.Port]; srv != nil {
-			b.metrics.DHCPLease(ev.Port, srv.Status().Leases)
-		}
+		b.leases.bind(ev.IP, ev.MAC.String())
+		b.metrics.DHCPLease(ev.Port, ev.Leases)
+	case dhcpd.EventRelease, dhcpd.EventDecline:
+		b.leases.unbind(ev.IP, ev.MAC.String())
+		b.metrics.DHCPLease(ev.Port, ev.Leases)
 	}
 	kind, ok := dhcpKinds[ev.Kind]
-	if !ok || !ev.Phone() {
+	if !ok || !firmware.IsPhone(ev.VendorClass, ev.Hostname, ev.MAC) {
 		return
 	}
 	e := session.DHCP{Kind: kind, MAC: ev.MAC.String(), Port: ev.Port, PortIndex: b.portIndex(ev.Port),
@@ -387,14 +352,6 @@ func (b *bench) observe(ctx context.Context, fn func(status.Snapshot)) error {
 			return nil
 		case <-changed:
 		case <-t.C:
-		}
-	}
-}
-
-func (b *bench) close() {
-	if b.jrnl != nil {
-		if err := b.jrnl.Close(); err != nil {
-			b.log.Warn("closing journal", "err", err)
 		}
 	}
 }

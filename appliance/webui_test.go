@@ -32,7 +32,7 @@ func freeAddr(t *testing.T) string {
 
 func runFor(t *testing.T, cfg Config) (stop func()) {
 	t.Helper()
-	return servicetest.Start(t, func(ctx context.Context) error { return Run(ctx, cfg, sim.New(len(cfg.Ports)), discard()) })
+	return servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, sim.New(len(cfg.Ports))) })
 }
 
 func httpDo(t *testing.T, method, url, body, password string) (int, string) {

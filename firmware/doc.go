@@ -1,6 +1,9 @@
-// Package firmware reads and stores Cisco 7906/7911 firmware: the signed-file
-// header, .loads lists, COP/zip/tar import, a store with manifests, and
-// upgrade plans. It uses the standard library only.
+// Package firmware is phoneflash's vocabulary of Cisco phones and their
+// firmware: the model table (one row of data per phone model: names, load
+// family, term file, device type, DHCP option 60 string, password limit,
+// stall timers, quirks) and the one parser of DHCP option 60; the signed-file
+// header, .loads lists, COP/zip/tar import, a store with manifests; what a
+// phone runs (Current) and upgrade plans. It uses the standard library only.
 //
 // Formats (domain notes §3): every .loads, .sbn and .cop.sgn starts with a
 // TLV header (tag, 2-byte big-endian length, value; tag 13 is one byte of

@@ -150,8 +150,8 @@ func namedLoad(dir, src string, in inspected, files map[string]inspected) (stage
 	if err != nil {
 		return stagedLoad{}, fmt.Errorf("import %s: %w", src, err)
 	}
-	if ln.Family != "11" {
-		return stagedLoad{}, fmt.Errorf("import %s: %s is for phone family %s, not the 7906/7911 (family 11)", src, ln.Name, ln.Family)
+	if models := BuiltinModels(); !models.HasFamily(ln.Family) {
+		return stagedLoad{}, fmt.Errorf("import %s: %s is for phone family %s, which no model phoneflash knows runs (%s)", src, ln.Name, ln.Family, models.Names())
 	}
 	sl := stagedLoad{
 		load:  Load{Name: ln.Name, Protocol: ln.Protocol, Version: ln.Version, Release: ln.Version.String(), Images: in.loads.Images, Source: filepath.Base(src)},
@@ -175,15 +175,15 @@ func attachTermFiles(dir, src string, names []string, files map[string]inspected
 		if in.loads == nil || !IsTermFile(name) {
 			continue
 		}
-		m, ok := ModelForTermFile(name)
-		if !ok {
-			continue // another family's default load: not ours
+		models := modelsOf(func(m Model) bool { return m.TermFile() == name })
+		if len(models) == 0 {
+			continue // a default load of a model phoneflash does not know
 		}
 		found := false
 		for i := range loads {
 			if slices.Equal(loads[i].load.Images, in.loads.Images) {
 				loads[i].paths[name] = filepath.Join(dir, name)
-				loads[i].load.Models = append(loads[i].load.Models, m)
+				loads[i].load.Models = append(loads[i].load.Models, models...)
 				used[name], found = true, true
 			}
 		}
@@ -207,14 +207,25 @@ func attachLoadTxt(dir string, names []string, loads []stagedLoad, used map[stri
 			continue
 		}
 		dt, load := parseLoadTxt(name, string(b))
-		m, ok := ModelForDeviceType(dt)
+		models := modelsOf(func(m Model) bool { return m.DeviceType == dt })
 		for i := range loads {
-			if ok && loads[i].load.Name == load {
-				loads[i].load.Models = append(loads[i].load.Models, m)
+			if len(models) > 0 && loads[i].load.Name == load {
+				loads[i].load.Models = append(loads[i].load.Models, models...)
 				used[name] = true
 			}
 		}
 	}
+}
+
+// modelsOf names the models of the table that match.
+func modelsOf(match func(Model) bool) []ModelName {
+	var out []ModelName
+	for _, m := range BuiltinModels() {
+		if match(m) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
 }
 
 // parseLoadTxt finds the device type and load name in a loadNNN.txt; the
@@ -240,8 +251,10 @@ func finishLoad(sl *stagedLoad) {
 	slices.Sort(l.Models)
 	l.Models = slices.Compact(l.Models)
 	l.Files = []FileInfo{sl.infos[l.LoadsFile()]}
-	for _, m := range Models() {
-		if f, ok := sl.infos[m.TermFile()]; ok {
+	seen := map[string]bool{}
+	for _, m := range BuiltinModels() {
+		if f, ok := sl.infos[m.TermFile()]; ok && !seen[f.Name] {
+			seen[f.Name] = true
 			l.Files = append(l.Files, f)
 		}
 	}

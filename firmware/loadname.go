@@ -139,11 +139,11 @@ func number(s string) (int, bool) {
 }
 
 // LoadName is a parsed load name such as SIP11.9-4-2SR1-1S: the protocol, the
-// phone family (11 = 7906/7911) and the version.
+// phone family (Model.Family: 11 for the 7906/7911) and the version.
 type LoadName struct {
 	Name     string // as written, without ".loads"
 	Protocol Protocol
-	Family   string // "11" for the 7906/7911 family
+	Family   string // "11" for the 7906/7911 (Model.Family)
 	Version  Version
 }
 
@@ -181,10 +181,3 @@ func ParseLoadName(s string) (LoadName, error) {
 
 // FileName is the load's own `.loads` file name.
 func (ln LoadName) FileName() string { return ln.Name + ".loads" }
-
-// COPName is the name Cisco gives the COP file of this 7906/7911 load, e.g.
-// cmterm-7911_7906-sip.9-4-2SR1-1.cop.sgn for SIP11.9-4-2SR1-1S.
-func (ln LoadName) COPName() string {
-	_, ver, _ := strings.Cut(ln.Name, ".")
-	return fmt.Sprintf("cmterm-7911_7906-%s.%s.cop.sgn", strings.ToLower(string(ln.Protocol)), strings.TrimSuffix(ver, "S"))
-}

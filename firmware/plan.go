@@ -5,53 +5,74 @@ import (
 	"strings"
 )
 
-// CurrentKind is how much is known of the load a phone runs.
-type CurrentKind int
+// CurrentKind is how much is known of the load a phone runs. The strings
+// are what the journal holds in a session's "current".
+type CurrentKind string
 
 // What may be known of a phone's current load.
 const (
-	CurrentUnknown   CurrentKind = iota // nothing: it may be older than 8.3(3)
-	CurrentOldLoader                    // its loader is older than 8.3(3) (it loops on termNN.default.loads)
-	CurrentLoad                         // it runs the named load
+	// CurrentUnknown: nothing; its loader may be older than 8.3(3) (a
+	// phone in default-load mode after a factory reset).
+	CurrentUnknown CurrentKind = "unknown"
+	// CurrentOldLoader: its loader refused a 9.x load, so it is older than
+	// 8.3(3) and needs the stepping stone.
+	CurrentOldLoader CurrentKind = "old-loader"
+	// CurrentNewLoader: its loader is taken to accept the target directly
+	// (the direct policy, or a phone that boots normally and asks for its
+	// config); the load's name is unknown.
+	CurrentNewLoader CurrentKind = "new-loader"
+	// CurrentLoad: it runs the named load.
+	CurrentLoad CurrentKind = "load"
 )
 
 // Current is what is known of a phone's current load.
 type Current struct {
-	Kind CurrentKind
-	Load string // for CurrentLoad
+	Kind CurrentKind `json:"kind"`
+	Load string      `json:"load,omitempty"` // with CurrentLoad
 }
 
-// ParseCurrent parses "unknown" (or ""), "old", or a load name.
+// ParseCurrent parses "unknown" (or ""), "old" (or "old-loader"), "new"
+// (or "new-loader"), or a load name.
 func ParseCurrent(s string) (Current, error) {
 	switch s {
 	case "", "unknown":
 		return Current{Kind: CurrentUnknown}, nil
-	case "old":
+	case "old", string(CurrentOldLoader):
 		return Current{Kind: CurrentOldLoader}, nil
+	case "new", string(CurrentNewLoader):
+		return Current{Kind: CurrentNewLoader}, nil
 	}
 	if _, err := ParseLoadName(s); err != nil {
-		return Current{}, fmt.Errorf("current load: %w; or say unknown or old", err)
+		return Current{}, fmt.Errorf("current load: %w; or say unknown, old or new", err)
 	}
 	return Current{Kind: CurrentLoad, Load: strings.TrimSuffix(s, ".loads")}, nil
 }
 
+// String is the form logs and the report show.
 func (c Current) String() string {
 	switch c.Kind {
-	case CurrentOldLoader:
-		return "loader older than 8.3(3)"
 	case CurrentLoad:
 		return c.Load
+	case CurrentOldLoader:
+		return "old loader (<8.3(3))"
+	case CurrentNewLoader:
+		return "unknown (loader >= 8.3(3))"
 	}
 	return "unknown"
 }
 
-// Policy says whether plans go through the stepping stone.
+// Policy chooses how a phone of unknown history is upgraded.
 type Policy string
 
-// Plan policies.
+// The upgrade policies.
 const (
-	PolicyStepping Policy = "stepping" // default: the stepping stone when the phone may be older than 8.3(3)
-	PolicyDirect   Policy = "direct"   // straight to the target
+	// PolicyStepping (default): a phone of unknown history may be older
+	// than 8.3(3), so it gets the stepping stone first.
+	PolicyStepping Policy = "stepping"
+	// PolicyDirect: a phone of unknown history is taken to accept the
+	// target directly; a loader that refuses it still gets the stepping
+	// stone.
+	PolicyDirect Policy = "direct"
 )
 
 // ParsePolicy parses "stepping" (or "") and "direct".
@@ -63,6 +84,15 @@ func ParsePolicy(s string) (Policy, error) {
 		return PolicyDirect, nil
 	}
 	return "", fmt.Errorf("policy %q: want stepping or direct", s)
+}
+
+// Assume is what the policy takes a phone in state c to run: under
+// PolicyDirect an unknown one has a new loader.
+func (p Policy) Assume(c Current) Current {
+	if p == PolicyDirect && (c.Kind == CurrentUnknown || c.Kind == "") {
+		return Current{Kind: CurrentNewLoader}
+	}
+	return c
 }
 
 // The stepping-stone range (domain notes §4): phones older than 8.3(3) must
@@ -101,25 +131,25 @@ func inSteppingRange(v Version) bool {
 // newest SCCP load from 8.3(3) to 8.5(2) in loads that has the model's term
 // file. When loads lack what the plan needs, the error is an
 // *ImportHintError naming the file to import. Plan is pure.
-func Plan(model Model, current Current, target string, loads []Load, policy Policy) ([]string, error) {
+func Plan(model Model, current Current, target string, loads []Load) ([]string, error) {
 	tn, err := ParseLoadName(target)
 	if err != nil {
 		return nil, fmt.Errorf("plan: target: %w", err)
 	}
-	if model.DeviceType() == 0 {
-		return nil, fmt.Errorf("plan: unsupported phone model %d", int(model))
+	if model.Name == "" || model.Term == "" {
+		return nil, fmt.Errorf("plan: phone model %q is in no row of the model table", model.Name)
 	}
 	if current.Kind == CurrentLoad && current.Load == tn.Name {
 		return nil, nil
 	}
 	tl, ok := findLoad(loads, tn.Name)
 	if !ok {
-		return nil, &ImportHintError{Target: tn.Name, Need: "its own files in the firmware store", Import: tn.COPName()}
+		return nil, &ImportHintError{Target: tn.Name, Need: "its own files in the firmware store", Import: model.COPName(tn)}
 	}
-	if len(tl.Models) > 0 && !tl.HasModel(model) {
+	if len(tl.Models) > 0 && !tl.HasModel(model.Name) {
 		return nil, fmt.Errorf("plan: %s in the store is for %s, not the %s (it has no %s)", tn.Name, modelList(tl.Models), model, model.TermFile())
 	}
-	if policy == PolicyDirect || !needsStepping(current, tn.Version) {
+	if !needsStepping(current, tn.Version) {
 		return []string{tn.Name}, nil
 	}
 	stone, ok := steppingStone(model, loads)
@@ -127,7 +157,7 @@ func Plan(model Model, current Current, target string, loads []Load, policy Poli
 		return nil, &ImportHintError{
 			Target: tn.Name,
 			Need:   fmt.Sprintf("a stepping stone %s for phones older than %s", SteppingRange(), steppingLow()),
-			Import: LoadName{Name: "SCCP11.8-5-2S", Protocol: SCCP}.COPName(),
+			Import: model.COPName(LoadName{Name: "SCCP" + model.Family + ".8-5-2S", Protocol: SCCP}),
 		}
 	}
 	return []string{stone.Name, tn.Name}, nil
@@ -142,6 +172,8 @@ func needsStepping(current Current, tv Version) bool {
 	switch current.Kind {
 	case CurrentOldLoader:
 		return true
+	case CurrentNewLoader:
+		return false
 	case CurrentLoad:
 		cn, err := ParseLoadName(current.Load)
 		if err == nil {
@@ -176,10 +208,10 @@ func findLoad(loads []Load, name string) (Load, bool) {
 	return Load{}, false
 }
 
-func modelList(ms []Model) string {
+func modelList(ms []ModelName) string {
 	var s []string
 	for _, m := range ms {
-		s = append(s, m.String())
+		s = append(s, string(m))
 	}
 	return strings.Join(s, " and ")
 }

@@ -14,25 +14,29 @@ func mkLoad(t *testing.T, name string, models ...firmware.Model) firmware.Load {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := firmware.Load{Name: ln.Name, Protocol: ln.Protocol, Version: ln.Version, Models: models,
+	l := firmware.Load{Name: ln.Name, Protocol: ln.Protocol, Version: ln.Version,
 		Files: []firmware.FileInfo{{Name: ln.FileName()}}}
 	for _, m := range models {
+		l.Models = append(l.Models, m.Name)
 		l.Files = append(l.Files, firmware.FileInfo{Name: m.TermFile()})
 	}
 	return l
 }
 
 func TestPlan(t *testing.T) {
-	both := []firmware.Model{firmware.Model7906, firmware.Model7911}
+	m7906, m7911 := model(t, "CP-7906G"), model(t, "CP-7911G")
+	both := []firmware.Model{m7906, m7911}
 	sip := mkLoad(t, "SIP11.9-4-2SR1-1S", both...)
 	sccp852 := mkLoad(t, "SCCP11.8-5-2S", both...)
 	sccp833 := mkLoad(t, "SCCP11.8-3-3SR2S", both...)
-	sccp853 := mkLoad(t, "SCCP11.8-5-3S", both...)                  // newer than the range
-	sccp852only11 := mkLoad(t, "SCCP11.8-5-2S", firmware.Model7911) // no term06
+	sccp853 := mkLoad(t, "SCCP11.8-5-3S", both...)     // newer than the range
+	sccp852only11 := mkLoad(t, "SCCP11.8-5-2S", m7911) // no term06
 	sip853 := mkLoad(t, "SIP11.8-5-3S", both...)
-	sip7911 := mkLoad(t, "SIP11.9-4-2SR1-1S", firmware.Model7911)
+	sip852 := mkLoad(t, "SIP11.8-5-2S", both...) // in the stepping range, but SIP: never a stepping stone
+	sip7911 := mkLoad(t, "SIP11.9-4-2SR1-1S", m7911)
 	unknown := firmware.Current{Kind: firmware.CurrentUnknown}
 	old := firmware.Current{Kind: firmware.CurrentOldLoader}
+	newLoader := firmware.Current{Kind: firmware.CurrentNewLoader}
 	running := func(l string) firmware.Current { return firmware.Current{Kind: firmware.CurrentLoad, Load: l} }
 	const hint = "SIP11.9-4-2SR1-1S needs a stepping stone 8.3(3)-8.5(2) for phones older than 8.3(3): import cmterm-7911_7906-sccp.8-5-2.cop.sgn"
 	tests := []struct {
@@ -41,35 +45,39 @@ func TestPlan(t *testing.T) {
 		current firmware.Current
 		target  string
 		loads   []firmware.Load
-		policy  firmware.Policy
 		want    []string
 		err     string
 		hint    bool
 	}{
-		{"unknown goes through the stone", firmware.Model7906, unknown, sip.Name, []firmware.Load{sip, sccp852}, firmware.PolicyStepping, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
-		{"old loader", firmware.Model7911, old, sip.Name, []firmware.Load{sip, sccp852}, firmware.PolicyStepping, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
-		{"newest stone in range", firmware.Model7906, unknown, sip.Name, []firmware.Load{sccp833, sip, sccp853, sccp852}, firmware.PolicyStepping, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
-		{"8.3(3) is a stone", firmware.Model7906, unknown, sip.Name, []firmware.Load{sccp833, sip}, firmware.PolicyStepping, []string{"SCCP11.8-3-3SR2S", "SIP11.9-4-2SR1-1S"}, "", false},
-		{"missing stone", firmware.Model7906, unknown, sip.Name, []firmware.Load{sip}, firmware.PolicyStepping, nil, hint, true},
-		{"stone out of range only", firmware.Model7906, old, sip.Name, []firmware.Load{sip, sccp853, sip853}, firmware.PolicyStepping, nil, hint, true},
-		{"stone lacks the model's term file", firmware.Model7906, unknown, sip.Name, []firmware.Load{sip, sccp852only11}, firmware.PolicyStepping, nil, hint, true},
-		{"stone with the 7911 term file", firmware.Model7911, unknown, sip.Name, []firmware.Load{sip, sccp852only11}, firmware.PolicyStepping, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
-		{"direct policy", firmware.Model7906, unknown, sip.Name, []firmware.Load{sip}, firmware.PolicyDirect, []string{"SIP11.9-4-2SR1-1S"}, "", false},
-		{"already on target", firmware.Model7906, running("SIP11.9-4-2SR1-1S"), sip.Name, nil, firmware.PolicyStepping, nil, "", false},
-		{"running the stone", firmware.Model7906, running("SCCP11.8-5-2S"), sip.Name, []firmware.Load{sip}, firmware.PolicyStepping, []string{"SIP11.9-4-2SR1-1S"}, "", false},
-		{"running 8.3(3)", firmware.Model7906, running("SCCP11.8-3-3S"), sip.Name, []firmware.Load{sip}, firmware.PolicyStepping, []string{"SIP11.9-4-2SR1-1S"}, "", false},
-		{"running older than 8.3(3)", firmware.Model7906, running("SCCP11.8-0-3S"), sip.Name, []firmware.Load{sip, sccp852}, firmware.PolicyStepping, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
-		{"running 8.3(2) with no stone", firmware.Model7906, running("SCCP11.8-3-2S"), sip.Name, []firmware.Load{sip}, firmware.PolicyStepping, nil, hint, true},
-		{"target in the range needs no stone", firmware.Model7906, unknown, sccp852.Name, []firmware.Load{sccp852}, firmware.PolicyStepping, []string{"SCCP11.8-5-2S"}, "", false},
-		{"target not in store", firmware.Model7906, unknown, sip.Name, []firmware.Load{sccp852}, firmware.PolicyStepping, nil,
+		{"unknown goes through the stone", m7906, unknown, sip.Name, []firmware.Load{sip, sccp852}, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"old loader", m7911, old, sip.Name, []firmware.Load{sip, sccp852}, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"newest stone in range", m7906, unknown, sip.Name, []firmware.Load{sccp833, sip, sccp853, sccp852}, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"8.3(3) is a stone", m7906, unknown, sip.Name, []firmware.Load{sccp833, sip}, []string{"SCCP11.8-3-3SR2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"missing stone", m7906, unknown, sip.Name, []firmware.Load{sip}, nil, hint, true},
+		{"stone out of range only", m7906, old, sip.Name, []firmware.Load{sip, sccp853, sip853}, nil, hint, true},
+		{"a SIP load in the range is no stone", m7906, unknown, sip.Name, []firmware.Load{sip, sip852}, nil, hint, true},
+		{"a SIP load in the range is no stone for an old loader", m7911, old, sip.Name, []firmware.Load{sip852, sip}, nil, "SIP11.9-4-2SR1-1S needs a stepping stone", true},
+		{"the SCCP stone, not a newer SIP load in the range", m7906, unknown, sip.Name, []firmware.Load{sccp833, sip852, sip}, []string{"SCCP11.8-3-3SR2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"stone lacks the model's term file", m7906, unknown, sip.Name, []firmware.Load{sip, sccp852only11}, nil, hint, true},
+		{"stone with the 7911 term file", m7911, unknown, sip.Name, []firmware.Load{sip, sccp852only11}, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"new loader", m7906, newLoader, sip.Name, []firmware.Load{sip}, []string{"SIP11.9-4-2SR1-1S"}, "", false},
+		{"direct policy", m7906, firmware.PolicyDirect.Assume(unknown), sip.Name, []firmware.Load{sip}, []string{"SIP11.9-4-2SR1-1S"}, "", false},
+		{"direct policy keeps an old loader", m7906, firmware.PolicyDirect.Assume(old), sip.Name, []firmware.Load{sip, sccp852}, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"already on target", m7906, running("SIP11.9-4-2SR1-1S"), sip.Name, nil, nil, "", false},
+		{"running the stone", m7906, running("SCCP11.8-5-2S"), sip.Name, []firmware.Load{sip}, []string{"SIP11.9-4-2SR1-1S"}, "", false},
+		{"running 8.3(3)", m7906, running("SCCP11.8-3-3S"), sip.Name, []firmware.Load{sip}, []string{"SIP11.9-4-2SR1-1S"}, "", false},
+		{"running older than 8.3(3)", m7906, running("SCCP11.8-0-3S"), sip.Name, []firmware.Load{sip, sccp852}, []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"}, "", false},
+		{"running 8.3(2) with no stone", m7906, running("SCCP11.8-3-2S"), sip.Name, []firmware.Load{sip}, nil, hint, true},
+		{"target in the range needs no stone", m7906, unknown, sccp852.Name, []firmware.Load{sccp852}, []string{"SCCP11.8-5-2S"}, "", false},
+		{"target not in store", m7906, unknown, sip.Name, []firmware.Load{sccp852}, nil,
 			"SIP11.9-4-2SR1-1S needs its own files in the firmware store: import cmterm-7911_7906-sip.9-4-2SR1-1.cop.sgn", true},
-		{"target for the other model", firmware.Model7906, unknown, sip.Name, []firmware.Load{sip7911, sccp852}, firmware.PolicyStepping, nil,
-			"plan: SIP11.9-4-2SR1-1S in the store is for 7911, not the 7906 (it has no term06.default.loads)", false},
-		{"bad target", firmware.Model7906, unknown, "SIP11", nil, firmware.PolicyStepping, nil, `plan: target: load name "SIP11": no family number and dot after the protocol`, false},
+		{"target for the other model", m7906, unknown, sip.Name, []firmware.Load{sip7911, sccp852}, nil,
+			"plan: SIP11.9-4-2SR1-1S in the store is for CP-7911G, not the CP-7906G (it has no term06.default.loads)", false},
+		{"bad target", m7906, unknown, "SIP11", nil, nil, `plan: target: load name "SIP11": no family number and dot after the protocol`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := firmware.Plan(tt.model, tt.current, tt.target, tt.loads, tt.policy)
+			got, err := firmware.Plan(tt.model, tt.current, tt.target, tt.loads)
 			if tt.err != "" {
 				if err == nil {
 					t.Fatalf("Plan = %v, want error %q", got, tt.err)
@@ -98,6 +106,8 @@ func TestParseCurrentAndPolicy(t *testing.T) {
 		"":                        {Kind: firmware.CurrentUnknown},
 		"unknown":                 {Kind: firmware.CurrentUnknown},
 		"old":                     {Kind: firmware.CurrentOldLoader},
+		"old-loader":              {Kind: firmware.CurrentOldLoader},
+		"new":                     {Kind: firmware.CurrentNewLoader},
 		"SCCP11.8-5-2S":           {Kind: firmware.CurrentLoad, Load: "SCCP11.8-5-2S"},
 		"SIP11.9-4-2SR1-1S.loads": {Kind: firmware.CurrentLoad, Load: "SIP11.9-4-2SR1-1S"},
 	} {
@@ -106,8 +116,8 @@ func TestParseCurrentAndPolicy(t *testing.T) {
 			t.Errorf("ParseCurrent(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	if _, err := firmware.ParseCurrent("new"); err == nil {
-		t.Error("ParseCurrent(new) succeeded")
+	if _, err := firmware.ParseCurrent("newest"); err == nil {
+		t.Error("ParseCurrent(newest) succeeded")
 	}
 	for in, want := range map[string]firmware.Policy{"": firmware.PolicyStepping, "stepping": firmware.PolicyStepping, "direct": firmware.PolicyDirect} {
 		if got, err := firmware.ParsePolicy(in); err != nil || got != want {

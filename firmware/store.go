@@ -26,12 +26,12 @@ type FileInfo struct {
 // Load is one firmware load in the store: its own .loads file, the term
 // files of the models it serves, and its images.
 type Load struct {
-	Name     string   `json:"name"` // e.g. SIP11.9-4-2SR1-1S
-	Protocol Protocol `json:"protocol"`
-	Version  Version  `json:"version"`
-	Release  string   `json:"release"` // Version.String(), for readers of the manifest
-	Models   []Model  `json:"models"`  // from the term files and loadNNN.txt
-	Images   []string `json:"images"`  // in the order the phone fetches them
+	Name     string      `json:"name"` // e.g. SIP11.9-4-2SR1-1S
+	Protocol Protocol    `json:"protocol"`
+	Version  Version     `json:"version"`
+	Release  string      `json:"release"` // Version.String(), for readers of the manifest
+	Models   []ModelName `json:"models"`  // from the term files and loadNNN.txt
+	Images   []string    `json:"images"`  // in the order the phone fetches them
 	// Files are the .loads, then the term files, then the images.
 	Files  []FileInfo `json:"files"`
 	Source string     `json:"source"` // base name of what it was imported from
@@ -92,8 +92,9 @@ func (l Load) KnownFiles() int {
 	return n
 }
 
-// HasModel reports whether the load names m (by term file or loadNNN.txt).
-func (l Load) HasModel(m Model) bool { return slices.Contains(l.Models, m) }
+// HasModel reports whether the load names the model (by term file or
+// loadNNN.txt).
+func (l Load) HasModel(name ModelName) bool { return slices.Contains(l.Models, name) }
 
 // Store is the firmware directory: one folder per load, each with its files
 // and a manifest. It is safe for concurrent use; readers get copies.

@@ -87,7 +87,7 @@ func source(t testing.TB, form string, l fwgen.Load) string {
 }
 
 // wantLoad is what the store must say about generated load l.
-func wantLoad(t testing.TB, l fwgen.Load, models []firmware.Model) firmware.Load {
+func wantLoad(t testing.TB, l fwgen.Load, models []firmware.ModelName) firmware.Load {
 	t.Helper()
 	ln, err := firmware.ParseLoadName(l.Name)
 	if err != nil {
@@ -116,7 +116,7 @@ func strip(l firmware.Load) firmware.Load {
 }
 
 func TestImportRoundTrip(t *testing.T) {
-	both := []firmware.Model{firmware.Model7906, firmware.Model7911}
+	both := []firmware.ModelName{"CP-7906G", "CP-7911G"}
 	for _, form := range []string{"cop", "zip", "tgz", "folder"} {
 		for _, l := range fwgen.Loads() {
 			t.Run(form+"/"+l.Name, func(t *testing.T) {
@@ -199,8 +199,8 @@ func TestImportTwoLoads(t *testing.T) {
 		t.Errorf("FindFile found a term file; term files belong to each load")
 	}
 	sip, _ := s.Load("SIP11.9-4-2SR1-1S")
-	if sip.TermFile(firmware.Model7906) != "term06.default.loads" || sip.ImageBytes() != fwgen.SIP942().TotalImageBytes(testScale) {
-		t.Errorf("TermFile %q, image bytes %d", sip.TermFile(firmware.Model7906), sip.ImageBytes())
+	if sip.TermFile(model(t, "CP-7906G")) != "term06.default.loads" || sip.ImageBytes() != fwgen.SIP942().TotalImageBytes(testScale) {
+		t.Errorf("TermFile %q, image bytes %d", sip.TermFile(model(t, "CP-7906G")), sip.ImageBytes())
 	}
 }
 
@@ -226,11 +226,11 @@ func TestImportGrows(t *testing.T) {
 	if _, err := s.Import(dir); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Load(l.Name); len(got.Models) != 0 || got.TermFile(firmware.Model7906) != "" {
-		t.Errorf("models %v, term file %q; want none", got.Models, got.TermFile(firmware.Model7906))
+	if got, _ := s.Load(l.Name); len(got.Models) != 0 || got.TermFile(model(t, "CP-7906G")) != "" {
+		t.Errorf("models %v, term file %q; want none", got.Models, got.TermFile(model(t, "CP-7906G")))
 	}
 	importWant(t, s, firmware.ImportResult{Updated: []string{l.Name}}, source(t, "cop", l))
-	got := loadWant(t, s, wantLoad(t, l, []firmware.Model{firmware.Model7906, firmware.Model7911}))
+	got := loadWant(t, s, wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}))
 	if got.Source != filepath.Base(dir) {
 		t.Errorf("source %q, want the first import's %q", got.Source, filepath.Base(dir))
 	}
@@ -359,7 +359,7 @@ func TestImportLooseFiles(t *testing.T) {
 		args = append(args, filepath.Join(dir, name))
 	}
 	importWant(t, s, firmware.ImportResult{Added: []string{l.Name}}, args...)
-	loadWant(t, s, wantLoad(t, l, []firmware.Model{firmware.Model7906, firmware.Model7911}))
+	loadWant(t, s, wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}))
 	// Only the .loads, without its images: a clear error.
 	_, err := newStore(t).Import(args[0])
 	if err == nil || !strings.Contains(err.Error(), "SIP11.9-4-2SR1-1S.loads lists jar11sip.9-4-2ES9.sbn, which is not in "+args[0]) {

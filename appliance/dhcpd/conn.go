@@ -14,28 +14,23 @@ import (
 
 // ListenServer opens 0.0.0.0:67 bound to interface ifname (SO_BINDTODEVICE,
 // so requests arriving on any other interface never reach it) with
-// SO_BROADCAST, and returns the interface index it is bound to. It sets
-// neither SO_REUSEADDR nor SO_REUSEPORT: a second server on the same
-// interface gets EADDRINUSE. A missing interface is syscall.ENODEV.
-func ListenServer(ifname string) (net.PacketConn, int, error) {
+// SO_BROADCAST. It sets neither SO_REUSEADDR nor SO_REUSEPORT: a second
+// server on the same interface gets EADDRINUSE. A missing interface is
+// syscall.ENODEV.
+func ListenServer(ifname string) (net.PacketConn, error) {
 	return listen(ifname, 67)
 }
 
 // ListenClient opens 0.0.0.0:68 bound to ifname, on which broadcast replies
 // of other DHCP servers on the port arrive.
 func ListenClient(ifname string) (net.PacketConn, error) {
-	c, _, err := listen(ifname, 68)
-	return c, err
+	return listen(ifname, 68)
 }
 
-func listen(ifname string, port int) (net.PacketConn, int, error) {
-	ifc, err := net.InterfaceByName(ifname)
-	if err != nil {
-		return nil, 0, fmt.Errorf("dhcpd: port %s: %w", ifname, syscall.ENODEV)
-	}
+func listen(ifname string, port int) (net.PacketConn, error) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.IPPROTO_UDP)
 	if err != nil {
-		return nil, 0, fmt.Errorf("dhcpd: port %s: socket: %w", ifname, err)
+		return nil, fmt.Errorf("dhcpd: port %s: socket: %w", ifname, err)
 	}
 	err = errors.Join(
 		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1),
@@ -46,30 +41,23 @@ func listen(ifname string, port int) (net.PacketConn, int, error) {
 	}
 	if err != nil {
 		syscall.Close(fd)
-		return nil, 0, fmt.Errorf("dhcpd: port %s: bind 0.0.0.0:%d: %w", ifname, port, err)
+		return nil, fmt.Errorf("dhcpd: port %s: bind 0.0.0.0:%d: %w", ifname, port, err)
 	}
 	f := os.NewFile(uintptr(fd), fmt.Sprintf("dhcp-%s-%d", ifname, port))
 	defer f.Close()
 	c, err := net.FilePacketConn(f)
 	if err != nil {
-		return nil, 0, fmt.Errorf("dhcpd: port %s: %w", ifname, err)
+		return nil, fmt.Errorf("dhcpd: port %s: %w", ifname, err)
 	}
-	return c, ifc.Index, nil
+	return c, nil
 }
 
-// serve reads requests from conn and answers them in batches (answerBatch) until ctx
-// is done. Read errors other than a closed socket are logged and survived.
-// With ifindex != 0 it also closes conn when the interface's index changes
-// (unplugged, or replaced by another NIC of the same name) and returns nil
-// so that Run opens a new socket.
-func (s *Server) serve(ctx context.Context, conn net.PacketConn, ifindex int) error {
+// serve reads requests from conn and answers them in batches (answerBatch)
+// until ctx is done. Read errors other than a closed socket are logged and
+// survived.
+func (s *Server) serve(ctx context.Context, conn net.PacketConn) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	var gone chan struct{}
-	if ifindex != 0 {
-		gone = make(chan struct{})
-		go s.watchIndex(ctx, conn, ifindex, gone)
-	}
 	s.setListening(true)
 	defer s.setListening(false)
 	buf := make([]byte, 1500)
@@ -80,10 +68,6 @@ func (s *Server) serve(ctx context.Context, conn net.PacketConn, ifindex int) er
 			if ctx.Err() != nil {
 				return nil
 			}
-			if gone != nil && isClosed(gone) {
-				s.opts.Log.Warn("bench interface changed; reopening", "port", s.opts.Port)
-				return nil
-			}
 			if errors.Is(err, net.ErrClosed) {
 				return fmt.Errorf("dhcpd: port %s: %w", s.opts.Port, err)
 			}
@@ -91,12 +75,15 @@ func (s *Server) serve(ctx context.Context, conn net.PacketConn, ifindex int) er
 				s.opts.Log.Warn("dhcp read", "port", s.opts.Port, "err", err)
 				lastErr = time.Now()
 			}
-			sleep(ctx, 10*time.Millisecond)
+			time.Sleep(readBackoff)
 			continue
 		}
 		s.answerBatch(conn, buf[:n], peer)
 	}
 }
+
+// readBackoff keeps a socket that keeps failing from spinning.
+const readBackoff = 10 * time.Millisecond
 
 // maxBatch bounds how many queued requests are answered after one lease
 // file write.
@@ -198,32 +185,6 @@ func (s *Server) setListening(on bool) {
 	s.mu.Unlock()
 }
 
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *Server) watchIndex(ctx context.Context, conn net.PacketConn, ifindex int, gone chan struct{}) {
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if ifc, err := net.InterfaceByName(s.opts.Port); err != nil || ifc.Index != ifindex {
-			close(gone)
-			conn.Close()
-			return
-		}
-	}
-}
-
 // watchRogues reads replies of DHCP servers on the port; any that does not
 // come from us is another server.
 func (s *Server) watchRogues(ctx context.Context, conn net.PacketConn) {
@@ -238,7 +199,7 @@ func (s *Server) watchRogues(ctx context.Context, conn net.PacketConn) {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			sleep(ctx, 10*time.Millisecond)
+			time.Sleep(readBackoff)
 			continue
 		}
 		m, err := dhcpv4.FromBytes(buf[:n])

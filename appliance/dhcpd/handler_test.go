@@ -11,7 +11,6 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
-	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 var (
@@ -84,6 +83,7 @@ func TestPhoneDiscoverGetsCiscoOffer(t *testing.T) {
 		"siaddr":  resp.ServerIPAddr.String(),
 		"opt1":    resp.GetOneOption(dhcpv4.OptionSubnetMask),
 		"opt3":    resp.GetOneOption(dhcpv4.OptionRouter),
+		"opt6":    resp.GetOneOption(dhcpv4.OptionDomainNameServer),
 		"opt51":   resp.GetOneOption(dhcpv4.OptionIPAddressLeaseTime),
 		"opt54":   resp.GetOneOption(dhcpv4.OptionServerIdentifier),
 		"opt66":   string(resp.GetOneOption(dhcpv4.OptionTFTPServerName)),
@@ -94,7 +94,7 @@ func TestPhoneDiscoverGetsCiscoOffer(t *testing.T) {
 	}
 	want := map[string]any{
 		"type": "OFFER", "xid": dhcpv4.TransactionID{0, 0, 0, 42}, "yiaddr": "10.79.1.100", "siaddr": "10.79.1.1",
-		"opt1": []byte{255, 255, 255, 0}, "opt3": []byte{10, 79, 1, 1}, "opt51": []byte{0, 0, 0x0e, 0x10},
+		"opt1": []byte{255, 255, 255, 0}, "opt3": []byte(nil), "opt6": []byte(nil), "opt51": []byte{0, 0, 0x0e, 0x10},
 		"opt54": []byte{10, 79, 1, 1}, "opt66": "10.79.1.1", "opt150": []byte{10, 79, 1, 1},
 		"chaddr": phone1.String(), "op": dhcpv4.OpcodeBootReply, "giaddr0": true,
 	}
@@ -102,13 +102,10 @@ func TestPhoneDiscoverGetsCiscoOffer(t *testing.T) {
 		t.Errorf("OFFER (-want +got):\n%s", diff)
 	}
 	wantEv := Event{Port: "eth1", MAC: phone1, Hostname: "SEP001BD4112233",
-		VendorClass: "Cisco Systems, Inc. IP Phone CP-7906G", Model: "CP-7906G"}
+		VendorClass: "Cisco Systems, Inc. IP Phone CP-7906G"}
 	if diff := cmp.Diff([]Event{wantEv.with(EventDiscover, netip.Addr{}), wantEv.with(EventOffer, first)}, evs,
 		cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
-	}
-	if !evs[0].Phone() {
-		t.Error("Phone() = false for a 7906G")
 	}
 }
 
@@ -221,23 +218,6 @@ func TestPoolExhaustion(t *testing.T) {
 	}
 }
 
-func TestModel(t *testing.T) {
-	tests := map[string]string{
-		"Cisco Systems, Inc. IP Phone CP-7906G\x00": "CP-7906G",
-		"Cisco Systems, Inc. IP Phone CP-7906G":     "CP-7906G",
-		"Cisco Systems, Inc. IP Phone CP-7911G\x00": "CP-7911G",
-		"Cisco Systems, Inc. IP Phone 79XX\x00":     "79XX",
-		"udhcp 1.36.1":                              "",
-		"":                                          "",
-		"Cisco Systems, Inc. IP Phone \x01bad":      "",
-	}
-	for in, want := range tests {
-		if got := Model(in); got != want {
-			t.Errorf("Model(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestLeasesSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{Config: testCfg, StateDir: dir, Now: func() time.Time { return t0 }}
@@ -339,39 +319,4 @@ func TestDamagedLeaseFile(t *testing.T) {
 	if _, err := os.Stat(leasePath(dir, testCfg.Port) + ".bad"); err != nil {
 		t.Errorf("damaged file not kept aside: %v", err)
 	}
-}
-
-func TestPhone(t *testing.T) {
-	tests := []struct {
-		ev   Event
-		want bool
-	}{
-		{Event{MAC: phone1, Model: "CP-7911G"}, true},
-		{Event{MAC: phone1, Hostname: "SEP001BD4112233"}, true},
-		{Event{MAC: phone1, Hostname: "sep001bd4112233"}, true},
-		{Event{MAC: phone1, Hostname: "SEP001BD4445566"}, false}, // another MAC
-		{Event{MAC: phone1, Hostname: "laptop", VendorClass: "udhcp 1.35.0"}, false},
-	}
-	for _, tt := range tests {
-		if got := tt.ev.Phone(); got != tt.want {
-			t.Errorf("%+v.Phone() = %v, want %v", tt.ev, got, tt.want)
-		}
-	}
-}
-
-// TestRunWaitsForTheInterface runs the self-opening path on an interface
-// that does not exist: it waits (serving nothing) until cancelled.
-func TestRunWaitsForTheInterface(t *testing.T) {
-	cfg := testCfg
-	cfg.Port = nettest.Unique("pfnnone")
-	s, err := New(Options{Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := servicetest.Start(t, s.Run)
-	time.Sleep(100 * time.Millisecond)
-	if s.Status().Listening {
-		t.Error("listening on an interface that does not exist")
-	}
-	stop()
 }

@@ -16,14 +16,12 @@ package dhcpd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -162,8 +160,10 @@ func (s *Server) handle(req *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, []Event, bool) {
 	defer s.mu.Unlock()
 	now := s.opts.Now()
 	resp, evs := s.h.Handle(req, now)
+	bound := s.h.leases.bound()
 	var persist bool
-	for _, ev := range evs {
+	for i, ev := range evs {
+		evs[i].Leases = bound
 		switch ev.Kind {
 		case EventAck, EventDecline, EventRelease:
 			persist = true
@@ -230,13 +230,8 @@ func (s *Server) report(ev Event) {
 	if ev.Hostname != "" {
 		attrs = append(attrs, "hostname", ev.Hostname)
 	}
-	if ev.Model != "" {
-		attrs = append(attrs, "model", ev.Model)
-	} else if ev.VendorClass != "" {
+	if ev.VendorClass != "" {
 		attrs = append(attrs, "vendor_class", ev.VendorClass)
-	}
-	if ev.Phone() {
-		attrs = append(attrs, "phone", true)
 	}
 	switch ev.Kind {
 	case EventExhausted:
@@ -285,50 +280,30 @@ func (s *Server) rogue(ev Event) {
 	}
 }
 
-// Run serves the port until ctx is done. When it opened the socket itself
-// it reopens it if the interface vanishes and comes back (a USB NIC).
+// Run serves the port until ctx is done, on Options.Conn or, when that is
+// nil, on sockets it opens on the port's interface (ListenServer, and
+// ListenClient to see other servers). It never waits for an interface: a
+// missing one is syscall.ENODEV at once. The appliance runs it whenever
+// netconf reports the interface present, and ends it when it vanishes.
 func (s *Server) Run(ctx context.Context) error {
-	if s.opts.Conn != nil {
-		if s.opts.ClientConn != nil {
-			go s.watchRogues(ctx, s.opts.ClientConn)
-		}
-		return s.serve(ctx, s.opts.Conn, 0)
-	}
-	waiting := false
-	for ctx.Err() == nil {
-		conn, ifindex, err := ListenServer(s.opts.Port)
-		if errors.Is(err, syscall.ENODEV) {
-			if !waiting {
-				s.opts.Log.Warn("waiting for bench interface to appear", "port", s.opts.Port)
-				waiting = true
-			}
-			sleep(ctx, time.Second)
-			continue
-		}
-		if err != nil {
+	conn, cc := s.opts.Conn, s.opts.ClientConn
+	if conn == nil {
+		var err error
+		if conn, err = ListenServer(s.opts.Port); err != nil {
 			return err
 		}
-		waiting = false
-		cctx, cancel := context.WithCancel(ctx)
-		if cc, err := ListenClient(s.opts.Port); err != nil {
+		if cc, err = ListenClient(s.opts.Port); err != nil {
 			s.opts.Log.Warn("cannot watch for other DHCP servers", "port", s.opts.Port, "err", err)
-		} else {
-			go s.watchRogues(cctx, cc)
-		}
-		err = s.serve(cctx, conn, ifindex)
-		cancel()
-		if err != nil {
-			return err
+			cc = nil
 		}
 	}
-	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
+	rctx, cancel := context.WithCancel(ctx)
+	var rogues sync.WaitGroup
+	if cc != nil {
+		rogues.Go(func() { s.watchRogues(rctx, cc) })
 	}
+	err := s.serve(ctx, conn)
+	cancel()
+	rogues.Wait() // its socket is closed before Run returns, so the next Run can bind it
+	return err
 }

@@ -3,8 +3,13 @@
 // bench port up, with its own address. Apply is idempotent (applying twice
 // changes nothing); Watcher re-applies when a port appears later (a USB NIC
 // plugged in after boot) and reports links appearing, vanishing, going up or
-// down and gaining or losing carrier. Interfaces that are not named as bench
-// ports, the uplink among them, are never touched.
+// down and gaining or losing carrier. A port is reported to appear after it
+// was configured (or configuring it failed: an error event), and an
+// interface replaced under the same name (a new index) vanishes and appears
+// again: these two events are the only place the appliance learns whether a
+// port's interface exists, and it starts and stops the port's servers on
+// them. Interfaces that are not named as bench ports, the uplink among them,
+// are never touched.
 package netconf
 
 import (

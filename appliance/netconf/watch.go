@@ -30,9 +30,10 @@ const (
 
 // Event reports a change of one bench port.
 type Event struct {
-	Kind EventKind
-	Port string
-	Err  error
+	Kind  EventKind
+	Port  string
+	Index int // the interface's index (appear: the new one; vanish: the one gone)
+	Err   error
 }
 
 // Watcher keeps the bench ports configured and reports their state.
@@ -119,7 +120,7 @@ func (w *Watcher) update(h *netlink.Handle, u netlink.LinkUpdate, byName map[str
 	// A bench port renamed to something else vanishes under its old name.
 	for name, st := range states {
 		if st.present && st.index == int(u.Index) && name != attrs.Name {
-			w.transition(name, st, linkState{})
+			w.emitAll(transitions(name, st, linkState{}))
 			states[name] = linkState{}
 		}
 	}
@@ -132,32 +133,50 @@ func (w *Watcher) update(h *netlink.Handle, u netlink.LinkUpdate, byName map[str
 		next.up = attrs.Flags&net.FlagUp != 0
 		next.car = attrs.RawFlags&unix.IFF_LOWER_UP != 0
 	}
-	w.transition(p.Name, states[p.Name], next)
-	states[p.Name] = next
-	if !next.present {
-		return
+	// Configure first, so that whoever starts serving on "appear" finds
+	// the port up with its address.
+	var changed bool
+	var err error
+	if next.present {
+		changed, err = applyPort(h, p)
 	}
-	changed, err := applyPort(h, p)
+	w.emitAll(transitions(p.Name, states[p.Name], next))
+	states[p.Name] = next
 	switch {
-	case errors.Is(err, errAbsent):
+	case !next.present, errors.Is(err, errAbsent):
 	case err != nil:
-		w.emit(Event{Kind: EventError, Port: p.Name, Err: err})
+		w.emit(Event{Kind: EventError, Port: p.Name, Index: next.index, Err: err})
 	case changed:
-		w.emit(Event{Kind: EventConfigured, Port: p.Name})
+		w.emit(Event{Kind: EventConfigured, Port: p.Name, Index: next.index})
 	}
 }
 
-// transition reports the differences between two states of a port.
-func (w *Watcher) transition(name string, prev, next linkState) {
-	if prev.present != next.present {
-		w.emit(Event{Kind: pick(next.present, EventAppear, EventVanish), Port: name})
+// transitions are the events between two states of a port. An interface
+// replaced under the same name (a new index without its removal being
+// seen) vanishes and appears again.
+func transitions(name string, prev, next linkState) []Event {
+	if prev.present && next.present && prev.index != next.index {
+		return append(transitions(name, prev, linkState{}), transitions(name, linkState{}, next)...)
+	}
+	var evs []Event
+	index := next.index
+	if !next.present {
+		index = prev.index
+	}
+	add := func(k EventKind) { evs = append(evs, Event{Kind: k, Port: name, Index: index}) }
+	if prev.present != next.present && next.present {
+		add(EventAppear)
 	}
 	if prev.up != next.up {
-		w.emit(Event{Kind: pick(next.up, EventUp, EventDown), Port: name})
+		add(pick(next.up, EventUp, EventDown))
 	}
 	if prev.car != next.car {
-		w.emit(Event{Kind: pick(next.car, EventCarrierOn, EventCarrierOff), Port: name})
+		add(pick(next.car, EventCarrierOn, EventCarrierOff))
 	}
+	if prev.present != next.present && !next.present {
+		add(EventVanish)
+	}
+	return evs
 }
 
 func pick(b bool, yes, no EventKind) EventKind {
@@ -167,9 +186,15 @@ func pick(b bool, yes, no EventKind) EventKind {
 	return no
 }
 
+func (w *Watcher) emitAll(evs []Event) {
+	for _, ev := range evs {
+		w.emit(ev)
+	}
+}
+
 func (w *Watcher) emit(ev Event) {
 	if w.Log != nil {
-		attrs := []any{"port", ev.Port}
+		attrs := []any{"port", ev.Port, "index", ev.Index}
 		if ev.Err != nil {
 			attrs = append(attrs, "err", ev.Err)
 		}

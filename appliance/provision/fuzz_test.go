@@ -52,7 +52,7 @@ func FuzzParseTable(f *testing.F) {
 		}
 		p := &Provisioner{Table: tab}
 		for _, a := range tab.Rows {
-			if _, _, _, err := p.SIP("001122AABBCC", "eth1", "CP-7906G", "SIP11.9-4-2SR1-1S", a.Extension); err != nil {
+			if _, _, _, err := p.SIP("001122AABBCC", "eth1", m7906, "SIP11.9-4-2SR1-1S", a.Extension); err != nil {
 				t.Fatalf("SIP config for %+v: %v", a, err)
 			}
 		}

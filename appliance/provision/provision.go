@@ -1,41 +1,22 @@
 package provision
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
-// PasswordLimit is what a model accepts in authPassword. Sources disagree
-// (domain notes 5.3): the SIP stack's buffer holds 31 characters, one user
-// saw parse errors above 12. Refuse above Max, warn above Warn.
-type PasswordLimit struct {
-	Max  int
-	Warn int
-}
-
-// DefaultPasswordLimit refuses above 31 characters and warns above 12.
-var DefaultPasswordLimit = PasswordLimit{Max: 31, Warn: 12}
-
 // Provisioner makes the configuration files and assigns accounts. It
-// satisfies session.Configs and session.Accounts.
+// satisfies session.Configs and session.Accounts. What it knows of a model
+// (its password limit, its loadInformationNNN) comes from the model's row
+// of firmware's model table.
 type Provisioner struct {
-	Table    *Table                   // nil: no account table
-	Limits   map[string]PasswordLimit // per model (CP-7906G); missing models use Fallback
-	Fallback PasswordLimit            // other models; zero means DefaultPasswordLimit
-	TimeZone string                   // Cisco time zone name; "" means "Greenwich Standard Time"
-}
-
-// Limit returns the password limit for a model.
-func (p *Provisioner) Limit(model string) PasswordLimit {
-	if l, ok := p.Limits[model]; ok {
-		return l
-	}
-	if p.Fallback != (PasswordLimit{}) {
-		return p.Fallback
-	}
-	return DefaultPasswordLimit
+	Table    *Table // nil: no account table
+	TimeZone string // Cisco time zone name; "" means "Greenwich Standard Time"
 }
 
 // Assign gives a phone its row of the table (see Table.Assign).
@@ -45,7 +26,7 @@ func (p *Provisioner) Assign(mac, port string, taken func(key string) bool) (str
 
 // Stepping is SEP<MAC>.cnf.xml for a phone not yet on its target: minimal,
 // so an SCCP load reads it, and naming load so the phone upgrades itself.
-func (p *Provisioner) Stepping(mac, model, load string) ([]byte, error) {
+func (p *Provisioner) Stepping(mac string, model firmware.Model, load string) ([]byte, error) {
 	if load == "" {
 		return nil, fmt.Errorf("provision: stepping config for %s: no load", mac)
 	}
@@ -62,17 +43,17 @@ const (
 
 // SIP is SEP<MAC>.cnf.xml on the SIP target with the phone's account
 // (account is its extension, "" for none). result is the report's word and
-// note the line a person reads, "" when all is well. A password above the
-// model's limit is left out: the phone still finishes and the note says
-// what to change.
-func (p *Provisioner) SIP(mac, port, model, load, account string) (data []byte, result, note string, err error) {
+// note the line a person reads, "" when all is well. A password longer
+// than the model's limit (model.Password.Max) is left out: the phone still
+// finishes and the note says what to change.
+func (p *Provisioner) SIP(mac, port string, model firmware.Model, load, account string) (data []byte, result, note string, err error) {
 	a, ok := p.Table.Lookup(account)
 	if !ok {
 		data, err = marshal(p.sipDevice(load, nil))
 		return data, ResultNoAccount, "no account", wrap(mac, err)
 	}
 	result, note = ResultDone, ""
-	lim := p.Limit(model)
+	lim := model.Password
 	line := sipLine{Button: 1, FeatureID: 9, FeatureLabel: label(a.DisplayName), Proxy: "USECALLMANAGER",
 		Port: a.PBXPort, Name: a.Extension, DisplayName: a.DisplayName, Contact: a.Extension,
 		AuthName: a.AuthName, AuthPassword: a.Password, MessagesNumber: ""}
@@ -99,11 +80,11 @@ func wrap(mac string, err error) error {
 	return nil
 }
 
-func modelName(m string) string {
-	if m == "" {
+func modelName(m firmware.Model) string {
+	if m.Name == "" {
 		return "this phone"
 	}
-	return m
+	return m.String()
 }
 
 // label fits the 12-character, space-free phone label.
@@ -133,23 +114,18 @@ func (p *Provisioner) sipDevice(load string, a *Account) device {
 	return d
 }
 
-// modelNames are the model attributes of XMLDefault.cnf.xml per device type.
-var modelNames = map[string]string{"307": "Cisco IP Phone 7911", "369": "Cisco IP Phone 7906"}
-
-// Default is XMLDefault.cnf.xml with loadInformationNNN for each device
-// type in loads (307 for the 7911, 369 for the 7906).
-func (p *Provisioner) Default(loads map[string]string) ([]byte, error) {
-	types := make([]string, 0, len(loads))
-	for t := range loads {
-		if _, ok := modelNames[t]; !ok {
-			return nil, fmt.Errorf("provision: XMLDefault.cnf.xml: unknown device type %q", t)
-		}
-		types = append(types, t)
-	}
-	sort.Strings(types)
+// Default is XMLDefault.cnf.xml with one loadInformationNNN per model, by
+// device type (NNN is the model's device type, model its XMLModel).
+func (p *Provisioner) Default(loads []firmware.ModelLoad) ([]byte, error) {
+	loads = slices.Clone(loads)
+	slices.SortStableFunc(loads, func(a, b firmware.ModelLoad) int { return cmp.Compare(a.Model.DeviceType, b.Model.DeviceType) })
 	var d xmlDefault
-	for _, t := range types {
-		d.Loads = append(d.Loads, loadInfo{XMLName: xml.Name{Local: "loadInformation" + t}, Model: modelNames[t], Load: loads[t]})
+	for _, l := range loads {
+		if l.Model.DeviceType <= 0 || l.Model.XMLModel == "" {
+			return nil, fmt.Errorf("provision: XMLDefault.cnf.xml: model %q has no device type or XML model name", l.Model.Name)
+		}
+		d.Loads = append(d.Loads, loadInfo{XMLName: xml.Name{Local: fmt.Sprintf("loadInformation%d", l.Model.DeviceType)},
+			Model: l.Model.XMLModel, Load: l.Load})
 	}
 	return marshal(d)
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -42,32 +44,38 @@ func testProvisioner(t *testing.T) *Provisioner {
 
 const target = "SIP11.9-4-2SR1-1S"
 
+// The model table's rows (firmware's tests check they are there).
+var (
+	m7906, _ = firmware.BuiltinModels().Named("CP-7906G")
+	m7911, _ = firmware.BuiltinModels().Named("CP-7911G")
+)
+
 func TestGoldenConfigs(t *testing.T) {
 	p := testProvisioner(t)
-	step, err := p.Stepping("001122AABB01", "CP-7906G", target)
+	step, err := p.Stepping("001122AABB01", m7906, target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "stepping.cnf.xml.golden", step)
-	sip, result, note, err := p.SIP("001122AABB01", "eth1", "CP-7906G", target, "1001")
+	sip, result, note, err := p.SIP("001122AABB01", "eth1", m7906, target, "1001")
 	if err != nil || result != ResultDone || note != "" {
 		t.Fatalf("SIP: %q %q %v", result, note, err)
 	}
 	golden(t, "sip.cnf.xml.golden", sip)
-	none, result, note, err := p.SIP("001122AABB09", "eth1", "CP-7911G", target, "")
+	none, result, note, err := p.SIP("001122AABB09", "eth1", m7911, target, "")
 	if err != nil || result != ResultNoAccount || note != "no account" {
 		t.Fatalf("SIP without account: %q %q %v", result, note, err)
 	}
 	golden(t, "noaccount.cnf.xml.golden", none)
-	def, err := p.Default(map[string]string{"307": target, "369": "SCCP11.8-5-2S"})
+	def, err := p.Default([]firmware.ModelLoad{{Model: m7906, Load: "SCCP11.8-5-2S"}, {Model: m7911, Load: target}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "XMLDefault.cnf.xml.golden", def)
-	if _, err := p.Default(map[string]string{"999": target}); err == nil {
-		t.Error("Default accepted an unknown device type")
+	if _, err := p.Default([]firmware.ModelLoad{{Model: firmware.Model{Name: "CP-7999G"}, Load: target}}); err == nil {
+		t.Error("Default accepted a model without a device type")
 	}
-	if _, err := p.Stepping("001122AABB01", "CP-7906G", ""); err == nil {
+	if _, err := p.Stepping("001122AABB01", m7906, ""); err == nil {
 		t.Error("Stepping accepted no load")
 	}
 }
@@ -103,21 +111,24 @@ func parseSIP(t *testing.T, data []byte) parsed {
 
 func TestSIPPasswords(t *testing.T) {
 	p := testProvisioner(t)
+	limited := func(m firmware.Model, max, warn int) firmware.Model {
+		m.Password = firmware.PasswordLimit{Max: max, Warn: warn}
+		return m
+	}
 	tests := []struct {
-		account, model string
-		limits         map[string]PasswordLimit
-		result, note   string
-		password       string
+		account      string
+		model        firmware.Model
+		result, note string
+		password     string
 	}{
-		{"1002", "CP-7906G", nil, ResultDone, "", "shortpw"},
-		{"1003", "CP-7906G", nil, ResultPasswordRefused, "password for 1003 is 40 characters; CP-7906G accepts at most 31: shorten it in the account table", ""},
-		{"1004", "CP-7911G", nil, ResultPasswordLongWarn, "password for 1004 is 16 characters; some CP-7911G firmware rejects more than 12: shorten it if the line does not register", "0123456789abcdef"},
-		{"1003", "CP-7911G", map[string]PasswordLimit{"CP-7911G": {Max: 40, Warn: 40}}, ResultDone, "", "0123456789012345678901234567890123456789"},
-		{"1004", "CP-7906G", map[string]PasswordLimit{"CP-7906G": {Max: 12, Warn: 8}}, ResultPasswordRefused, "password for 1004 is 16 characters; CP-7906G accepts at most 12: shorten it in the account table", ""},
+		{"1002", m7906, ResultDone, "", "shortpw"},
+		{"1003", m7906, ResultPasswordRefused, "password for 1003 is 40 characters; CP-7906G accepts at most 30: shorten it in the account table", ""},
+		{"1004", m7911, ResultPasswordLongWarn, "password for 1004 is 16 characters; some CP-7911G firmware rejects more than 12: shorten it if the line does not register", "0123456789abcdef"},
+		{"1003", limited(m7911, 40, 40), ResultDone, "", "0123456789012345678901234567890123456789"},
+		{"1004", limited(m7906, 12, 8), ResultPasswordRefused, "password for 1004 is 16 characters; CP-7906G accepts at most 12: shorten it in the account table", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.account+tt.model, func(t *testing.T) {
-			p.Limits = tt.limits
+		t.Run(tt.account+tt.model.String(), func(t *testing.T) {
 			data, result, note, err := p.SIP("001122AABB03", "eth1", tt.model, target, tt.account)
 			if err != nil {
 				t.Fatal(err)
@@ -133,9 +144,46 @@ func TestSIPPasswords(t *testing.T) {
 	}
 }
 
+// TestPasswordBoundaries: a password of exactly a model's limit goes into
+// the config, one character more does not (phonesim's TestPasswordLimit is
+// the phone's side of the same row).
+func TestPasswordBoundaries(t *testing.T) {
+	for _, m := range firmware.BuiltinModels() {
+		lim := m.Password
+		for _, tt := range []struct {
+			n      int
+			result string
+		}{
+			{lim.Warn, ResultDone},
+			{lim.Warn + 1, ResultPasswordLongWarn},
+			{lim.Max, ResultPasswordLongWarn},
+			{lim.Max + 1, ResultPasswordRefused},
+		} {
+			pw := strings.Repeat("p", tt.n)
+			tab, err := ParseTable(strings.NewReader("extension,password,pbx_host\n1001," + pw + ",pbx\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &Provisioner{Table: tab}
+			data, result, _, err := p.SIP("001122AABB03", "eth1", m, target, "1001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := pw
+			if tt.result == ResultPasswordRefused {
+				want = ""
+			}
+			if got := parseSIP(t, data).Line.AuthPassword; result != tt.result || got != want {
+				t.Errorf("%s, %d characters (limit %d, warn above %d): %s with %d in the config; want %s with %d",
+					m, tt.n, lim.Max, lim.Warn, result, len(got), tt.result, len(want))
+			}
+		}
+	}
+}
+
 func TestSIPEscapesOperatorText(t *testing.T) {
 	p := testProvisioner(t)
-	data, _, _, err := p.SIP("001122AABB03", "eth1", "CP-7906G", target, "1003")
+	data, _, _, err := p.SIP("001122AABB03", "eth1", m7906, target, "1003")
 	if err != nil {
 		t.Fatal(err)
 	}

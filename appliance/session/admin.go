@@ -19,7 +19,7 @@ func (m Machine) Retry(s State, now time.Time) (State, []Action, error) {
 	s.clearFile()
 	s.Offer = Offer{}
 	s.TermCount, s.Cycled, s.AutoCycles, s.Fatal = 0, false, 0, false
-	s.Refused, s.RefusedLoad, s.PlanNote = "", "", ""
+	s.Refused, s.RefusedLoad = "", ""
 	s.Active = now
 	m.enter(&s, StagePowered, "", o, now)
 	o.log(slog.LevelInfo, "retry asked by the operator", "", "was "+string(was))
@@ -46,10 +46,6 @@ func (m *Manager) Retry(mac string) error {
 	m.notify()
 	return nil
 }
-
-// ForgetKind is the journal record kind of a forgotten phone: a restarted
-// appliance does not resume a phone whose newest record has it.
-const ForgetKind = "forget"
 
 // Forget drops the phone with mac from the sessions; its journal keeps the
 // history, ending with a forget record. If it asks again it starts afresh.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // TestRetryAndForget: a phone that needs a reset is retried by the
@@ -33,8 +33,8 @@ func TestRetryAndForget(t *testing.T) {
 		t.Error("no update after a retry")
 	}
 	s, _ := b.m.State(p.mac)
-	if s.Stage != StagePowered || s.Reason != "" || s.Model.Name != "CP-7906G" {
-		t.Fatalf("after retry: stage %s reason %q model %q, want powered, no reason, model kept", s.Stage, s.Reason, s.Model.Name)
+	if s.Stage != StagePowered || s.Reason != "" || s.Model != "CP-7906G" {
+		t.Fatalf("after retry: stage %s reason %q model %q, want powered, no reason, model kept", s.Stage, s.Reason, s.Model)
 	}
 	if err := b.m.Retry(p.mac); err == nil || !strings.Contains(err.Error(), "nothing to retry") {
 		t.Errorf("second retry: %v, want nothing to retry", err)
@@ -56,10 +56,7 @@ func TestRetryAndForget(t *testing.T) {
 			t.Errorf("on a forgotten phone: %v, want no such phone", err)
 		}
 	}
-	hs, err := journal.Read(b.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := b.histories()
 	var kinds []string
 	for _, r := range hs[0].Records {
 		kinds = append(kinds, r.Kind)
@@ -74,13 +71,13 @@ func TestRetryAndForget(t *testing.T) {
 }
 
 func TestMachineRetry(t *testing.T) {
-	m := testMachine(true, true, PolicyStepping)
+	m := testMachine(true, true, firmware.PolicyStepping)
 	for _, st := range Stages {
 		t.Run(string(st), func(t *testing.T) {
 			s := NewState(testMAC, targetLoad, t0)
-			s.Stage, s.Reason, s.Model, s.Plan = st, "why", Models[0], []string{stepLoad, targetLoad}
+			s.Stage, s.Reason, s.Model, s.Plan = st, "why", "CP-7906G", []string{stepLoad, targetLoad}
 			s.File, s.FileIndex, s.FileCount, s.Cycled, s.AutoCycles, s.Fatal = "x.sbn", 2, 5, true, 3, true
-			s.Current = Current{Kind: CurrentLoad, Load: stepLoad}
+			s.Current = firmware.Current{Kind: firmware.CurrentLoad, Load: stepLoad}
 			next, acts, err := m.Retry(s, t0.Add(time.Minute))
 			if st != StageFailed && st != StageNeedsReset {
 				if err == nil || len(acts) != 0 {

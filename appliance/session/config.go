@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // config answers SEP<MAC>.cnf.xml (or XMLDefault.cnf.xml). The request does
@@ -17,35 +19,36 @@ func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time
 	}
 	m.infer(s, o, now)
 	s.Active = now
-	if !s.Model.Known() {
-		m.fail(s, "model unknown: no DHCP request naming CP-7906G or CP-7911G was seen from it; unplug and replug it so the appliance sees one (other models are not supported)", o, now)
+	md, ok := m.model(s)
+	if !ok {
+		m.fail(s, fmt.Sprintf("model unknown: no DHCP request naming one of %s was seen from it; unplug and replug it so the appliance sees one (other models are not supported)", m.Models.Names()), o, now)
 		return notFound(name)
 	}
-	if s.Current.Kind == CurrentLoad && s.Current.Load == s.Target {
-		return m.sipConfig(s, name, true, o, now)
+	if s.Current.Kind == firmware.CurrentLoad && s.Current.Load == s.Target {
+		return m.sipConfig(s, md, name, true, o, now)
 	}
-	plan, ok := m.plan(s, CurrentNewLoader, o, now)
+	plan, ok := m.plan(s, firmware.CurrentNewLoader, o, now)
 	if !ok {
 		return notFound(name)
 	}
 	if len(plan) == 0 {
-		s.learn(Current{Kind: CurrentLoad, Load: s.Target})
-		return m.sipConfig(s, name, true, o, now)
+		s.learn(firmware.Current{Kind: firmware.CurrentLoad, Load: s.Target})
+		return m.sipConfig(s, md, name, true, o, now)
 	}
 	next := plan[0]
 	if next == s.Target && s.SIPBoot && !xmlDefault {
 		// A SIP boot: its SIP config names the target; if it runs it, it stays.
-		return m.sipConfig(s, name, false, o, now)
+		return m.sipConfig(s, md, name, false, o, now)
 	}
-	data, err := m.stepConfig(s, next, xmlDefault)
+	data, err := m.stepConfig(s, md, next, xmlDefault)
 	if err != nil {
 		m.fail(s, fmt.Sprintf("cannot make %s: %v", name, err), o, now)
 		return notFound(name)
 	}
-	s.Offer = Offer{Load: next, Via: "config", At: now}
+	s.Offer = Offer{Load: next, Via: ViaConfig, At: now}
 	s.Cycled = false
 	st := StageConfig
-	if s.Installs > 0 && s.Current.Kind == CurrentLoad {
+	if s.Installs > 0 && s.Current.Kind == firmware.CurrentLoad {
 		st = StageStepping
 	}
 	m.enter(s, st, "", o, now)
@@ -54,16 +57,19 @@ func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time
 	return Answer{Kind: AnswerBytes, File: name, Data: data}
 }
 
-func (m Machine) stepConfig(s *State, next string, xmlDefault bool) ([]byte, error) {
+// stepConfig names next to the phone: in its own config, or in
+// XMLDefault.cnf.xml, which names the target for every other model.
+func (m Machine) stepConfig(s *State, md firmware.Model, next string, xmlDefault bool) ([]byte, error) {
 	if !xmlDefault {
-		return m.Configs.Stepping(s.MAC, s.Model.Name, next)
+		return m.Configs.Stepping(s.MAC, md, next)
 	}
-	loads := map[string]string{}
-	for _, md := range Models {
-		loads[md.DeviceType] = s.Target
-	}
-	if s.Model.Known() {
-		loads[s.Model.DeviceType] = next
+	var loads []firmware.ModelLoad
+	for _, other := range m.Models {
+		load := s.Target
+		if other.Name == md.Name {
+			load = next
+		}
+		loads = append(loads, firmware.ModelLoad{Model: other, Load: load})
 	}
 	return m.Configs.Default(loads)
 }
@@ -71,8 +77,8 @@ func (m Machine) stepConfig(s *State, next string, xmlDefault bool) ([]byte, err
 // sipConfig serves the SIP config naming the target. confirmed means the
 // phone is known to run the target, so it is done now; otherwise it is done
 // once it settles without fetching the target.
-func (m Machine) sipConfig(s *State, name string, confirmed bool, o *out, now time.Time) Answer {
-	data, result, note, err := m.Configs.SIP(s.MAC, s.Port, s.Model.Name, s.Target, s.Account)
+func (m Machine) sipConfig(s *State, md firmware.Model, name string, confirmed bool, o *out, now time.Time) Answer {
+	data, result, note, err := m.Configs.SIP(s.MAC, s.Port, md, s.Target, s.Account)
 	if err != nil {
 		m.fail(s, fmt.Sprintf("cannot make %s: %v", name, err), o, now)
 		return notFound(name)
@@ -85,7 +91,7 @@ func (m Machine) sipConfig(s *State, name string, confirmed bool, o *out, now ti
 		s.Plan = nil
 		m.enter(s, StageDone, note, o, now)
 	} else {
-		s.Offer = Offer{Load: s.Target, Via: "sip", At: now}
+		s.Offer = Offer{Load: s.Target, Via: ViaSIP, At: now}
 		s.Reason = note
 		m.enter(s, StageConfig, "", o, now)
 	}
@@ -102,11 +108,11 @@ func (m Machine) infer(s *State, o *out, now time.Time) {
 	case off.Load == "":
 	case off.Complete:
 		s.Installs++
-		s.learn(Current{Kind: CurrentLoad, Load: off.Load})
-		s.PlanNote, s.Refused, s.RefusedLoad = "", "", ""
+		s.learn(firmware.Current{Kind: firmware.CurrentLoad, Load: off.Load})
+		s.Refused, s.RefusedLoad = "", ""
 		o.journal("installed", off.Load)
 		o.log(slog.LevelInfo, "phone runs "+off.Load, "", "all images fetched and it asks for its config again")
-	case off.Via != "config" && off.Via != "sip":
+	case off.Via != ViaConfig && off.Via != ViaSIP:
 	case !off.Loads && !off.Started:
 		m.runsOffered(s, o, now, "asked for its config again without fetching "+off.Load+".loads")
 		return
@@ -123,10 +129,10 @@ func (m Machine) infer(s *State, o *out, now time.Time) {
 // runsOffered concludes the phone runs the load last named in its config.
 func (m Machine) runsOffered(s *State, o *out, now time.Time, why string) {
 	load := s.Offer.Load
-	s.learn(Current{Kind: CurrentLoad, Load: load})
+	s.learn(firmware.Current{Kind: firmware.CurrentLoad, Load: load})
 	o.log(slog.LevelInfo, "phone runs "+load, "", why)
 	o.journal("runs", load+": "+why)
-	if s.Offer.Via == "sip" && load == s.Target {
+	if s.Offer.Via == ViaSIP && load == s.Target {
 		s.Offer = Offer{}
 		s.Plan = nil
 		m.enter(s, StageDone, s.Reason, o, now)
@@ -141,9 +147,9 @@ func (m Machine) refused(s *State, how string, o *out, now time.Time) {
 	load := s.Offer.Load
 	s.Refused = fmt.Sprintf("the phone's loader refused %s (%s)", load, how)
 	s.RefusedLoad = load
-	s.learn(Current{Kind: CurrentOldLoader})
+	s.learn(firmware.Current{Kind: firmware.CurrentOldLoader})
 	s.Offer = Offer{}
-	plan, err := m.Catalog.Plan(s.Model, s.Current, s.Target)
+	plan, err := m.planFor(s, s.Current)
 	if err != nil || len(plan) == 0 || plan[0] == load {
 		return // plan() reports it
 	}
@@ -155,20 +161,20 @@ func (m Machine) refused(s *State, how string, o *out, now time.Time) {
 // plan computes the loads still to install from what the phone runs. A
 // phone of unknown history gets the stepping stone first unless the policy
 // is direct or assume says its loader is new. When no plan exists the phone
-// fails with the catalog's reason, verbatim.
-func (m Machine) plan(s *State, assume CurrentKind, o *out, now time.Time) ([]string, bool) {
+// fails with the planner's reason, verbatim.
+func (m Machine) plan(s *State, assume firmware.CurrentKind, o *out, now time.Time) ([]string, bool) {
 	cur := s.Current
-	if cur.Kind == CurrentUnknown && (m.Policy == PolicyDirect || assume == CurrentNewLoader) {
-		cur = Current{Kind: CurrentNewLoader}
+	if cur.Kind == firmware.CurrentUnknown && assume == firmware.CurrentNewLoader {
+		cur = firmware.Current{Kind: firmware.CurrentNewLoader}
 	}
-	plan, err := m.Catalog.Plan(s.Model, cur, s.Target)
-	if err != nil && cur.Kind == CurrentUnknown {
-		s.PlanNote = err.Error()
+	cur = m.Policy.Assume(cur)
+	plan, err := m.planFor(s, cur)
+	if err != nil && cur.Kind == firmware.CurrentUnknown {
 		o.log(slog.LevelWarn, "no stepping stone: trying the target directly", "", err.Error())
-		plan, err = m.Catalog.Plan(s.Model, Current{Kind: CurrentNewLoader}, s.Target)
+		plan, err = m.planFor(s, firmware.Current{Kind: firmware.CurrentNewLoader})
 	}
-	if err == nil && s.Refused != "" && len(plan) > 0 && s.Current.Kind == CurrentOldLoader && plan[0] == s.RefusedLoad {
-		err = fmt.Errorf("it needs a stepping stone 8.3(3)-8.5(2) that this model accepts")
+	if err == nil && s.Refused != "" && len(plan) > 0 && s.Current.Kind == firmware.CurrentOldLoader && plan[0] == s.RefusedLoad {
+		err = fmt.Errorf("it needs a stepping stone %s that this model accepts", firmware.SteppingRange())
 	}
 	if err != nil {
 		reason := err.Error()

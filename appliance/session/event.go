@@ -1,8 +1,11 @@
 package session
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // Event is an input to Step. Port events (Power, Link) concern every phone on
@@ -154,6 +157,15 @@ func DefaultTimeouts() Timeouts {
 		Loop:     3,
 		Scale:    1,
 	}
+}
+
+// forModel applies a model's stall limits; its zero fields keep t's.
+func (t Timeouts) forModel(st firmware.StallTimers) Timeouts {
+	t.DHCP = cmp.Or(st.DHCP, t.DHCP)
+	t.Config = cmp.Or(st.Config, t.Config)
+	t.Loading = cmp.Or(st.Loading, t.Loading)
+	t.Applying = cmp.Or(st.Applying, t.Applying)
+	return t
 }
 
 func (t Timeouts) scaled(d time.Duration) time.Duration {

@@ -1,10 +1,10 @@
 package session
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 const (
@@ -18,69 +18,53 @@ var stepImages = []string{"jar11sccp.8-5-2TH1-9.sbn", "cnu11.8-5-2TH1-9.sbn", "a
 var targetImages = []string{"jar11sip.9-4-2ES9.sbn", "cnu11.9-4-2ES9.sbn", "apps11.9-4-2ES9.sbn",
 	"dsp11.9-4-2ES9.sbn", "cvm11sip.9-4-2ES9.sbn"}
 
-// fakeCatalog is a firmware store holding the two loads of the journey.
+// fakeCatalog is a firmware store holding the loads of the journey, with
+// term files for both models and image sizes of 1000, 2000, ... bytes.
 type fakeCatalog struct {
-	loads map[string][]string
+	loads []firmware.Load
 }
 
 func newCatalog(withStep bool) fakeCatalog {
-	c := fakeCatalog{loads: map[string][]string{targetLoad: targetImages}}
+	c := fakeCatalog{}
 	if withStep {
-		c.loads[stepLoad] = stepImages
+		c.loads = append(c.loads, fakeLoad(stepLoad, stepImages))
 	}
+	return c.with(fakeLoad(targetLoad, targetImages))
+}
+
+// with adds a load.
+func (c fakeCatalog) with(l firmware.Load) fakeCatalog {
+	c.loads = append(slices.Clone(c.loads), l)
 	return c
 }
 
-// oldLoad reports loads older than 8.3(3) (SCCP11.8-0-3S, SCCP11.7-...).
-func oldLoad(l string) bool {
-	return strings.HasPrefix(l, "SCCP11.7") || strings.HasPrefix(l, "SCCP11.8-0") ||
-		strings.HasPrefix(l, "SCCP11.8-2") || strings.HasPrefix(l, "SCCP11.8-3-1")
+// fakeLoad is a load of the 7906/7911 family with both term files.
+func fakeLoad(name string, images []string) firmware.Load {
+	ln, err := firmware.ParseLoadName(name)
+	if err != nil {
+		panic(err)
+	}
+	l := firmware.Load{Name: ln.Name, Protocol: ln.Protocol, Version: ln.Version, Images: images,
+		Files: []firmware.FileInfo{{Name: ln.FileName(), Size: 660}}}
+	for _, m := range firmware.BuiltinModels() {
+		l.Models = append(l.Models, m.Name)
+		l.Files = append(l.Files, firmware.FileInfo{Name: m.TermFile(), Size: 660})
+	}
+	for i, img := range images {
+		l.Files = append(l.Files, firmware.FileInfo{Name: img, Size: int64(1000 * (i + 1))})
+	}
+	return l
 }
 
-func (c fakeCatalog) Plan(_ Model, cur Current, target string) ([]string, error) {
-	if _, ok := c.loads[target]; !ok {
-		return nil, fmt.Errorf("target %s is not in the store: import it", target)
-	}
-	if cur.Kind == CurrentLoad && cur.Load == target {
-		return nil, nil
-	}
-	needStep := cur.Kind == CurrentUnknown || cur.Kind == CurrentOldLoader || (cur.Kind == CurrentLoad && oldLoad(cur.Load))
-	if !needStep {
-		return []string{target}, nil
-	}
-	if _, ok := c.loads[stepLoad]; !ok {
-		return nil, errors.New(stepHint)
-	}
-	return []string{stepLoad, target}, nil
-}
+func (c fakeCatalog) Loads() []firmware.Load { return slices.Clone(c.loads) }
 
-func (c fakeCatalog) Images(load string) ([]string, bool) {
-	imgs, ok := c.loads[load]
-	return slices.Clone(imgs), ok
-}
-
-func (c fakeCatalog) TermFile(load string, m Model) (string, bool) {
-	_, ok := c.loads[load]
-	return m.TermFile(), ok && m.Known()
-}
-
-func (c fakeCatalog) FileSize(load, file string) int64 {
-	i := slices.Index(c.loads[load], file)
-	if i < 0 {
-		return 0
-	}
-	return int64(1000 * (i + 1))
-}
-
-func (c fakeCatalog) Has(load string) bool { _, ok := c.loads[load]; return ok }
-
-func (c fakeCatalog) LoadOfImage(file string) (string, bool) {
-	for l, imgs := range c.loads {
-		if slices.Contains(imgs, file) {
+func (c fakeCatalog) Load(name string) (firmware.Load, bool) {
+	for _, l := range c.loads {
+		if l.Name == name {
 			return l, true
 		}
 	}
-	return "", false
+	return firmware.Load{}, false
 }
 
 // fakeConfigs renders configs as short text so tests can read them.
@@ -88,20 +72,25 @@ type fakeConfigs struct {
 	accounts map[string]string // key -> result word
 }
 
-func (fakeConfigs) Stepping(mac, model, load string) ([]byte, error) {
-	return []byte("stepping " + mac + " " + model + " " + load), nil
+func (fakeConfigs) Stepping(mac string, model firmware.Model, load string) ([]byte, error) {
+	return []byte("stepping " + mac + " " + model.String() + " " + load), nil
 }
 
-func (f fakeConfigs) SIP(mac, port, model, load, account string) ([]byte, string, string, error) {
+func (f fakeConfigs) SIP(mac, port string, model firmware.Model, load, account string) ([]byte, string, string, error) {
 	if account == "" {
 		return []byte("sip " + mac + " " + load), "done (no account)", "no account", nil
 	}
 	if r, ok := f.accounts[account]; ok && r != "done" {
-		return []byte("sip " + mac + " " + load), r, "password for " + account + " is 40 characters; " + model + " accepts at most 31: shorten it in the account table", nil
+		return []byte("sip " + mac + " " + load), r, fmt.Sprintf("password for %s is 40 characters; %s accepts at most %d: shorten it in the account table", account, model, model.Password.Max), nil
 	}
 	return []byte("sip " + mac + " " + load + " " + account), "done", "", nil
 }
 
-func (fakeConfigs) Default(loads map[string]string) ([]byte, error) {
-	return []byte("default 307=" + loads["307"] + " 369=" + loads["369"]), nil
+// Default lists device type=load in the order of the model table.
+func (fakeConfigs) Default(loads []firmware.ModelLoad) ([]byte, error) {
+	s := "default"
+	for _, l := range loads {
+		s += fmt.Sprintf(" %d=%s", l.Model.DeviceType, l.Load)
+	}
+	return []byte(s), nil
 }

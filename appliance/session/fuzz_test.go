@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // FuzzStep feeds Step arbitrary event sequences: it never panics, answers
@@ -18,7 +20,7 @@ func FuzzStep(f *testing.F) {
 		targetLoad + ".loads", stepLoad + ".loads", "dialplan.xml"}
 	files = append(append(files, stepImages...), targetImages...)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := testMachine(len(data)%2 == 0, len(data)%3 == 0, []Policy{PolicyStepping, PolicyDirect}[len(data)%2])
+		m := testMachine(len(data)%2 == 0, len(data)%3 == 0, []firmware.Policy{firmware.PolicyStepping, firmware.PolicyDirect}[len(data)%2])
 		s := NewState(testMAC, targetLoad, t0)
 		now := t0
 		for i, b := range data {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // stepSIP finishes the journey from the stepping stone: config names the
@@ -15,7 +17,7 @@ func (r *rig) stepSIP(vci string) {
 	r.reboot(vci)
 	r.reboot(vci) // a CNU change costs a second reboot
 	a := r.sccpBoot()
-	r.wantAnswer(a, AnswerBytes, "", "stepping "+testMAC+" "+r.s.Model.Name+" "+targetLoad)
+	r.wantAnswer(a, AnswerBytes, "", "stepping "+testMAC+" "+string(r.s.Model)+" "+targetLoad)
 	r.want(StageStepping)
 	r.targetFromConfig(vci)
 }
@@ -67,33 +69,33 @@ func TestJourneys(t *testing.T) {
 		name     string
 		withStep bool
 		power    bool
-		policy   Policy
+		policy   firmware.Policy
 		script   func(r *rig)
 		want     outcome
 	}{
-		{"old loader with a CUCM trust list, one reset", true, false, PolicyStepping, oldLoaderWithITL,
+		{"old loader with a CUCM trust list, one reset", true, false, firmware.PolicyStepping, oldLoaderWithITL,
 			outcome{StageDone, targetLoad, "SCCP with a CUCM trust list", "done (no account)", []string{"no account"}, 2, 0}},
-		{"SCCP 8.5(2) upgrades through its config", true, false, PolicyStepping, sccp852,
+		{"SCCP 8.5(2) upgrades through its config", true, false, firmware.PolicyStepping, sccp852,
 			outcome{StageDone, targetLoad, "SCCP (load unknown)", "done (no account)", nil, 1, 0}},
-		{"already on SIP", true, false, PolicyStepping, sipAlready,
+		{"already on SIP", true, false, firmware.PolicyStepping, sipAlready,
 			outcome{StageDone, targetLoad, targetLoad, "done (no account)", nil, 0, 0}},
-		{"other SIP version upgrades", true, false, PolicyStepping, sipOtherVersion,
+		{"other SIP version upgrades", true, false, firmware.PolicyStepping, sipOtherVersion,
 			outcome{StageDone, targetLoad, "SIP (load unknown)", "done (no account)", nil, 1, 0}},
-		{"direct policy", true, false, PolicyDirect, direct,
+		{"direct policy", true, false, firmware.PolicyDirect, direct,
 			outcome{StageDone, targetLoad, "unknown (factory reset)", "done (no account)", nil, 1, 0}},
-		{"term loop switches to the stepping stone", true, false, PolicyDirect, termLoopToStep,
+		{"term loop switches to the stepping stone", true, false, firmware.PolicyDirect, termLoopToStep,
 			outcome{StageDone, targetLoad, "old loader (<8.3(3))", "done (no account)", nil, 2, 0}},
-		{"missing stepping stone fails with the import hint", false, true, PolicyStepping, missingStep,
+		{"missing stepping stone fails with the import hint", false, true, firmware.PolicyStepping, missingStep,
 			outcome{StageFailed, "", "old loader (<8.3(3))", "failed", []string{stepHint, "refused " + targetLoad}, 0, 0}},
-		{"old loader refuses the target named in its config", true, true, PolicyStepping, configRefused,
+		{"old loader refuses the target named in its config", true, true, firmware.PolicyStepping, configRefused,
 			outcome{StageDone, targetLoad, "old loader (<8.3(3))", "done (no account)", nil, 2, 1}},
-		{"a .loads transfer that breaks off is no refusal", true, false, PolicyStepping, loadsCutOff,
+		{"a .loads transfer that breaks off is no refusal", true, false, firmware.PolicyStepping, loadsCutOff,
 			outcome{StageDone, targetLoad, "SCCP (load unknown)", "done (no account)", nil, 1, 0}},
-		{"asking again without fetching means it runs the load", true, false, PolicyStepping, asksAgain,
+		{"asking again without fetching means it runs the load", true, false, firmware.PolicyStepping, asksAgain,
 			outcome{StageDone, targetLoad, targetLoad, "done (no account)", nil, 0, 0}},
-		{"power cuts while it reads the term file are no loop", true, false, PolicyDirect, cutsDuringTerm,
+		{"power cuts while it reads the term file are no loop", true, false, firmware.PolicyDirect, cutsDuringTerm,
 			outcome{StageConfig, "", "unknown (factory reset)", "", nil, 0, 0}},
-		{"loader refuses the stepping stone too", true, false, PolicyStepping, refusesStepToo,
+		{"loader refuses the stepping stone too", true, false, firmware.PolicyStepping, refusesStepToo,
 			outcome{StageConfig, "", "old loader (<8.3(3))", "", nil, 0, 0}},
 	}
 	for _, tt := range tests {

@@ -3,47 +3,11 @@ package session
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
 )
-
-// Record is one history entry of a phone, written by the journal: what
-// happened (Kind, Detail) and the phone's state right after it. The summary
-// fields feed the report without decoding State.
-type Record struct {
-	At      time.Time       `json:"at"`
-	MAC     string          `json:"mac"`
-	Port    string          `json:"port,omitempty"`
-	Model   string          `json:"model,omitempty"`
-	Kind    string          `json:"kind"`
-	Detail  string          `json:"detail,omitempty"`
-	Stage   string          `json:"stage"`
-	From    string          `json:"from,omitempty"`
-	Load    string          `json:"load,omitempty"`
-	Target  string          `json:"target,omitempty"`
-	Account string          `json:"account,omitempty"`
-	Result  string          `json:"result,omitempty"`
-	Reason  string          `json:"reason,omitempty"`
-	State   json.RawMessage `json:"state"`
-}
-
-// Recorder persists records; journal.Journal satisfies it through a
-// conversion (journal.Record has the same fields).
-type Recorder interface {
-	Record(r Record) error
-}
-
-// RecordOf builds the record of kind and detail for state s at time at.
-func RecordOf(s State, kind, detail string, at time.Time) Record {
-	raw, _ := json.Marshal(s) // State has only marshalable fields
-	p := s.Phone()
-	return Record{At: at, MAC: s.MAC, Port: s.Port, Model: s.Model.Name, Kind: kind, Detail: detail,
-		Stage: string(s.Stage), From: s.From, Load: p.Load, Target: s.Target, Account: s.Label,
-		Result: p.Result, Reason: s.Reason, State: raw}
-}
 
 // ManagerConfig wires a Manager. Only Machine and Target are required.
 type ManagerConfig struct {
@@ -51,7 +15,7 @@ type ManagerConfig struct {
 	Target     string
 	Now        func() time.Time        // default time.Now
 	Accounts   Accounts                // nil: no account table
-	Journal    Recorder                // nil: nothing persisted
+	Journal    Recorder                // nil: nothing persisted; called with the lock held, so it must not wait for the disk
 	PowerCycle func(port string) error // carries out PowerCycle; run on its own goroutine
 	Log        *slog.Logger            // default discards
 }
@@ -62,17 +26,7 @@ type Manager struct {
 	cfg    ManagerConfig
 	mu     sync.Mutex
 	phones map[string]State
-	ports  map[string]PortStatus
 	subs   map[chan struct{}]struct{}
-}
-
-// PortStatus is what the Manager knows of a bench port itself, phones or
-// not: the OLED shows a powered port without a phone yet as powered.
-type PortStatus struct {
-	Name    string    `json:"name"`
-	Powered bool      `json:"powered"`
-	Link    bool      `json:"link"`
-	Since   time.Time `json:"since"` // last change
 }
 
 // NewManager returns a Manager with no phones.
@@ -83,7 +37,7 @@ func NewManager(cfg ManagerConfig) *Manager {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{cfg: cfg, phones: map[string]State{}, ports: map[string]PortStatus{}, subs: map[chan struct{}]struct{}{}}
+	return &Manager{cfg: cfg, phones: map[string]State{}, subs: map[chan struct{}]struct{}{}}
 }
 
 // Resume takes back sessions read from the journal after a restart; each
@@ -100,9 +54,9 @@ func (m *Manager) Resume(states []State) {
 	m.notify()
 }
 
-// Handle applies one event. For a TFTPRequest it returns the answer (a
-// request from an address without a lease, MAC "", is not found);
-// otherwise the zero Answer.
+// Handle applies one event. For a TFTPRequest it returns the answer;
+// otherwise the zero Answer. Sessions begin with a phone's DHCP: a TFTP
+// request from a MAC without one is not found.
 func (m *Manager) Handle(e Event) Answer {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -110,15 +64,9 @@ func (m *Manager) Handle(e Event) Answer {
 	var answer Answer
 	switch e := e.(type) {
 	case Power:
-		p := m.ports[e.Port]
-		p.Name, p.Powered, p.Since = e.Port, e.On, now
-		m.ports[e.Port] = p
 		m.each(func(s State) bool { return s.Port == e.Port }, e, now)
 		m.notify()
 	case Link:
-		p := m.ports[e.Port]
-		p.Name, p.Link, p.Since = e.Port, e.Up, now
-		m.ports[e.Port] = p
 		m.each(func(s State) bool { return s.Port == e.Port }, e, now)
 		m.notify()
 	case Tick:
@@ -135,14 +83,10 @@ func (m *Manager) Handle(e Event) Answer {
 		m.assign(&s)
 		m.step(s, e, now)
 	case TFTPRequest:
-		if !ValidMAC(e.MAC) {
-			e.MAC = MACFromFileName(e.File)
-		}
-		if !ValidMAC(e.MAC) {
+		s, ok := m.phones[NormalizeMAC(e.MAC)]
+		if !ok {
 			return notFound(cleanName(e.File))
 		}
-		s := m.phone(e.MAC, now)
-		m.assign(&s) // a phone first heard of by TFTP (its lease from before a restart)
 		answer = m.step(s, e, now)
 	case TFTPProgress:
 		m.stepKnown(e.MAC, e, now)
@@ -246,6 +190,9 @@ func (m *Manager) carryOut(s State, e Event, acts []Action, now time.Time) Answe
 
 func (m *Manager) logLine(s State, e Event, a Log) {
 	args := []any{"event", e.eventName(), "port", s.Port, "mac", s.MAC}
+	if s.Model != "" {
+		args = append(args, "model", string(s.Model))
+	}
 	if a.File != "" {
 		args = append(args, "file", a.File)
 	}
@@ -278,18 +225,6 @@ func (m *Manager) Snapshot() []Phone {
 	slices.SortFunc(out, func(a, b Phone) int {
 		return cmp.Or(cmp.Compare(a.PortIndex, b.PortIndex), cmp.Compare(a.MAC, b.MAC))
 	})
-	return out
-}
-
-// Ports returns the ports that reported power or link, by name.
-func (m *Manager) Ports() []PortStatus {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]PortStatus, 0, len(m.ports))
-	for _, p := range m.ports {
-		out = append(out, p)
-	}
-	slices.SortFunc(out, func(a, b PortStatus) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 

@@ -3,8 +3,11 @@ package session
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 func mustJSON(t *testing.T, v any) []byte {
@@ -35,34 +38,27 @@ func TestNormalizeMAC(t *testing.T) {
 	}
 }
 
-func TestModelFromVendorClass(t *testing.T) {
-	for in, want := range map[string]Model{
-		"Cisco Systems, Inc. IP Phone CP-7906G\x00": Model7906,
-		"Cisco Systems, Inc. IP Phone CP-7911G\x00": Model7911,
-		"cp7911g": Model7911,
-		"Cisco Systems, Inc. IP Phone CP-7942G\x00": {},
-		"": {},
+// TestModelDetection: option 60 names the model through the table; a
+// phone the table does not know keeps no model.
+func TestModelDetection(t *testing.T) {
+	for vci, want := range map[string]firmware.ModelName{
+		vci06:                                   "CP-7906G",
+		vci11:                                   "CP-7911G",
+		"Cisco Systems, Inc. IP Phone CP-7911G": "CP-7911G", // without its NUL
+		"Cisco Systems, Inc. IP Phone CP-7942G\x00": "",
+		"udhcp 1.36.1": "",
+		"":             "",
 	} {
-		got, ok := ModelFromVendorClass(in)
-		if diff := cmp.Diff(want, got); diff != "" || ok != want.Known() {
-			t.Errorf("ModelFromVendorClass(%q) ok=%v (-want +got):\n%s", in, ok, diff)
+		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
+		r.boot(vci)
+		if r.s.Model != want {
+			t.Errorf("%q: model %q, want %q", vci, r.s.Model, want)
 		}
-	}
-}
-
-func TestParsePolicy(t *testing.T) {
-	for in, want := range map[string]Policy{"": PolicyStepping, "stepping": PolicyStepping, "direct": PolicyDirect} {
-		if got, err := ParsePolicy(in); err != nil || got != want {
-			t.Errorf("ParsePolicy(%q) = %q, %v", in, got, err)
-		}
-	}
-	if _, err := ParsePolicy("fast"); err == nil {
-		t.Error("ParsePolicy(fast) succeeded")
 	}
 }
 
 func TestAnswers(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot(vci06)
 	for _, f := range []string{"CTLSEP" + testMAC + ".tlv", "ITLSEP" + testMAC + ".tlv", "ITLFile.tlv",
 		"SEP001122334455.cnf.xml", "g3-tones.xml", "SCCP11.8-0-3S.loads", "nosuch.sbn", "../etc/passwd"} {
@@ -70,9 +66,9 @@ func TestAnswers(t *testing.T) {
 	}
 	r.want(StageDHCP)
 	// XMLDefault names the next load for this model and the target for the other.
-	r = newRig(t, testMachine(true, false, PolicyStepping))
+	r = newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot(vci06)
-	r.wantAnswer(r.req("XMLDefault.cnf.xml"), AnswerBytes, "", "default 307="+targetLoad+" 369="+targetLoad)
+	r.wantAnswer(r.req("XMLDefault.cnf.xml"), AnswerBytes, "", "default 369="+targetLoad+" 307="+targetLoad)
 	r.req(targetLoad + ".loads")
 	r.fetchAll(targetLoad)
 	// A leading slash is ignored.
@@ -82,7 +78,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestStateJSONRoundTrip(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot(vci06)
 	r.req("term06.default.loads")
 	r.fetch(stepLoad, 0, 2, 300)
@@ -99,7 +95,7 @@ func TestStateJSONRoundTrip(t *testing.T) {
 }
 
 func TestTransferFailures(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot(vci06)
 	r.probe("CTLSEP" + testMAC + ".tlv")
 	r.do(TFTPFailed{MAC: testMAC, File: "CTLSEP" + testMAC + ".tlv", Err: "not found"})
@@ -118,31 +114,14 @@ func TestTransferFailures(t *testing.T) {
 	}
 }
 
-func TestMACFromFileName(t *testing.T) {
-	for in, want := range map[string]string{
-		"SEP001122AABBCC.cnf.xml":      "001122AABBCC",
-		"/sep001122aabbcc.cnf.xml.sgn": "001122AABBCC",
-		"CTLSEP001122AABBCC.tlv":       "001122AABBCC",
-		"ITLSEP001122AABBCC.tlv":       "001122AABBCC",
-		"ITLFile.tlv":                  "",
-		"SEP001122AABBC.cnf.xml":       "",
-		"SEP00112233GGHH.cnf.xml":      "",
-		"term06.default.loads":         "",
-	} {
-		if got := MACFromFileName(in); got != want {
-			t.Errorf("MACFromFileName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestOtherModels(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
 	r.probe("term42.default.loads")
 	r.want(StageFailed)
-	r.wantReason("not a CP-7906G or CP-7911G")
+	r.wantReason("asks for term42.default.loads: not a model phoneflash reflashes (CP-7906G, CP-7911G)")
 
-	r = newRig(t, testMachine(true, false, PolicyStepping))
+	r = newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
 	r.probe("SEP" + testMAC + ".cnf.xml")
 	r.want(StageFailed)
@@ -150,4 +129,31 @@ func TestOtherModels(t *testing.T) {
 	// Seen properly after a replug, it carries on.
 	r.cut(vci11)
 	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
+}
+
+// TestStoneIsSCCP: a SIP load in the stepping range (SIP11.8-5-2S) is never
+// the stepping stone, neither for a factory-reset phone nor for a loader
+// known to be old; the SCCP one is, when the store has it too.
+func TestStoneIsSCCP(t *testing.T) {
+	sip852 := fakeLoad("SIP11.8-5-2S", []string{"jar11sip.8-5-2.sbn", "cnu11.8-5-2.sbn", "apps11.8-5-2.sbn", "dsp11.8-5-2.sbn", "cvm11sip.8-5-2.sbn"})
+	m := testMachine(false, false, firmware.PolicyStepping)
+	m.Catalog = newCatalog(false).with(sip852)
+	r := newRig(t, m)
+	r.boot(vci06)
+	for range 3 { // the loader refuses the target: it is old, and still no SIP stone
+		if a := r.req("term06.default.loads"); a.Load == sip852.Name {
+			t.Fatalf("term file of %s served: %+v", a.Load, a)
+		}
+		r.now = r.now.Add(time.Minute)
+	}
+	r.want(StageFailed)
+	r.wantReason("needs a stepping stone 8.3(3)-8.5(2)")
+	if r.s.Current.Kind != firmware.CurrentOldLoader {
+		t.Fatalf("current %v, want an old loader", r.s.Current)
+	}
+
+	m.Catalog = newCatalog(true).with(sip852)
+	r = newRig(t, m)
+	r.boot(vci06)
+	r.wantAnswer(r.req("term06.default.loads"), AnswerFile, stepLoad, "")
 }

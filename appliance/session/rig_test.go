@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 var t0 = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
@@ -23,7 +25,7 @@ type rig struct {
 
 const testMAC = "001122AABBCC"
 
-func testMachine(withStep bool, power bool, policy Policy) Machine {
+func testMachine(withStep bool, power bool, policy firmware.Policy) Machine {
 	m := Machine{Catalog: newCatalog(withStep), Configs: fakeConfigs{}, Policy: policy, Timeouts: DefaultTimeouts()}
 	if power {
 		m.PowerControl = func(string) bool { return true }
@@ -122,13 +124,13 @@ func (r *rig) cut(vci string) {
 // when cutAt > 0.
 func (r *rig) fetch(load string, from, to int, cutAt int64) {
 	r.t.Helper()
-	imgs, _ := r.m.Catalog.Images(load)
+	imgs := r.m.images(load)
 	for i := from; i < to; i++ {
 		a := r.req(imgs[i])
 		if a.Kind != AnswerFile || a.Load != load || a.File != imgs[i] {
 			r.t.Fatalf("request %s: answer %+v", imgs[i], a)
 		}
-		size := r.m.Catalog.FileSize(load, imgs[i])
+		size := r.m.fileSize(load, imgs[i])
 		r.do(TFTPProgress{MAC: testMAC, File: imgs[i], Bytes: size / 2, Total: size})
 		if cutAt > 0 && i == to-1 {
 			return

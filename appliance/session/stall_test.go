@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 func TestStallProbesOnly(t *testing.T) {
@@ -16,7 +18,7 @@ func TestStallProbesOnly(t *testing.T) {
 		{"without power control", false, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRig(t, testMachine(true, tt.power, PolicyStepping))
+			r := newRig(t, testMachine(true, tt.power, firmware.PolicyStepping))
 			r.boot(vci11)
 			r.probe("CTLSEP" + testMAC + ".tlv")
 			r.probe("ITLSEP" + testMAC + ".tlv")
@@ -49,7 +51,7 @@ func TestStallProbesOnly(t *testing.T) {
 }
 
 func TestStallLoading(t *testing.T) {
-	r := newRig(t, testMachine(true, true, PolicyStepping))
+	r := newRig(t, testMachine(true, true, firmware.PolicyStepping))
 	r.boot(vci06)
 	r.req("term06.default.loads")
 	r.fetch(stepLoad, 0, 2, 500)
@@ -75,7 +77,7 @@ func TestStallLoading(t *testing.T) {
 }
 
 func TestStallApplyingWithoutPower(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot(vci06)
 	r.req("term06.default.loads")
 	r.fetchAll(stepLoad)
@@ -97,7 +99,7 @@ func TestStallApplyingWithoutPower(t *testing.T) {
 func TestStallConfigNamesLoadNothingFetched(t *testing.T) {
 	// Without power control a phone that does not ask again is shown as
 	// needing a power cycle by hand (design step 9).
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot(vci11)
 	r.sccpBoot()
 	r.wait(6*time.Minute + time.Second)
@@ -108,7 +110,7 @@ func TestStallConfigNamesLoadNothingFetched(t *testing.T) {
 
 func TestPowerCutDuringImage(t *testing.T) {
 	t.Run("stepping stone from the term file", func(t *testing.T) {
-		r := newRig(t, testMachine(true, false, PolicyStepping))
+		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 		r.boot(vci06)
 		r.req("term06.default.loads")
 		r.fetch(stepLoad, 0, 3, 700)
@@ -127,7 +129,7 @@ func TestPowerCutDuringImage(t *testing.T) {
 		r.stepSIP(vci06)
 	})
 	t.Run("target from the config", func(t *testing.T) {
-		r := newRig(t, testMachine(true, false, PolicyStepping))
+		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 		r.boot(vci11)
 		r.sccpBoot()
 		r.req(targetLoad + ".loads")
@@ -137,7 +139,7 @@ func TestPowerCutDuringImage(t *testing.T) {
 		r.targetFromConfig(vci11)
 	})
 	t.Run("twice: during the flash write, then while fetching again", func(t *testing.T) {
-		r := newRig(t, testMachine(true, false, PolicyStepping))
+		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 		r.boot(vci11)
 		r.sccpBoot()
 		r.req(targetLoad + ".loads")
@@ -153,7 +155,7 @@ func TestPowerCutDuringImage(t *testing.T) {
 		r.targetFromConfig(vci11)
 	})
 	t.Run("during flash write the phone asks the load again", func(t *testing.T) {
-		r := newRig(t, testMachine(true, false, PolicyStepping))
+		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 		r.boot(vci11)
 		r.sccpBoot()
 		r.req(targetLoad + ".loads")
@@ -164,7 +166,7 @@ func TestPowerCutDuringImage(t *testing.T) {
 }
 
 func TestResumeAfterRestart(t *testing.T) {
-	r := newRig(t, testMachine(true, false, PolicyStepping))
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
 	r.boot(vci06)
 	r.req("term06.default.loads")
 	r.fetch(stepLoad, 0, 2, 300)
@@ -194,7 +196,7 @@ func TestResumeAfterRestart(t *testing.T) {
 }
 
 func TestTimeScale(t *testing.T) {
-	m := testMachine(true, false, PolicyStepping)
+	m := testMachine(true, false, firmware.PolicyStepping)
 	m.Timeouts.Scale = 0.05 // a simulation: 2 min become 6 s
 	r := newRig(t, m)
 	r.boot(vci11) // 2 s pass after the ack
@@ -206,7 +208,7 @@ func TestTimeScale(t *testing.T) {
 }
 
 func TestAutoCyclesAreBounded(t *testing.T) {
-	r := newRig(t, testMachine(true, true, PolicyStepping))
+	r := newRig(t, testMachine(true, true, firmware.PolicyStepping))
 	r.boot(vci06)
 	for i := 0; i < 5; i++ {
 		// Each time it gets a little further, then the transfer stalls.
@@ -224,5 +226,37 @@ func TestAutoCyclesAreBounded(t *testing.T) {
 	}
 	if r.cycles != maxAutoCycles {
 		t.Fatalf("%d power cycles, want %d", r.cycles, maxAutoCycles)
+	}
+}
+
+// TestStallTimersPerModel: a model's row may give its loader longer to
+// write flash; other models keep the defaults.
+func TestStallTimersPerModel(t *testing.T) {
+	slow := firmware.BuiltinModels()
+	for i := range slow {
+		if slow[i].Name == "CP-7906G" {
+			slow[i].Stall.Applying = 30 * time.Minute
+		}
+	}
+	for _, tt := range []struct {
+		name, vci, term string
+		stall           time.Duration
+	}{
+		{"row with a longer Applying", vci06, "term06.default.loads", 30 * time.Minute},
+		{"row with the defaults", vci11, "term11.default.loads", DefaultTimeouts().Applying},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testMachine(true, false, firmware.PolicyStepping)
+			m.Models = slow
+			r := newRig(t, m)
+			r.boot(tt.vci)
+			r.req(tt.term)
+			r.fetchAll(stepLoad)
+			r.wait(tt.stall - time.Second)
+			r.want(StageApplying)
+			r.wait(2 * time.Second)
+			r.want(StageNeedsReset)
+			r.wantReason("did not come back within")
+		})
 	}
 }

@@ -6,14 +6,28 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
-// Offer is the load the appliance last named to a phone (by term file or
-// config) and what the phone fetched of it since: the evidence step 9 of
-// design.md infers from.
+// Via is how the load of an Offer came to the phone. The strings are what
+// the journal holds.
+type Via string
+
+// The ways a load is offered.
+const (
+	ViaTerm   Via = "term"   // its termNN.default.loads, to a phone in default-load mode
+	ViaConfig Via = "config" // SEP<MAC>.cnf.xml or XMLDefault.cnf.xml naming it, to a phone on another load
+	ViaSIP    Via = "sip"    // the SIP config naming the target, to a phone that may run it already
+	ViaResume Via = "resume" // named by nobody: the phone asked for its files itself (an install it resumes)
+)
+
+// Offer is the load the appliance last named to a phone, or the phone
+// asked for on its own, and what the phone fetched of it since: the
+// evidence step 9 of design.md infers from.
 type Offer struct {
 	Load  string    `json:"load,omitempty"`
-	Via   string    `json:"via,omitempty"` // "term", "config" or "sip"
+	Via   Via       `json:"via,omitempty"`
 	At    time.Time `json:"at"`
 	Loads bool      `json:"loads,omitempty"` // fetched <load>.loads
 	// LoadsSent: the .loads transfer completed. A loader that refuses the
@@ -26,53 +40,58 @@ type Offer struct {
 }
 
 // State is one phone's session. It is a plain value: Step returns a new one,
-// and it round-trips through JSON for the journal.
+// and it round-trips through JSON for the journal. Times come from the
+// clock of the process that wrote them: Resume starts the timers afresh.
 type State struct {
-	MAC         string    `json:"mac"`
-	Port        string    `json:"port"`
-	PortIndex   int       `json:"port_index"`
-	IP          string    `json:"ip,omitempty"`
-	Model       Model     `json:"model"`
-	Stage       Stage     `json:"stage"`
-	Since       time.Time `json:"since"`
-	Active      time.Time `json:"active"` // last sign of life; stall timers run from here
-	Started     time.Time `json:"started"`
-	Current     Current   `json:"current"`
-	From        string    `json:"from,omitempty"` // what it ran when first seen, as far as inferred
-	FromKnown   bool      `json:"from_known,omitempty"`
-	Target      string    `json:"target"`
-	Plan        []string  `json:"plan,omitempty"`
-	PlanNote    string    `json:"plan_note,omitempty"` // the catalog's error for the stepping path, kept for a loop
-	Refused     string    `json:"refused,omitempty"`   // the load a loader refused, and how that showed
+	MAC       string             `json:"mac"`
+	Port      string             `json:"port"`
+	PortIndex int                `json:"port_index"`
+	IP        string             `json:"ip,omitempty"`
+	Model     firmware.ModelName `json:"model"` // "" until a DHCP request or term file names a model of the table
+	Stage     Stage              `json:"stage"`
+	Since     time.Time          `json:"since"`
+	Active    time.Time          `json:"active"` // last sign of life; stall timers run from here
+	Started   time.Time          `json:"started"`
+	Current   firmware.Current   `json:"current"`
+	From      string             `json:"from,omitempty"` // what it ran when first seen, as far as inferred (the report's from)
+	FromKnown bool               `json:"from_known,omitempty"`
+	Target    string             `json:"target"`
+	Plan      []string           `json:"plan,omitempty"` // loads still to install, in order
+	// Refused says which load the phone's loader refused and how that
+	// showed; RefusedLoad is that load.
+	Refused     string    `json:"refused,omitempty"`
 	RefusedLoad string    `json:"refused_load,omitempty"`
 	Offer       Offer     `json:"offer"`
-	SIPBoot     bool      `json:"sip_boot,omitempty"` // asked ITLFile.tlv: a SIP 9.x boot
-	File        string    `json:"file,omitempty"`
+	SIPBoot     bool      `json:"sip_boot,omitempty"` // asked for ITLFile.tlv since its last DHCP: a SIP 9.x boot
+	File        string    `json:"file,omitempty"`     // image in flight
 	FileIndex   int       `json:"file_index,omitempty"`
 	FileCount   int       `json:"file_count,omitempty"`
-	Bytes       int64     `json:"bytes,omitempty"` // of the current load
-	Total       int64     `json:"total,omitempty"`
-	FileBase    int64     `json:"file_base,omitempty"` // bytes of the load's files before File
-	TermCount   int       `json:"term_count,omitempty"`
+	Bytes       int64     `json:"bytes,omitempty"`      // of the load's images, sent so far
+	Total       int64     `json:"total,omitempty"`      // of the load's images
+	FileBase    int64     `json:"file_base,omitempty"`  // bytes of the load's images before File
+	TermCount   int       `json:"term_count,omitempty"` // term file requests without an image (pairs count once)
 	TermAt      time.Time `json:"term_at"`
 	Cycled      bool      `json:"cycled,omitempty"` // the one automatic power cycle for this stall is used
 	AutoCycles  int       `json:"auto_cycles,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
-	Fatal       bool      `json:"fatal,omitempty"` // failed by the plan: retried when the phone asks again
-	Account     string    `json:"account,omitempty"`
-	Label       string    `json:"label,omitempty"`  // account as shown
-	Result      string    `json:"result,omitempty"` // the report's word once done: done, done (no account), ...
-	Restarts    int       `json:"restarts,omitempty"`
-	Installs    int       `json:"installs,omitempty"` // loads installed through the appliance
+	// Fatal: failed because no plan exists; the phone's next term file or
+	// config request plans again (the store may have the load by then).
+	Fatal    bool   `json:"fatal,omitempty"`
+	Account  string `json:"account,omitempty"`
+	Label    string `json:"label,omitempty"`  // account as shown
+	Result   string `json:"result,omitempty"` // the report's word once done: done, done (no account), ...
+	Restarts int    `json:"restarts,omitempty"`
+	Installs int    `json:"installs,omitempty"` // loads installed through the appliance
 }
 
 // NewState is a fresh session for a MAC first seen at now.
 func NewState(mac, target string, now time.Time) State {
 	return State{MAC: NormalizeMAC(mac), Stage: StagePowered, Since: now, Active: now, Started: now,
-		Target: target, Current: Current{Kind: CurrentUnknown}}
+		Target: target, Current: firmware.Current{Kind: firmware.CurrentUnknown}}
 }
 
-// DecodeState reads a state written by the journal.
+// DecodeState reads a state written by the journal, also by phoneflash
+// before the model table (its model was an object, see firmware.ModelName).
 func DecodeState(data []byte) (State, error) {
 	var s State
 	if err := json.Unmarshal(data, &s); err != nil {
@@ -87,12 +106,12 @@ func DecodeState(data []byte) (State, error) {
 // Phone is the public snapshot of the state.
 func (s State) Phone() Phone {
 	p := Phone{
-		MAC: s.MAC, Port: s.Port, PortIndex: s.PortIndex, IP: s.IP, Model: s.Model.Name,
+		MAC: s.MAC, Port: s.Port, PortIndex: s.PortIndex, IP: s.IP, Model: string(s.Model),
 		Stage: s.Stage, Target: s.Target, Plan: slices.Clone(s.Plan), File: s.File,
 		FileIndex: s.FileIndex, FileCount: s.FileCount, Bytes: s.Bytes, Total: s.Total,
 		Reason: s.Reason, Account: s.Label, Since: s.Since, Result: s.result(),
 	}
-	if s.Current.Kind == CurrentLoad {
+	if s.Current.Kind == firmware.CurrentLoad {
 		p.Load = s.Current.Load
 	}
 	return p
@@ -136,7 +155,7 @@ func (s *State) clearFile() {
 }
 
 // learn records what the phone runs, and its first known load for the report.
-func (s *State) learn(c Current) {
+func (s *State) learn(c firmware.Current) {
 	s.Current = c
 	if s.Installs == 0 && !s.FromKnown {
 		s.From, s.FromKnown = c.String(), true
@@ -161,19 +180,6 @@ func (s State) result() string {
 		return s.Result
 	case StageFailed, StageNeedsReset:
 		return string(s.Stage)
-	}
-	return ""
-}
-
-// MACFromFileName returns the MAC in SEP<MAC>.cnf.xml[.sgn], CTLSEP<MAC>.tlv
-// or ITLSEP<MAC>.tlv, "" for other names: the phone names itself even when
-// its address has no lease (e.g. the lease file was lost).
-func MACFromFileName(name string) string {
-	n := strings.ToUpper(cleanName(name))
-	for _, p := range []string{"CTLSEP", "ITLSEP", "SEP"} {
-		if rest, ok := strings.CutPrefix(n, p); ok && len(rest) > 12 && rest[12] == '.' && ValidMAC(rest[:12]) {
-			return rest[:12]
-		}
 	}
 	return ""
 }

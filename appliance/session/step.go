@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // Machine is the pure per-phone state machine: Step has no goroutines, no
@@ -14,15 +16,16 @@ import (
 type Machine struct {
 	Catalog  Catalog
 	Configs  Configs
-	Policy   Policy   // "" means PolicyStepping
-	Timeouts Timeouts // zero means DefaultTimeouts()
+	Models   firmware.Models // the model table; nil means firmware.BuiltinModels()
+	Policy   firmware.Policy // "" means firmware.PolicyStepping
+	Timeouts Timeouts        // zero means DefaultTimeouts()
 	// PowerControl reports whether the board can switch a port's power;
 	// nil means no port can.
 	PowerControl func(port string) bool
 }
 
 // resetKeys is the factory reset a person keys on the phone.
-const resetKeys = "hold # while powering the phone on, then key 3491672850*# (factory reset)"
+const resetKeys = "hold # while powering the phone on, then key " + firmware.ResetKeys + " (factory reset)"
 
 // out collects the actions of one Step.
 type out struct{ acts []Action }
@@ -41,6 +44,9 @@ func (o *out) journal(kind, detail string) { o.add(Journal{Kind: kind, Detail: d
 func (m Machine) Step(s State, e Event, now time.Time) (State, []Action) {
 	if m.Timeouts == (Timeouts{}) {
 		m.Timeouts = DefaultTimeouts()
+	}
+	if m.Models == nil {
+		m.Models = firmware.BuiltinModels()
 	}
 	s.Plan = slices.Clone(s.Plan)
 	o := &out{}
@@ -137,8 +143,8 @@ func (m Machine) dhcp(s *State, e DHCP, o *out, now time.Time) {
 	if e.Port != "" {
 		s.Port, s.PortIndex = e.Port, e.PortIndex
 	}
-	if md, ok := ModelFromVendorClass(e.VendorClass); ok {
-		s.Model = md
+	if md, ok := m.Models.ForVendorClass(e.VendorClass); ok {
+		s.Model = md.Name
 	}
 	switch e.Kind {
 	case DHCPDiscover, DHCPRequest:
@@ -171,17 +177,14 @@ func (m Machine) fileDone(s *State, file string, o *out, now time.Time) {
 		o.journal("file", file+" sent")
 		return
 	}
-	load, ok := m.Catalog.LoadOfImage(file)
-	if !ok || load != s.Offer.Load {
-		return
-	}
-	imgs, _ := m.Catalog.Images(load)
+	load := s.Offer.Load
+	imgs := m.images(load)
 	i := slices.Index(imgs, file)
-	if i < 0 {
+	if load == "" || i < 0 {
 		return
 	}
 	s.Offer.Images = max(s.Offer.Images, i+1)
-	s.Bytes = s.FileBase + m.Catalog.FileSize(load, file)
+	s.Bytes = s.FileBase + m.fileSize(load, file)
 	s.Active = now
 	o.journal("file", fmt.Sprintf("%d/%d %s sent", i+1, len(imgs), file))
 	if i+1 < len(imgs) {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // request answers one TFTP read request.
@@ -24,14 +26,14 @@ func (m Machine) request(s *State, file string, o *out, now time.Time) Answer {
 		return m.config(s, name, false, o, now)
 	case lower == "xmldefault.cnf.xml":
 		return m.config(s, name, true, o, now)
-	case isTerm(lower):
+	case firmware.IsTermFile(lower):
 		return m.term(s, name, o, now)
 	case strings.HasSuffix(lower, ".loads"):
 		return m.loadsFile(s, name, o, now)
 	case strings.HasSuffix(lower, ".sbn"):
 		return m.image(s, name, o, now)
 	}
-	if s.Offer.Via == "sip" && !s.Offer.Loads {
+	if s.Offer.Via == ViaSIP && !s.Offer.Loads {
 		// Locale, dial plan and ring lists come after an accepted config.
 		m.runsOffered(s, o, now, "asked for "+name+" after its SIP config")
 	}
@@ -39,12 +41,6 @@ func (m Machine) request(s *State, file string, o *out, now time.Time) Answer {
 }
 
 func notFound(name string) Answer { return Answer{Kind: AnswerNotFound, File: name} }
-
-// isTerm matches termNN.default.loads.
-func isTerm(lower string) bool {
-	return len(lower) == len("term06.default.loads") && strings.HasPrefix(lower, "term") &&
-		strings.HasSuffix(lower, ".default.loads")
-}
 
 // secure: a phone with a CUCM trust list asks only for signed configs, which
 // the appliance cannot make. Only the full factory reset clears the list.
@@ -58,16 +54,16 @@ func (m Machine) secure(s *State, name string, o *out, now time.Time) Answer {
 // a factory reset) and gets the next load of its plan, by that load's own
 // term file. Asking again without fetching an image is a loader refusing it.
 func (m Machine) term(s *State, name string, o *out, now time.Time) Answer {
-	md, ok := modelFromTerm(name[4:6])
+	md, ok := m.Models.ForTermFile(name)
 	if !ok {
-		m.fail(s, fmt.Sprintf("asks for %s: not a CP-7906G or CP-7911G, the only phones phoneflash reflashes", name), o, now)
+		m.fail(s, fmt.Sprintf("asks for %s: not a model phoneflash reflashes (%s)", name, m.Models.Names()), o, now)
 		return notFound(name)
 	}
-	s.Model = md
+	s.Model = md.Name
 	s.SIPBoot = false
 	s.Active = now
 	s.guessFrom("unknown (factory reset)")
-	if s.Offer.Via == "term" && !s.Offer.Started && s.Offer.Load != "" {
+	if s.Offer.Via == ViaTerm && !s.Offer.Started && s.Offer.Load != "" {
 		if now.Sub(s.TermAt) >= m.Timeouts.scaled(m.Timeouts.Pair) {
 			s.TermCount++
 		}
@@ -79,7 +75,7 @@ func (m Machine) term(s *State, name string, o *out, now time.Time) Answer {
 		s.TermCount = 1
 	}
 	s.TermAt = now
-	plan, ok := m.plan(s, CurrentUnknown, o, now)
+	plan, ok := m.plan(s, firmware.CurrentUnknown, o, now)
 	if !ok {
 		return notFound(name)
 	}
@@ -87,13 +83,14 @@ func (m Machine) term(s *State, name string, o *out, now time.Time) Answer {
 	if len(plan) > 0 {
 		load = plan[0]
 	}
-	tf, ok := m.Catalog.TermFile(load, s.Model)
-	if !ok || !strings.EqualFold(tf, name) {
-		m.fail(s, fmt.Sprintf("load %s in the store has no %s for %s: import the complete load again", load, name, s.Model.Name), o, now)
+	l, _ := m.Catalog.Load(load)
+	tf := l.TermFile(md)
+	if tf == "" || !strings.EqualFold(tf, name) {
+		m.fail(s, fmt.Sprintf("load %s in the store has no %s for %s: import the complete load again", load, name, md), o, now)
 		return notFound(name)
 	}
-	if s.Offer.Load != load || s.Offer.Via != "term" || s.Offer.Started {
-		s.Offer = Offer{Load: load, Via: "term", At: now, Loads: true}
+	if s.Offer.Load != load || s.Offer.Via != ViaTerm || s.Offer.Started {
+		s.Offer = Offer{Load: load, Via: ViaTerm, At: now, Loads: true}
 		if s.TermCount == 0 {
 			s.TermCount = 1
 		}
@@ -109,13 +106,13 @@ func (m Machine) term(s *State, name string, o *out, now time.Time) Answer {
 // naming the load (or to resume an interrupted one).
 func (m Machine) loadsFile(s *State, name string, o *out, now time.Time) Answer {
 	load := name[:len(name)-len(".loads")]
-	if !m.Catalog.Has(load) {
+	if _, ok := m.Catalog.Load(load); !ok {
 		o.log(slog.LevelWarn, "phone asks for a load the store lacks", name, "import "+load+" to serve it")
 		return notFound(name)
 	}
 	switch {
 	case s.Offer.Load != load:
-		s.Offer = Offer{Load: load, Via: "resume", At: now}
+		s.Offer = Offer{Load: load, Via: ViaResume, At: now}
 	case s.Offer.Started:
 		// Fetching it again (a write that failed, a cut): a new attempt.
 		s.Offer = Offer{Load: load, Via: s.Offer.Via, At: now}
@@ -134,18 +131,15 @@ func (m Machine) loadsFile(s *State, name string, o *out, now time.Time) Answer 
 // image answers one .sbn of a load, tracking file k of n and the bytes of
 // the whole load.
 func (m Machine) image(s *State, name string, o *out, now time.Time) Answer {
-	load, ok := m.Catalog.LoadOfImage(name)
+	load, ok := m.loadOfImage(name, s.Offer.Load)
 	if !ok {
 		o.log(slog.LevelWarn, "phone asks for an image in no imported load", name, "")
 		return notFound(name)
 	}
-	imgs, _ := m.Catalog.Images(load)
+	imgs := m.images(load)
 	i := slices.Index(imgs, name)
-	if i < 0 {
-		return notFound(name)
-	}
 	if s.Offer.Load != load {
-		s.Offer = Offer{Load: load, Via: "resume", At: now, Loads: true}
+		s.Offer = Offer{Load: load, Via: ViaResume, At: now, Loads: true}
 	}
 	if s.Offer.Complete {
 		s.Offer.Complete, s.Offer.Images = false, 0 // fetching again: the write failed
@@ -155,7 +149,7 @@ func (m Machine) image(s *State, name string, o *out, now time.Time) Answer {
 	s.Cycled = false
 	var total, base int64
 	for j, f := range imgs {
-		size := m.Catalog.FileSize(load, f)
+		size := m.fileSize(load, f)
 		total += size
 		if j < i {
 			base += size

@@ -4,19 +4,24 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // limit is how long the phone may show no progress in its stage; 0 means
-// no limit.
+// no limit. The model's row may override the stall limits.
 func (m Machine) limit(s *State) time.Duration {
 	t := m.Timeouts
+	if md, ok := m.model(s); ok {
+		t = t.forModel(md.Stall)
+	}
 	var d time.Duration
 	switch s.Stage {
 	case StageDHCP:
 		d = t.DHCP
 	case StageConfig, StageStepping:
 		d = t.Config
-		if s.Offer.Via == "sip" && !s.Offer.Loads && !s.Offer.Started {
+		if s.Offer.Via == ViaSIP && !s.Offer.Loads && !s.Offer.Started {
 			d = t.Settle
 		}
 	case StageLoading:
@@ -35,15 +40,15 @@ func (m Machine) tick(s *State, o *out, now time.Time) {
 	if limit <= 0 || now.Sub(s.Active) < limit {
 		return
 	}
-	if s.Offer.Via == "sip" && !s.Offer.Loads && !s.Offer.Started && s.Stage == StageConfig {
+	if s.Offer.Via == ViaSIP && !s.Offer.Loads && !s.Offer.Started && s.Stage == StageConfig {
 		m.runsOffered(s, o, now, fmt.Sprintf("fetched no %s.loads within %s of its SIP config", s.Offer.Load, limit))
 		return
 	}
 	why, todo := m.stallReason(s, limit)
-	if s.Offer.Via == "config" && s.Offer.Loads && s.Offer.LoadsSent && !s.Offer.Started {
+	if s.Offer.Via == ViaConfig && s.Offer.Loads && s.Offer.LoadsSent && !s.Offer.Started {
 		m.refused(s, "fetched "+s.Offer.Load+".loads but no image", o, now)
 		why, todo = s.Refused, "unplug and replug it so it asks for its config again"
-		if _, ok := m.plan(s, CurrentNewLoader, o, now); !ok {
+		if _, ok := m.plan(s, firmware.CurrentNewLoader, o, now); !ok {
 			return
 		}
 	}
@@ -91,7 +96,7 @@ func (m Machine) stallReason(s *State, limit time.Duration) (why, todo string) {
 		return fmt.Sprintf("asked for no usable file within %s", limit),
 			"unplug and replug it; if that repeats, " + resetKeys
 	}
-	if s.Offer.Via == "term" {
+	if s.Offer.Via == ViaTerm {
 		return fmt.Sprintf("fetched the term file of %s but no image within %s", s.Offer.Load, limit),
 			"unplug and replug it; if that repeats, " + resetKeys
 	}
@@ -116,6 +121,6 @@ func (m Machine) Resume(s State, now time.Time) (State, []Action) {
 		detail += fmt.Sprintf(" (%s, file %d of %d)", s.File, s.FileIndex, s.FileCount)
 	}
 	o.log(slog.LevelInfo, "session resumed", s.File, detail)
-	o.journal("restart", detail)
+	o.journal(RestartKind, detail)
 	return s, o.acts
 }

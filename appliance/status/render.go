@@ -10,6 +10,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/board/font"
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // Frame geometry. Content stays inside 127x63 so the anti burn-in shift of
@@ -30,10 +31,6 @@ const (
 
 // shifts is the anti burn-in walk of the frame's origin.
 var shifts = [...]image.Point{{0, 0}, {1, 0}, {1, 1}, {0, 1}}
-
-// ResetSequence is what a person keys after holding # at power-on to
-// factory-reset a 79x1/79x6 phone.
-const ResetSequence = "3491672850*#"
 
 // Render draws snapshot s as it looks at tick (a monotonic count, one per
 // second): the page of port lines or reset instructions for that tick,
@@ -212,8 +209,8 @@ func (c canvas) instructions(l line) {
 	c.text(0, 0, fmt.Sprintf("P%d: hold #, power on,", p), 1)
 	c.text(0, 9, "then key:", 1)
 	c.text((cols-4)*font.Advance, 9, last4(l.phone.MAC), 1)
-	half := len(ResetSequence) / 2
-	for i, part := range []string{ResetSequence[:half], ResetSequence[half:]} {
+	half := len(firmware.ResetKeys) / 2
+	for i, part := range []string{firmware.ResetKeys[:half], firmware.ResetKeys[half:]} {
 		w := font.Width(part, 2)
 		c.text((127-w)/2, 21+i*20, part, 2)
 	}

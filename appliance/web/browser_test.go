@@ -15,6 +15,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/appliance/web/webtest"
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 const (
@@ -25,37 +26,42 @@ const (
 var targetImages = []string{"jar11sip.9-4-2ES9.sbn", "cnu11.9-4-2ES9.sbn", "apps11.9-4-2ES9.sbn",
 	"dsp11.9-4-2ES9.sbn", "cvm11sip.9-4-2ES9.sbn"}
 
-// oneLoad is a firmware catalog holding only the target: every phone gets
-// it directly.
+// oneLoad is a firmware catalog holding only the target, of 700 KiB
+// images: every phone gets it directly (the machine runs the direct
+// policy).
 type oneLoad struct{}
 
-func (oneLoad) Plan(_ session.Model, cur session.Current, tgt string) ([]string, error) {
-	if cur.Kind == session.CurrentLoad && cur.Load == tgt {
-		return nil, nil
+func (oneLoad) Loads() []firmware.Load {
+	l, _ := oneLoad{}.Load(target)
+	return []firmware.Load{l}
+}
+
+func (oneLoad) Load(name string) (firmware.Load, bool) {
+	if name != target {
+		return firmware.Load{}, false
 	}
-	return []string{tgt}, nil
-}
-func (oneLoad) Images(load string) ([]string, bool) {
-	return slices.Clone(targetImages), load == target
-}
-func (oneLoad) TermFile(load string, m session.Model) (string, bool) {
-	return m.TermFile(), load == target && m.Known()
-}
-func (oneLoad) FileSize(load, file string) int64 { return 700 << 10 }
-func (oneLoad) Has(load string) bool             { return load == target }
-func (oneLoad) LoadOfImage(file string) (string, bool) {
-	return target, slices.Contains(targetImages, file)
+	ln, _ := firmware.ParseLoadName(target)
+	l := firmware.Load{Name: target, Protocol: ln.Protocol, Version: ln.Version, Images: slices.Clone(targetImages),
+		Files: []firmware.FileInfo{{Name: ln.FileName()}}}
+	for _, m := range firmware.BuiltinModels() {
+		l.Models = append(l.Models, m.Name)
+		l.Files = append(l.Files, firmware.FileInfo{Name: m.TermFile()})
+	}
+	for _, img := range targetImages {
+		l.Files = append(l.Files, firmware.FileInfo{Name: img, Size: 700 << 10})
+	}
+	return l, true
 }
 
 type plainConfigs struct{}
 
-func (plainConfigs) Stepping(mac, model, load string) ([]byte, error) {
+func (plainConfigs) Stepping(mac string, model firmware.Model, load string) ([]byte, error) {
 	return []byte("<device><loadInformation>" + load + "</loadInformation></device>"), nil
 }
-func (plainConfigs) SIP(mac, port, model, load, account string) ([]byte, string, string, error) {
+func (plainConfigs) SIP(mac, port string, model firmware.Model, load, account string) ([]byte, string, string, error) {
 	return []byte("<device/>"), "done", "", nil
 }
-func (plainConfigs) Default(map[string]string) ([]byte, error) { return []byte("<Default/>"), nil }
+func (plainConfigs) Default([]firmware.ModelLoad) ([]byte, error) { return []byte("<Default/>"), nil }
 
 // memJournal keeps records in memory, for the history view.
 type memJournal struct {
@@ -112,7 +118,7 @@ type liveBench struct {
 func newLiveBench(t *testing.T) *liveBench {
 	b := &liveBench{now: t0}
 	j := &memJournal{}
-	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{}},
+	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{}, Policy: firmware.PolicyDirect},
 		Target: target, Now: b.clock, Journal: j})
 	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock,
 		Retry: b.m.Retry, Forget: b.m.Forget, PowerCycle: func(string) error { return nil }})

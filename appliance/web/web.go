@@ -131,9 +131,6 @@ func New(opt Options) (*Server, error) {
 	return s, nil
 }
 
-// Metrics returns the server's metrics, for the appliance's event callbacks.
-func (s *Server) Metrics() *Metrics { return s.metrics }
-
 // Handler returns the server's routes, behind the cross-site request check.
 func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()

@@ -218,8 +218,8 @@ func TestIntegrationAcceptLongPassword(t *testing.T) {
 		}
 	}
 	s := b.waitStage(macKey(macs[0]), 5*time.Second, "done")
-	if s.Result != "done (password refused)" || !strings.Contains(s.Reason, "40 characters; CP-7906G accepts at most 31") {
-		t.Errorf("long password: %s, %q; want done (password refused) naming the limit of 31", s.Result, s.Reason)
+	if s.Result != "done (password refused)" || !strings.Contains(s.Reason, "40 characters; CP-7906G accepts at most 30") {
+		t.Errorf("long password: %s, %q; want done (password refused) naming the limit of 30", s.Result, s.Reason)
 	}
 	s = b.waitStage(macKey(macs[1]), 5*time.Second, "done")
 	if s.Result != "done" || s.Reason != "" || s.Account != "2002" {
@@ -228,7 +228,7 @@ func TestIntegrationAcceptLongPassword(t *testing.T) {
 	// phoneflash status shows the limit too.
 	var out strings.Builder
 	if code := run(t.Context(), []string{"status", "-state", b.state}, &out, &out); code != exitOK ||
-		!strings.Contains(out.String(), "accepts at most 31") {
+		!strings.Contains(out.String(), "accepts at most 30") {
 		t.Errorf("phoneflash status: exit %d:\n%s", code, out.String())
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
@@ -143,8 +142,8 @@ func (r demoResult) OK() bool { return len(r.Disagreements()) == 0 }
 
 // demoResults puts the appliance's journal and the phones' own results
 // (own(p), read from their result files) side by side.
-func demoResults(phones []demoPhone, hs []journal.History, own func(demoPhone) (phoneResult, error)) []demoResult {
-	byMAC := map[string]journal.History{}
+func demoResults(phones []demoPhone, hs []session.History, own func(demoPhone) (phoneResult, error)) []demoResult {
+	byMAC := map[string]session.History{}
 	for _, h := range hs {
 		byMAC[h.MAC] = h
 	}
@@ -153,7 +152,7 @@ func demoResults(phones []demoPhone, hs []journal.History, own func(demoPhone) (
 		r := demoResult{Phone: p}
 		r.Own, r.OwnErr = own(p)
 		if h, ok := byMAC[p.key()]; ok && len(h.Records) > 0 {
-			s := journal.Summarize(h)
+			s := session.Summarize(h)
 			r.Model, r.Reason, r.Restarts = s.Model, s.Reason, s.Restarts
 			if s.Stage == string(session.StageDone) || s.Stage == string(session.StageFailed) {
 				r.Result = s.Result
@@ -170,7 +169,7 @@ func demoResults(phones []demoPhone, hs []journal.History, own func(demoPhone) (
 
 // loadPath is the loads a phone went through: where it started, then every
 // load it ran, in order.
-func loadPath(h journal.History) []string {
+func loadPath(h session.History) []string {
 	var path []string
 	add := func(l string) {
 		if l != "" && (len(path) == 0 || path[len(path)-1] != l) {

@@ -108,18 +108,18 @@ func runFirmwareImport(_ context.Context, args []string, stdout, stderr io.Write
 	report("updated", res.Updated)
 	report("unchanged", res.Unchanged)
 	if len(res.Ignored) > 0 {
-		fmt.Fprintf(stdout, "ignored (no 7906/7911 load uses them): %s\n", strings.Join(res.Ignored, ", "))
+		fmt.Fprintf(stdout, "ignored (no load for %s uses them): %s\n", firmware.BuiltinModels().Names(), strings.Join(res.Ignored, ", "))
 	}
 	return exitOK
 }
 
-func modelsText(ms []firmware.Model) string {
+func modelsText(ms []firmware.ModelName) string {
 	if len(ms) == 0 {
 		return "-"
 	}
 	var s []string
 	for _, m := range ms {
-		s = append(s, m.String())
+		s = append(s, string(m))
 	}
 	return strings.Join(s, ",")
 }
@@ -192,12 +192,12 @@ func runFirmwareVerify(_ context.Context, args []string, stdout, stderr io.Write
 }
 
 func runFirmwarePlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, dir := firmwareFlags("plan", "[-firmware DIR] -model 7906|7911 [-target LOAD] [-current unknown|old|LOAD] [-policy stepping|direct]",
+	fs, dir := firmwareFlags("plan", "[-firmware DIR] -model MODEL [-target LOAD] [-current unknown|old|new|LOAD] [-policy stepping|direct]",
 		"Prints the loads a phone goes through, in order, to reach the target, or what to import\n"+
 			"when the store cannot do it.", stderr)
-	model := fs.String("model", "", "phone `model`: 7906, 7911, CP-7906G, 06 ... Required.")
+	model := fs.String("model", "", "phone `model`, one of "+firmware.BuiltinModels().Names()+" (also 7906, 06, 369 ...). Required.")
 	target := fs.String("target", appliance.DefaultTarget, "the `load` the phone ends on")
-	current := fs.String("current", "unknown", "what is known of the phone's load: unknown, old (loader older than 8.3(3)), or a load name")
+	current := fs.String("current", "unknown", "what is known of the phone's load: unknown, old (loader older than 8.3(3)), new (8.3(3) or later), or a load name")
 	policy := fs.String("policy", "stepping", "stepping: go through an SCCP 8.3(3)-8.5(2) stepping stone when the phone may be older\nthan 8.3(3); direct: straight to the target")
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
@@ -208,7 +208,7 @@ func runFirmwarePlan(_ context.Context, args []string, stdout, stderr io.Writer)
 	if *model == "" {
 		return usageErr(stderr, "plan", "-model is required")
 	}
-	m, err := firmware.ParseModel(*model)
+	m, err := firmware.BuiltinModels().Parse(*model)
 	if err != nil {
 		return usageErr(stderr, "plan", "-model: %v", err)
 	}
@@ -224,7 +224,7 @@ func runFirmwarePlan(_ context.Context, args []string, stdout, stderr io.Writer)
 	if s == nil {
 		return code
 	}
-	steps, err := firmware.Plan(m, cur, *target, s.Loads(), pol)
+	steps, err := firmware.Plan(m, pol.Assume(cur), *target, s.Loads())
 	if err != nil {
 		return fail(stderr, "plan", err)
 	}

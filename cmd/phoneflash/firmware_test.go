@@ -65,11 +65,11 @@ func listWant(t *testing.T, loads ...fwgen.Load) string {
 		if strings.HasPrefix(l.Name, "SCCP") {
 			proto, ver = "SCCP", "8.5(2)"
 		}
-		rows = append(rows, []string{l.Name, proto, ver, "7906,7911", "8", fmt.Sprint(total), "0/8"})
+		rows = append(rows, []string{l.Name, proto, ver, "CP-7906G,CP-7911G", "8", fmt.Sprint(total), "0/8"})
 	}
 	var b strings.Builder
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-19s%-10s%-11s%-11s%-7s%-8s%s\n", r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+		fmt.Fprintf(&b, "%-19s%-10s%-11s%-19s%-7s%-8s%s\n", r[0], r[1], r[2], r[3], r[4], r[5], r[6])
 	}
 	return b.String()
 }
@@ -85,8 +85,8 @@ func TestFirmwareImportList(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("import exit %d: %s", code, errs)
 			}
-			if !strings.Contains(out, "added SCCP11.8-5-2S (SCCP 8.5(2), models 7906,7911, 8 files,") ||
-				!strings.Contains(out, "added SIP11.9-4-2SR1-1S (SIP 9.4(2)SR1, models 7906,7911, 8 files,") {
+			if !strings.Contains(out, "added SCCP11.8-5-2S (SCCP 8.5(2), models CP-7906G,CP-7911G, 8 files,") ||
+				!strings.Contains(out, "added SIP11.9-4-2SR1-1S (SIP 9.4(2)SR1, models CP-7906G,CP-7911G, 8 files,") {
 				t.Errorf("import output:\n%s", out)
 			}
 			code, out, errs = phoneflash(t, "firmware", "list", "-firmware", dir)
@@ -179,7 +179,7 @@ func TestFirmwareUsage(t *testing.T) {
 		{"list extra arg", []string{"firmware", "list", "x"}, exitUsage, `unexpected argument "x"`},
 		{"plan no model", []string{"firmware", "plan", "-firmware", dir}, exitUsage, "-model is required"},
 		{"plan bad model", []string{"firmware", "plan", "-firmware", dir, "-model", "7941"}, exitUsage, `-model: phone model "7941"`},
-		{"plan bad current", []string{"firmware", "plan", "-firmware", dir, "-model", "7906", "-current", "new"}, exitUsage, "-current: current load"},
+		{"plan bad current", []string{"firmware", "plan", "-firmware", dir, "-model", "7906", "-current", "newest"}, exitUsage, "-current: current load"},
 		{"plan bad policy", []string{"firmware", "plan", "-firmware", dir, "-model", "7906", "-policy", "fast"}, exitUsage, `-policy: policy "fast"`},
 		{"plan empty store", []string{"firmware", "plan", "-firmware", dir, "-model", "7906"}, exitFailure, "SIP11.9-4-2SR1-1S needs its own files in the firmware store: import cmterm-7911_7906-sip.9-4-2SR1-1.cop.sgn"},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/firmware/fwgen"
 )
 
 // discover broadcasts a Cisco phone's DISCOVER from port 68 on dev in
@@ -83,14 +85,14 @@ func (b *bench) checkDownloads(t *testing.T, srv *server) {
 		checkFile(t, out, b.image)
 	}
 	waitLog(t, srv, "RRQ from 10.79.1.100 filename "+b.imageName)
-	waitLog(t, srv, "sent "+b.imageName+" to 10.79.1.100: 8388608 bytes")
+	waitLog(t, srv, fmt.Sprintf("sent %s to 10.79.1.100: %d bytes", b.imageName, len(b.image)))
 	if !regexp.MustCompile(`RRQ from 10.79.1.100 filename ` + regexp.QuoteMeta(b.imageName) + `.*port=` + b.p1 + `.*mac=`).MatchString(srv.log.String()) {
 		t.Error("RRQ log line lacks port and MAC")
 	}
 }
 
 func (b *bench) checkRefusals(t *testing.T, srv *server) {
-	for _, name := range []string{"../secret.txt", "/etc/passwd", "..\\secret.txt", "link.sbn", "sub/../../secret.txt", "Term06.default.loads"} {
+	for _, name := range []string{"../secret.txt", "/etc/passwd", "..\\secret.txt", "link.sbn", "loose.sbn", "sub/../../secret.txt", "Term06.default.loads"} {
 		out := filepath.Join(t.TempDir(), "got")
 		res, err := nettest.Run(b.c1, "tftp", "-m", "binary", "10.79.1.1", "-c", "get", name, out)
 		got, _ := os.ReadFile(out)
@@ -143,5 +145,9 @@ func (b *bench) checkReplug(t *testing.T, srv *server) {
 	checkTFTPOptions(t, replies, net.IPv4(10, 79, 2, 1))
 	out := filepath.Join(t.TempDir(), "loads")
 	nettest.Must(t, b.c2, "tftp", "-m", "binary", "10.79.2.1", "-c", "get", "term06.default.loads", out)
-	checkFile(t, out, []byte("jar11sip.9-4-2ES9\r\n"))
+	want, err := os.ReadFile(filepath.Join(b.fw, fwgen.SIP942().Name, "term06.default.loads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, out, want) // not a phone: the target load's term file
 }

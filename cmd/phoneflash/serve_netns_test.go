@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/firmware/fwgen"
 )
 
 // bench is the appliance's namespace with two bench ports and an uplink,
@@ -29,7 +29,7 @@ type bench struct {
 	if1, if2, ifUp     string // the clients' interfaces
 	fw, state, secret  string
 	bin                string
-	image              []byte // the 8 MB .sbn
+	image              []byte // the largest .sbn of the store
 	imageName, imgPath string
 }
 
@@ -51,21 +51,22 @@ func newBench(t *testing.T) *bench {
 	nettest.Addr(t, b.up, b.ifUp, "192.0.2.2/24")
 
 	dir := t.TempDir()
-	b.fw, b.state = filepath.Join(dir, "fw"), filepath.Join(dir, "state")
-	load := filepath.Join(b.fw, "SIP11.9-4-2SR1-1S")
-	for _, d := range []string{b.fw, b.state, load} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	// The firmware store at real size: the largest image (3 MB) is the
+	// big download, and the store's manifests say what is served.
+	b.fw, b.state = firmwareStore(t, 1, fwgen.SIP942()), filepath.Join(dir, "state")
+	if err := os.MkdirAll(b.state, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	b.image = make([]byte, 8<<20)
-	rand.NewChaCha8([32]byte{7}).Read(b.image)
-	b.imageName = "jar11sip.9-4-2ES9.sbn"
-	b.imgPath = filepath.Join(load, b.imageName)
+	b.imageName = fwgen.SIP942().ImageNames()[2]
+	b.imgPath = filepath.Join(b.fw, fwgen.SIP942().Name, b.imageName)
+	img, err := os.ReadFile(b.imgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.image = img
 	b.secret = filepath.Join(dir, "secret.txt")
-	writeFile(t, b.imgPath, b.image)
-	writeFile(t, filepath.Join(b.fw, "term06.default.loads"), []byte("jar11sip.9-4-2ES9\r\n"))
 	writeFile(t, b.secret, []byte("TOP SECRET"))
+	writeFile(t, filepath.Join(b.fw, "loose.sbn"), []byte("in the store's folder, in no manifest"))
 	if err := os.Symlink(b.secret, filepath.Join(b.fw, "link.sbn")); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestIntegrationServeEndToEnd(t *testing.T) {
 	t.Run("7906G DISCOVER", func(t *testing.T) { b.checkPhoneDiscover(t, srv) })
 	t.Run("uplink is never answered", func(t *testing.T) { b.checkUplinkSilent(t, srv) })
 	t.Run("another DHCP server is reported", func(t *testing.T) { b.checkRogueReported(t, srv) })
-	t.Run("tftp-hpa and curl download 8 MB", func(t *testing.T) { b.checkDownloads(t, srv) })
+	t.Run("tftp-hpa and curl download a 3 MB image", func(t *testing.T) { b.checkDownloads(t, srv) })
 	t.Run("traversal and writes are refused", func(t *testing.T) { b.checkRefusals(t, srv) })
 	t.Run("a port unplugged and plugged in again", func(t *testing.T) { b.checkReplug(t, srv) })
 

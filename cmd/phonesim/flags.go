@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // config is the parsed command line.
@@ -46,7 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fs.PrintDefaults()
 	}
 	mac := fs.String("mac", "", "phone MAC (set on IF), or \"random\" for one in Cisco's 00:22:90 OUI; default: the flash file's, else IF's")
-	model := fs.String("model", "7911", "model when the flash file does not exist: 7906 or 7911")
+	model := fs.String("model", "7911", "model when the flash file does not exist: "+firmware.BuiltinModels().Names()+" (or 7906, 06, ...)")
 	fs.StringVar(&c.Iface, "iface", "", "the phone's interface (required)")
 	fs.StringVar(&c.FlashPath, "flash", "", "flash state file (JSON), kept across power cuts (required)")
 	fs.StringVar(&c.Scenario, "scenario", "old-cucm", "initial flash when the flash file does not exist: old-cucm, formatted-old, sccp852, sip")
@@ -54,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Load, "load", "", "initial app load (\"none\" for none), overriding the scenario's")
 	fs.BoolVar(&c.HasITL, "has-itl", false, "initial flash has an ITL (with -cnu/-load)")
 	fs.StringVar(&c.AltTFTP, "alt-tftp", "", "initial alternate TFTP server set on the phone")
-	fs.BoolVar(&c.KeyedReset, "keyed-reset", false, "the operator keys 3491672850*# at this power-on")
+	fs.BoolVar(&c.KeyedReset, "keyed-reset", false, "the operator keys "+firmware.ResetKeys+" at this power-on")
 	fs.Float64Var(&c.Opt.Timescale, "timescale", 1, "divide every phone-side delay by this")
 	fs.BoolVar(&c.ScaleTFTP, "scale-tftp", false, "scale the 4 s TFTP timeout too")
 	until := fs.String("until", "never", "exit 0 on entering STATE[:N] (the Nth time): done, provisioned, unprovisioned, idle, needs-reset, rejected, flashing, rebooting, ...; never")
@@ -69,10 +71,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.Opt.WritePerMB, "write-per-mb", 10*time.Second, "flash write time per MB")
 	fs.DurationVar(&c.Opt.RebootTime, "reboot-time", 15*time.Second, "time from reset to the cold-boot wait")
 	fs.DurationVar(&c.Opt.IdleReask, "idle-reask", 0, "an idle phone asks for its config again after this (0: never; unconfirmed on real phones)")
-	fs.IntVar(&c.Opt.PwMax, "pw-max", 30, "longest authPassword the phone takes (12 is the strict report)")
+	fs.IntVar(&c.Opt.PwMax, "pw-max", 0, "longest authPassword the phone takes (default: its model's limit in phoneflash's model table,\nthe one the appliance checks; 12 is the strict report)")
 	fs.StringVar(&c.Opt.PwMode, "pw-mode", pwParseError, "too-long password: parse_error (unprovisioned) or truncate")
 	fs.StringVar(&c.Opt.Target, "target", "SIP11.9-4-2SR1-1S", "the SIP load that counts as done")
 	cut := fs.String("cut-at", "", "cut power by itself at: dhcp, loads, config, flash-write or image:K:BYTES (exit 3)")
+	sipFlags(fs, &c.Opt.SIP)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -1,15 +1,24 @@
 package main
 
 import (
-	"fmt"
 	"net"
+	"strconv"
 	"strings"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // Identity is what makes one simulated phone: its MAC and model.
 type Identity struct {
 	MAC   net.HardwareAddr
-	Model string // "06" (CP-7906G) or "11" (CP-7911G)
+	Model string // the term number, as the flash file keeps it: "06" (CP-7906G) or "11" (CP-7911G)
+}
+
+// Info is the phone's row of phoneflash's model table; the appliance
+// decides with the same row.
+func (id Identity) Info() firmware.Model {
+	m, _ := firmware.BuiltinModels().ForTermFile("term" + id.Model + ".default.loads")
+	return m
 }
 
 // MACU is the MAC in uppercase hex without separators, as in SEP<MACU>.
@@ -18,33 +27,35 @@ func (id Identity) MACU() string {
 }
 
 // ModelString is the model as the phone names it in DHCP option 60.
-func (id Identity) ModelString() string { return "CP-79" + id.Model + "G" }
+func (id Identity) ModelString() string { return id.Info().VendorClass }
 
 // DeviceType is the Cisco device-type id of loadInformationNNN.
-func (id Identity) DeviceType() string {
-	if id.Model == "06" {
-		return "369"
-	}
-	return "307"
-}
+func (id Identity) DeviceType() string { return strconv.Itoa(id.Info().DeviceType) }
 
 // Hostname is DHCP option 12: "SEP" + uppercase MAC.
 func (id Identity) Hostname() string { return "SEP" + id.MACU() }
 
 // VendorClass is DHCP option 60 without its trailing NUL.
-func (id Identity) VendorClass() string { return "Cisco Systems, Inc. IP Phone " + id.ModelString() }
+func (id Identity) VendorClass() string { return firmware.VendorClassPrefix + id.ModelString() }
 
-// parseModel accepts 7906, 7906G, CP-7906G, 06 (and the same for 7911).
-func parseModel(s string) (string, error) {
-	u := strings.ToUpper(strings.TrimSpace(s))
-	u = strings.TrimPrefix(u, "CP-")
-	u = strings.TrimSuffix(u, "G")
-	u = strings.TrimPrefix(u, "79")
-	switch u {
-	case "06", "11":
-		return u, nil
+// PasswordMax is the longest authPassword the phone takes: flag (-pw-max)
+// when set, else its model's limit in the model table, the limit the
+// appliance checks against, so the two cannot drift apart.
+func (id Identity) PasswordMax(flag int) int {
+	if flag > 0 {
+		return flag
 	}
-	return "", fmt.Errorf("model %q: want 7906 or 7911", s)
+	return id.Info().Password.Max
+}
+
+// parseModel accepts what phoneflash's model table does (7906, 7906G,
+// CP-7906G, 06, ...) and returns the model's term number.
+func parseModel(s string) (string, error) {
+	m, err := firmware.BuiltinModels().Parse(s)
+	if err != nil {
+		return "", err
+	}
+	return m.Term, nil
 }
 
 // ciscoMAC is a MAC in Cisco's 00:22:90 OUI (seen on a 7906G) with the low

@@ -156,6 +156,7 @@ func setup(ctx context.Context, c config, log *slog.Logger) (*phone, func(), err
 		seed = rand.Uint64()
 	}
 	clock := simClock{scale: c.Opt.Timescale, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	c.Opt.PwMax = id.PasswordMax(c.Opt.PwMax)
 	rec := newRecorder(Result{MAC: id.MACU(), Model: id.ModelString(), Scenario: c.Scenario, Timescale: c.Opt.Timescale},
 		c.Until, c.UntilN, log)
 	p := &phone{id: id, opt: c.Opt, flashPath: c.FlashPath, flash: f, clock: clock, log: log, rec: rec, nif: nif,

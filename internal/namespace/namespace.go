@@ -110,28 +110,35 @@ func steps(s ...[]string) error {
 // sockets and netlink handles there: they stay in ns after fn returns.
 // The thread is switched back afterwards; if that fails it is discarded.
 func Do(ns string, fn func() error) error {
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	defer h.Close()
+	if err := DoHandle(h, fn); err != nil {
+		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+// DoHandle is Do for the namespace behind an open handle.
+func DoHandle(h netns.NsHandle, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		orig, err := netns.Get()
 		if err != nil {
-			errc <- fmt.Errorf("namespace: current namespace: %w", err)
+			errc <- fmt.Errorf("current network namespace: %w", err)
 			return // the thread dies with the locked goroutine
 		}
 		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			errc <- fmt.Errorf("namespace %s: %w", ns, err)
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			errc <- fmt.Errorf("namespace: entering %s: %w", ns, err)
+		if err := netns.Set(h); err != nil {
+			errc <- fmt.Errorf("entering the network namespace: %w", err)
 			return
 		}
 		ferr := fn()
 		if err := netns.Set(orig); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("namespace: leaving %s: %w", ns, err))
+			errc <- errors.Join(ferr, fmt.Errorf("leaving the network namespace: %w", err))
 			return // never reuse a thread stuck in the wrong namespace
 		}
 		runtime.UnlockOSThread()
