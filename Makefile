@@ -59,10 +59,11 @@ TEST_DEPS += nftables dnsmasq-base
 print-test-deps:
 	@echo $(TEST_DEPS)
 
-# The race pass: every package again under -race, their TestIntegration*
-# tests (root, namespaces) aside, except ./appliance (its tests need
-# netlink) and ./gokrazy (it builds the image's packages; none of our
-# concurrency). It needs cgo, so a C compiler (gcc, in TEST_DEPS).
+# The race pass: every package again under -race and -short, their
+# TestIntegration* tests (root, namespaces) aside, except ./appliance (its
+# tests need netlink) and ./gokrazy (it builds the image's packages; none
+# of our concurrency). -short leaves out what is only long (a 32 MiB
+# transfer). It needs cgo, so a C compiler (gcc, in TEST_DEPS).
 MODULE     = $(shell $(GO) list -m)
 RACE_PKGS  = $(shell $(GO) list ./... | grep -v -x -e '$(MODULE)/appliance' -e '$(MODULE)/gokrazy')
 RACE_TIMEOUT ?= 8m
@@ -71,8 +72,8 @@ RACE_TIMEOUT ?= 8m
 unit:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@if [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null; then \
-		echo "$(GO) test -race -count=1 -skip '^TestIntegration' (every package but ./appliance and ./gokrazy)"; \
-		$(GO) test -race -count=1 -timeout $(RACE_TIMEOUT) -skip '^TestIntegration' $(RACE_PKGS); \
+		echo "$(GO) test -race -short -count=1 -skip '^TestIntegration' (every package but ./appliance and ./gokrazy)"; \
+		$(GO) test -race -short -count=1 -timeout $(RACE_TIMEOUT) -skip '^TestIntegration' $(RACE_PKGS); \
 	else echo "make unit: no C compiler for cgo: skipping the race pass (install gcc)"; fi
 
 ## lint: gofmt, go vet and staticcheck (fetched through the Go module proxy)

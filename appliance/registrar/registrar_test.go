@@ -98,9 +98,17 @@ func TestRegister(t *testing.T) {
 			t.Errorf("%s: Contact %v, want expires=3600", tr, c)
 		}
 	}
+	// OnRegister reports a registration once its 200 OK is out: wait for it.
 	regs := s.registrations()
+	for deadline := time.Now().Add(5 * time.Second); len(regs) < 2 && time.Now().Before(deadline); regs = s.registrations() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if len(regs) != 2 {
 		t.Fatalf("%d registrations: %+v", len(regs), regs)
+	}
+	// Each is reported after its answer, so the order may differ.
+	if regs[0].Transport == "TCP" {
+		regs[0], regs[1] = regs[1], regs[0]
 	}
 	r := regs[0]
 	if r.Port != "eth1" || r.Extension != "0001" || r.Transport != "UDP" || r.Expires != time.Hour ||
