@@ -64,6 +64,7 @@ func (b *bench) webService() (service, error) {
 		Retry:       b.mgr.Retry,
 		Forget:      b.mgr.Forget,
 		Report:      b.report,
+		Unhealthy:   b.unhealthy,
 		Password:    b.webPassword(),
 		ProtectPage: b.cfg.ProtectPage,
 		StateDir:    b.cfg.StateDir,

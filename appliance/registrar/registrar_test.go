@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
@@ -50,15 +51,7 @@ func start(t *testing.T, opts Options) *server {
 		t.Fatal(err)
 	}
 	s.r, s.addr = r, netip.MustParseAddrPort(udp.LocalAddr().String())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Serve(ctx, udp, tcp) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	servicetest.Start(t, func(ctx context.Context) error { return r.Serve(ctx, udp, tcp) })
 	return s
 }
 
