@@ -10,6 +10,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/provision"
 	"github.com/phoneflash/phoneflash/firmware"
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // uploadedAccounts is where an account table uploaded through the web page
@@ -86,7 +87,7 @@ func (a *accounts) replace(stateDir string, csv []byte) (old, next *provision.Pr
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(stateDir, uploadedAccounts), csv); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(stateDir, uploadedAccounts), csv, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("saving the account table: %w", err)
 	}
 	old, next = a.install(t)
@@ -101,24 +102,4 @@ func (a *accounts) install(t *provision.Table) (old, next *provision.Provisioner
 	n.Table = t
 	old, a.prov = a.prov, &n
 	return old, a.prov
-}
-
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // segment is a bench port's wire as the DHCP server sees it over loopback:
@@ -99,15 +100,7 @@ func TestLoopbackJourneys(t *testing.T) {
 	phones := []*simPhone{newSimPhone(t, "00:1b:d4:79:11:01", "CP-7911G"), newSimPhone(t, "00:1b:d4:79:06:02", "CP-7906G")}
 	starts := []string{"SCCP11.8-5-2S", ""}
 	socks := plugIn(t, cfg, phones)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("RunSockets: %v", err)
-		}
-	}()
+	servicetest.Start(t, func(ctx context.Context) error { return RunSockets(ctx, cfg, nil, discard(), socks) })
 
 	var wg sync.WaitGroup
 	configs := make([]config, len(phones))

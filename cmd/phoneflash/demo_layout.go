@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/phoneflash/phoneflash/appliance"
 	"github.com/phoneflash/phoneflash/appliance/provision"
 	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
 // demoPhone is one simulated phone of the demo bench and the result the
-// demo expects of it.
+// demo expects of it: from the appliance (Want) and from the phone itself
+// (Own).
 type demoPhone struct {
 	Port     int    // 0-based bench port
 	MAC      string // aa:bb:cc:dd:ee:ff
@@ -19,22 +21,33 @@ type demoPhone struct {
 	Scenario string // phonesim -scenario
 	About    string // what the newcomer is told about it
 	Password string // "" = no row in the account table
-	Want     string // expected result
+	Want     string // expected result in the appliance's journal
+	Own      phoneWant
 }
+
+// demoTarget is the load every demo phone ends on.
+const demoTarget = appliance.DefaultTarget
 
 // demoPhones is the bench: two 7906G with old loaders (the first trusts a
 // CUCM, so the operator keys its reset when the display asks), a 7911G on
 // SCCP 8.5(2), and a 7906G on SCCP 8.5(2) whose password in the account
-// table is not the office PBX's (demo_office.go): the PBX refuses it.
+// table is not the office PBX's (demo_office.go). By their own account the
+// phones with an account register with the office PBX, the one without a
+// row with the bench registrar on its port (a line without a password),
+// and the PBX refuses the fourth one's password.
 var demoPhones = []demoPhone{
 	{Port: 0, MAC: "00:22:90:de:00:01", Model: "7906", Scenario: "old-cucm",
-		About: "7906G, old loader, trusts a CUCM: needs its reset keyed", Password: "demo1001", Want: provision.ResultDone},
+		About: "7906G, old loader, trusts a CUCM: needs its reset keyed", Password: "demo1001", Want: provision.ResultDone,
+		Own: phoneWant{State: "registered", Line: "1001", Registrar: demoOffice}},
 	{Port: 1, MAC: "00:22:90:de:00:02", Model: "7906", Scenario: "formatted-old",
-		About: "7906G, old loader, already formatted; no account row", Want: provision.ResultNoAccount},
+		About: "7906G, old loader, already formatted; no account row", Want: provision.ResultNoAccount,
+		Own: phoneWant{State: "registered", Line: "without a password", Registrar: "10.79.2.1:5060"}},
 	{Port: 2, MAC: "00:22:90:de:00:03", Model: "7911", Scenario: "sccp852",
-		About: "7911G on SCCP 8.5(2)", Password: "demo1003", Want: provision.ResultDone},
+		About: "7911G on SCCP 8.5(2)", Password: "demo1003", Want: provision.ResultDone,
+		Own: phoneWant{State: "registered", Line: "1003", Registrar: demoOffice}},
 	{Port: 3, MAC: "00:22:90:de:00:04", Model: "7906", Scenario: "sccp852",
-		About: "7906G on SCCP 8.5(2), the office PBX has another password for its line", Password: "demo1004", Want: "failed"},
+		About: "7906G on SCCP 8.5(2), the office PBX has another password for its line", Password: "demo1004", Want: "failed",
+		Own: phoneWant{State: "refused", Line: "1004", Registrar: demoOffice}},
 }
 
 // extension is the phone's line in the account table.

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // The demo's office: a namespace behind the appliance's uplink where
@@ -19,6 +20,7 @@ import (
 const (
 	demoUplinkAddr = "192.0.2.1/24"
 	demoPBXAddr    = "192.0.2.10"
+	demoOffice     = demoPBXAddr + ":5060" // where the phones with an account register
 )
 
 // demoPBXPasswords are the PBX's passwords that differ from the bench's
@@ -41,13 +43,13 @@ func buildDemoOffice(r *rig, app string, l demoLayout) error {
 	if err != nil {
 		return err
 	}
-	if err := r.veth(app, l.uplink(), office, "eth0"); err != nil {
+	if err := namespace.Veth(app, l.uplink(), office, "eth0"); err != nil {
 		return err
 	}
-	if err := ip(app, "addr", "add", demoUplinkAddr, "dev", l.uplink()); err != nil {
+	if err := namespace.IP(app, "addr", "add", demoUplinkAddr, "dev", l.uplink()); err != nil {
 		return fmt.Errorf("demo office: %w", err)
 	}
-	if err := ip(office, "addr", "add", demoPBXAddr+"/24", "dev", "eth0"); err != nil {
+	if err := namespace.IP(office, "addr", "add", demoPBXAddr+"/24", "dev", "eth0"); err != nil {
 		return fmt.Errorf("demo office: %w", err)
 	}
 	return nil

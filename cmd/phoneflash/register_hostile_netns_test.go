@@ -13,6 +13,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // sipText is a REGISTER for ext to host, for raw sockets.
@@ -62,7 +63,7 @@ func TestIntegrationHostileSIP(t *testing.T) {
 	b.startPBX(t, kamailio.User{Extension: "2001", Password: "pw2001"})
 	b.serveRouted()
 	ns := b.hostileClient(0, "s", "10.79.1.250/24")
-	if err := ip(ns, "route", "add", "default", "via", "10.79.1.1"); err != nil {
+	if err := namespace.IP(ns, "route", "add", "default", "via", "10.79.1.1"); err != nil {
 		t.Fatal(err)
 	}
 	newDHCPClient(t, b.hostileClient(0, "d", "")).waitDHCP(t, b.srvLog)

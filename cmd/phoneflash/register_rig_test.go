@@ -14,6 +14,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // regBench is the acceptance bench (accept_rig_test.go) with an uplink to
@@ -55,7 +56,7 @@ func newRegBench(t *testing.T, fw string, ports int, accounts string) *regBench 
 		if ns == "" {
 			ns = b.app
 		}
-		if err := ip(ns, step[1:]...); err != nil {
+		if err := namespace.IP(ns, step[1:]...); err != nil {
 			t.Fatal(err)
 		}
 	}
