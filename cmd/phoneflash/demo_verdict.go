@@ -32,7 +32,7 @@ type phoneResult struct {
 	DHCP []struct {
 		Discovers, Requests int
 	} `json:"dhcp"`
-	Config *phoneConfig `json:"config"` // the SIP config check, on a SIP load
+	Config *phoneConfig `json:"config"`       // the SIP config check, on a SIP load
 	SIP    *phoneSIP    `json:"registration"` // its registration, once provisioned
 }
 
