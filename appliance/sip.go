@@ -77,10 +77,7 @@ func sipServers(cfg Config, p Port, log *slog.Logger, h handlers, s PortSockets,
 		case given:
 			return idle(ctx, log, "sipwatch: no frames given for this port: its phones' registrations are not watched")
 		}
-		if _, err := net.InterfaceByName(p.Name); err != nil {
-			return fmt.Errorf("sipwatch: %w", syscall.ENODEV)
-		}
-		return w.Run(ctx, p.Name, sipPorts)
+		return watchPort(ctx, w, p.Name, log)
 	}}
 	reg := portServer{name: "registrar", run: func(ctx context.Context) error {
 		r, err := registrar.New(registrar.Options{Port: p.Name, OnRegister: h.register, Log: log.With("component", "registrar")})
@@ -96,6 +93,36 @@ func sipServers(cfg Config, p Port, log *slog.Logger, h handlers, s PortSockets,
 		return r.ListenAndServe(ctx, netip.AddrPortFrom(p.Addr.Addr(), benchSIPPort))
 	}}
 	return []portServer{watch, reg}
+}
+
+// watchRetry is how long the watcher waits before it opens its packet
+// socket again after the socket failed (the link went down: ENETDOWN).
+const watchRetry = time.Second
+
+// watchPort runs the watcher on the port's interface until ctx is done.
+// The watcher only observes: a socket that fails while the interface is
+// still there (its link down, a cable pulled) is opened again, so it never
+// ends the appliance; a missing interface is ENODEV, as for the port's
+// other servers.
+func watchPort(ctx context.Context, w *sipwatch.Watcher, iface string, log *slog.Logger) error {
+	for logged := false; ; {
+		if _, err := net.InterfaceByName(iface); err != nil {
+			return fmt.Errorf("sipwatch: %w", syscall.ENODEV)
+		}
+		err := w.Run(ctx, iface, sipPorts)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !logged {
+			log.Warn("sipwatch: watching SIP stopped; trying again while the interface is there", "err", err)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(watchRetry):
+		}
+	}
 }
 
 func idle(ctx context.Context, log *slog.Logger, why string) error {

@@ -133,7 +133,11 @@ func (v *vm) accounts(password, csv string) {
 	}
 }
 
-// wantPhoneDone checks /api/phones.
+// wantPhoneDone checks /api/phones: the phone is on the target with its
+// SIP config. The VM's uplink has an address, so the appliance waits for
+// the PBX's answer to its REGISTER (registering); the test's phone stops
+// at done before it registers, and no PBX answers in the VM, so after
+// -register-timeout the appliance says done (not registered).
 func (v *vm) wantPhoneDone(when string) {
 	v.t.Helper()
 	code, body, err := get(v.page+"/api/phones", "", "")
@@ -147,8 +151,8 @@ func (v *vm) wantPhoneDone(when string) {
 	mac := strings.ReplaceAll(strings.ToUpper(phoneMAC), ":", "")
 	for _, p := range phones {
 		if strings.ReplaceAll(strings.ToUpper(p.MAC), ":", "") == mac {
-			if p.Stage != "done" {
-				v.t.Errorf("/api/phones %s: the phone is %s, want done", when, p.Stage)
+			if p.Stage != "done" && p.Stage != "registering" {
+				v.t.Errorf("/api/phones %s: the phone is %s, want done (or registering)", when, p.Stage)
 			}
 			return
 		}
