@@ -41,6 +41,8 @@ func (a *accounts) Default(loads []firmware.ModelLoad) ([]byte, error) {
 	return a.current().Default(loads)
 }
 
+func (a *accounts) DialPlan() ([]byte, error) { return a.current().DialPlan() }
+
 func (a *accounts) Assign(mac, port string, taken func(key string) bool) (string, bool) {
 	return a.current().Assign(mac, port, taken)
 }
