@@ -57,7 +57,11 @@ func loadAccounts(cfg Config) (*accounts, error) {
 			name = up
 		}
 	}
-	a := &accounts{prov: &provision.Provisioner{}}
+	prov, err := benchProvisioner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &accounts{prov: prov}
 	if name == "" {
 		return a, nil
 	}

@@ -64,6 +64,8 @@ type Config struct {
 	HTTPAddr     string        // web UI and API listen address; "" disables it
 	Target       string        // load name phones end on
 	AccountsFile string        // operator's account table (CSV), optional
+	PBXPreset    string        // PBX preset of the phones' configs (provision.PresetNames), "" none
+	DialPlanFile string        // dialplan.xml to serve instead of one derived from the accounts
 	Board        string        // sim, pi or none
 	BoardProfile string        // board profile JSON (pi)
 	LeaseTime    time.Duration // DHCP lease time
@@ -191,6 +193,9 @@ func (c Config) Validate(env Env) error {
 		if err := checkFile("-accounts", c.AccountsFile); err != nil {
 			return err
 		}
+	}
+	if err := c.checkPBX(); err != nil {
+		return err
 	}
 	if strings.TrimSpace(c.Target) == "" || strings.ContainsAny(c.Target, "/\\ ") {
 		return fmt.Errorf("-target %q: not a load name; write it like %s", c.Target, DefaultTarget)

@@ -1,0 +1,67 @@
+package appliance
+
+import (
+	"context"
+	"encoding/xml"
+	"net"
+	"net/netip"
+	"testing"
+
+	"github.com/phoneflash/phoneflash/appliance/nettest"
+)
+
+// TestLoopbackPresetAndDialPlan runs the appliance on loopback sockets
+// with -pbx-preset and with and without -dialplan: a phone already on the
+// target gets a SIP config with the preset's transport and port and its
+// row's time zone, and then dialplan.xml over TFTP: the operator's file as
+// given, or one made from the account table.
+func TestLoopbackPresetAndDialPlan(t *testing.T) {
+	own := `<DIALTEMPLATE><TEMPLATE MATCH="9*" Timeout="1"/></DIALTEMPLATE>` + "\n"
+	made := "<DIALTEMPLATE>\n  <TEMPLATE MATCH=\"1...\" Timeout=\"0\"/>\n  <TEMPLATE MATCH=\"\\*97\" Timeout=\"0\"/>\n  <TEMPLATE MATCH=\"*\" Timeout=\"3\"/>\n</DIALTEMPLATE>\n"
+	for i, tt := range []struct{ dialplan, want string }{{own, own}, {"", made}} {
+		cfg := testConfig(t)
+		cfg.Ports = []Port{{Name: nettest.Unique("pfp"), Addr: netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, byte(7 + i), 1}), 24)}}
+		cfg.PBXPreset = "freepbx-pjsip"
+		if tt.dialplan != "" {
+			cfg.DialPlanFile = writeTemp(t, tt.dialplan)
+		}
+		cfg.AccountsFile = writeTemp(t, "mac,extension,password,pbx_host,timezone\n00:1b:d4:79:11:07,1001,pw1001,192.0.2.10,Europe/Berlin\n")
+		if err := cfg.checkPBX(); err != nil {
+			t.Fatal(err)
+		}
+		p := newSimPhone(t, "00:1b:d4:79:11:07", "CP-7911G")
+		socks, err := loopbackSockets(cfg, map[string]net.Addr{cfg.Ports[0].Name: p.conn.LocalAddr()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := socks[cfg.Ports[0].Name]
+		p.server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
+		p.tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()
+		if _, err := p.journey(DefaultTarget, func() bool { return true }); err != nil {
+			t.Fatalf("journey: %v (asked for %v)", err, p.asked)
+		}
+		var c struct {
+			Transport int    `xml:"transportLayerProtocol"`
+			SIPPort   int    `xml:"devicePool>callManagerGroup>members>member>callManager>ports>sipPort"`
+			TimeZone  string `xml:"devicePool>dateTimeSetting>timeZone"`
+			Template  string `xml:"sipProfile>dialTemplate"`
+		}
+		if err := xml.Unmarshal(p.got["SEP"+p.key()+".cnf.xml"], &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Transport != 1 || c.SIPPort != 5060 || c.TimeZone != "W. Europe Standard/Daylight Time" || c.Template != "dialplan.xml" {
+			t.Errorf("config says %+v; want TCP (1) to 5060, W. Europe time, dialplan.xml", c)
+		}
+		plan, err := p.get(c.Template)
+		if err != nil || string(plan) != tt.want {
+			t.Errorf("dialplan.xml: %q, %v; want %q", plan, err, tt.want)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("RunSockets: %v", err)
+		}
+	}
+}
