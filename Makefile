@@ -17,9 +17,10 @@ build:
 	$(GO) build -o $(BUILD)/ ./cmd/...
 
 # Debian packages the tests use: namespaces and veths, real DHCP and TFTP
-# clients as peers, a packet capture for option checks on the wire, and a
-# browser for the status page's live-update test. .ci/run installs the same.
-TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium
+# clients as peers, a packet capture for option checks on the wire, a
+# browser for the status page's live-update test, and Kamailio as the office
+# PBX the SIP tests register with. .ci/run installs the same.
+TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the
@@ -113,6 +114,7 @@ FUZZ_TARGETS = \
 	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
 	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
 	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./appliance/sipwatch:FuzzHandleFrames \
 	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:
 	@set -e; for pt in $(FUZZ_TARGETS); do \

@@ -2,12 +2,10 @@ package appliance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -64,7 +62,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 		return nil, err
 	}
 	b.accounts = prov
-	if j, err := journal.Open(cfg.StateDir); err != nil {
+	if j, err := journal.Open(cfg.StateDir, journal.Options{Log: log.With("component", "journal")}); err != nil {
 		log.Error("journal: state directory not writable; phone progress is not saved", "state", cfg.StateDir, "err", err)
 		b.problem("state read-only")
 	} else {
@@ -94,36 +92,6 @@ func timeouts(scale float64) session.Timeouts {
 		t.Scale = scale
 	}
 	return t
-}
-
-// recorder writes session records to the journal.
-type recorder struct{ j *journal.Journal }
-
-func (r recorder) Record(rec session.Record) error { return r.j.Record(journal.Record(rec)) }
-
-// resume takes back the sessions of the journal (after a restart or a
-// crash), so every phone continues where it was.
-func (b *bench) resume() {
-	raws, err := journal.States(b.cfg.StateDir)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			b.log.Warn("journal: reading sessions to resume", "err", err)
-		}
-		return
-	}
-	var states []session.State
-	for _, raw := range raws {
-		s, err := session.DecodeState(raw)
-		if err != nil {
-			b.log.Warn("journal: skipping a session that does not decode", "err", err)
-			continue
-		}
-		states = append(states, s)
-	}
-	if len(states) > 0 {
-		b.mgr.Resume(states)
-		b.log.Info("resumed phone sessions from the journal", "phones", len(states))
-	}
 }
 
 func (b *bench) problem(p string) {
@@ -384,14 +352,6 @@ func (b *bench) observe(ctx context.Context, fn func(status.Snapshot)) error {
 			return nil
 		case <-changed:
 		case <-t.C:
-		}
-	}
-}
-
-func (b *bench) close() {
-	if b.jrnl != nil {
-		if err := b.jrnl.Close(); err != nil {
-			b.log.Warn("closing journal", "err", err)
 		}
 	}
 }

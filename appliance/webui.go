@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/appliance/web"
@@ -92,29 +91,20 @@ func (b *bench) frame() image.Image {
 	return status.Render(b.snapshot(), int(time.Since(b.start)/time.Second))
 }
 
+// history is one phone's journal records, oldest first, for the page.
 func (b *bench) history(mac string) ([]session.Record, error) {
-	hs, err := journal.Read(b.cfg.StateDir)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	h, err := History(b.cfg.StateDir, mac)
+	if err != nil {
 		return nil, err
 	}
-	mac = session.NormalizeMAC(mac)
-	for _, h := range hs {
-		if len(h.Records) == 0 || session.NormalizeMAC(h.Last().MAC) != mac {
-			continue
-		}
-		out := make([]session.Record, len(h.Records))
-		for i, r := range h.Records {
-			out[i] = session.Record(r)
-		}
-		return out, nil
-	}
-	return nil, nil
+	return h.Records, nil
 }
 
+// report is the CSV report of every phone in the journal.
 func (b *bench) report(w io.Writer) error {
-	hs, err := journal.Read(b.cfg.StateDir)
+	hs, err := Histories(b.cfg.StateDir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return journal.WriteCSV(w, hs)
+	return session.WriteCSV(w, hs)
 }

@@ -1,13 +1,13 @@
 package journal
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,110 +16,168 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var t0 = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-
-func rec(mac string, sec int, kind, stage string) Record {
-	return Record{At: t0.Add(time.Duration(sec) * time.Second), MAC: mac, Port: "eth1", Model: "CP-7906G",
-		Kind: kind, Stage: stage, Target: "SIP11.9-4-2SR1-1S", State: json.RawMessage(`{"mac":"` + mac + `","n":` + strconv.Itoa(sec) + `}`)}
+// rec is a test line: a key and a sequence number.
+type rec struct {
+	Key string `json:"key"`
+	N   int    `json:"n"`
+	Pad string `json:"pad,omitempty"`
 }
 
-func TestRecordAndRead(t *testing.T) {
-	dir := t.TempDir()
-	j, err := Open(dir)
+func open(t *testing.T, dir string, opts Options) *Journal {
+	t.Helper()
+	j, err := Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Record{rec("001122AABB01", 0, "stage", "dhcp"), rec("001122AABB01", 5, "stage", "config")}
-	other := rec("001122AABB02", 1, "stage", "dhcp")
-	for _, r := range []Record{want[0], other, want[1]} {
-		if err := j.Record(r); err != nil {
+	t.Cleanup(func() { j.Close(context.Background()) })
+	return j
+}
+
+func appendAll(t *testing.T, j *Journal, recs ...rec) {
+	t.Helper()
+	for _, r := range recs {
+		if err := j.Append(r.Key, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := j.Close(); err != nil {
+}
+
+func closeJournal(t *testing.T, j *Journal) {
+	t.Helper()
+	if err := j.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	hs, err := Read(dir)
+}
+
+// decode reads a log's lines back as recs.
+func decode(t *testing.T, l Log) []rec {
+	t.Helper()
+	var out []rec
+	for _, line := range l.Lines {
+		var r rec
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("%s: %v", l.Key, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestAppendAndRead(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	a0, b0, a1 := rec{"001122AABB01", 0, ""}, rec{"001122AABB02", 0, ""}, rec{"001122AABB01", 1, ""}
+	appendAll(t, j, a0, b0, a1)
+	closeJournal(t, j)
+	logs, err := Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hs) != 2 || hs[0].MAC != "001122AABB01" || hs[1].MAC != "001122AABB02" {
-		t.Fatalf("histories %+v", hs)
+	if len(logs) != 2 || logs[0].Key != "001122AABB01" || logs[1].Key != "001122AABB02" {
+		t.Fatalf("logs %+v", logs)
 	}
-	if diff := cmp.Diff(want, hs[0].Records); diff != "" {
-		t.Errorf("records (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]rec{a0, a1}, decode(t, logs[0])); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
 	}
-	states, err := States(dir)
-	if err != nil {
-		t.Fatal(err)
+	one, err := ReadKey(dir, "001122AABB02")
+	if err != nil || len(one.Lines) != 1 || one.Damaged != 0 {
+		t.Errorf("ReadKey: %+v %v", one, err)
 	}
-	if got := fmt.Sprintf("%s", states); got != `[{"mac":"001122AABB01","n":5} {"mac":"001122AABB02","n":1}]` {
-		t.Errorf("states %s", got)
+	if none, err := ReadKey(dir, "001122AABB09"); err != nil || len(none.Lines) != 0 {
+		t.Errorf("ReadKey of a key never written: %+v %v", none, err)
 	}
-	if err := (&Journal{dir: dir, files: map[string]*os.File{}}).Record(Record{MAC: "../x"}); err == nil {
-		t.Error("a path as MAC was accepted")
+	if _, err := ReadKey(dir, "../x"); err == nil {
+		t.Error("ReadKey took a path")
+	}
+	if err := j.Append("001122AABB01", a0); !errors.Is(err, ErrClosed) {
+		t.Errorf("Append after Close: %v, want ErrClosed", err)
+	}
+	j2 := open(t, dir, Options{})
+	for _, key := range []string{"../x", "a/b", "", "x.y", strings.Repeat("A", 65)} {
+		if err := j2.Append(key, a0); err == nil {
+			t.Errorf("key %q accepted", key)
+		}
+	}
+	if err := j2.Append("001122AABB01", func() {}); err == nil {
+		t.Error("a value that is not JSON accepted")
 	}
 }
 
 func TestReadMissing(t *testing.T) {
 	dir := t.TempDir()
-	hs, err := Read(dir)
-	if err != nil || len(hs) != 0 {
-		t.Fatalf("empty state dir: %v %v", hs, err)
+	logs, err := Read(dir)
+	if err != nil || len(logs) != 0 {
+		t.Fatalf("empty state dir: %v %v", logs, err)
 	}
-	if _, err := Read(filepath.Join(dir, "nope")); err == nil {
-		t.Fatal("missing state dir read without error")
+	if _, err := Read(filepath.Join(dir, "nope")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing state dir: %v, want not exist", err)
 	}
 }
 
 func TestTornLine(t *testing.T) {
 	dir := t.TempDir()
-	j, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j.Record(rec("001122AABB01", 0, "stage", "dhcp"))
-	j.Close()
+	j := open(t, dir, Options{})
+	appendAll(t, j, rec{"001122AABB01", 0, ""})
+	closeJournal(t, j)
 	name := filepath.Join(dir, Subdir, "001122AABB01.jsonl")
 	f, _ := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
-	f.WriteString(`{"at":"2026-11-29T10:00:01Z","mac":"0011`)
+	f.WriteString(`{"key":"001122AABB01","n":`)
 	f.Close()
-	hs, err := Read(dir)
-	if err != nil || len(hs[0].Records) != 1 || hs[0].Damaged != 1 {
-		t.Fatalf("read torn: %+v %v", hs, err)
+	logs, err := Read(dir)
+	if err != nil || len(logs[0].Lines) != 1 || logs[0].Damaged != 1 {
+		t.Fatalf("read torn: %+v %v", logs, err)
 	}
-	j, err = Open(dir) // repairs
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := j.Record(rec("001122AABB01", 2, "stage", "config")); err != nil {
-		t.Fatal(err)
-	}
-	j.Close()
-	hs, _ = Read(dir)
-	if len(hs[0].Records) != 2 || hs[0].Damaged != 0 || hs[0].Last().Stage != "config" {
-		t.Fatalf("after repair: %+v", hs)
+	j = open(t, dir, Options{}) // repairs
+	appendAll(t, j, rec{"001122AABB01", 1, ""})
+	closeJournal(t, j)
+	logs, _ = Read(dir)
+	if got := decode(t, logs[0]); len(got) != 2 || logs[0].Damaged != 0 || got[1].N != 1 {
+		t.Fatalf("after repair: %+v, %d damaged", got, logs[0].Damaged)
 	}
 }
 
-// TestSIGKILL kills a process that journals as fast as it can and checks
-// that every line but at most a torn last one reads back, and that the
-// journal takes new records after Open.
+func TestRepairLongTail(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, Subdir), 0o755)
+	name := filepath.Join(dir, Subdir, "001122AABB01.jsonl")
+	whole := `{"n":1}` + "\n"
+	os.WriteFile(name, []byte(whole+`{"pad":"`+strings.Repeat("x", 10000)), 0o644)
+	if err := repair(name); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(name); string(data) != whole {
+		t.Fatalf("repaired to %d bytes, want the first line only", len(data))
+	}
+	os.WriteFile(name, []byte(strings.Repeat("y", 9000)), 0o644) // no line at all
+	if err := repair(name); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(name); fi.Size() != 0 {
+		t.Fatalf("a file without a whole line repaired to %d bytes", fi.Size())
+	}
+}
+
+// TestSIGKILL kills a process that journals as fast as it can (syncing
+// every ten records) and checks that every line but at most a torn last
+// one reads back in order, and that the journal takes new lines after Open.
 func TestSIGKILL(t *testing.T) {
-	if os.Getenv("JOURNAL_CHILD") != "" {
-		j, err := Open(os.Getenv("JOURNAL_CHILD"))
+	if dir := os.Getenv("JOURNAL_CHILD"); dir != "" {
+		j, err := Open(dir, Options{})
 		if err != nil {
 			os.Exit(3)
 		}
 		pad := strings.Repeat("x", 3000)
 		for i := 0; ; i++ {
-			r := rec("001122AABB01", i, "file", "loading")
-			r.Detail = pad
-			if err := j.Record(r); err != nil {
+			if err := j.Append("001122AABB01", rec{"001122AABB01", i, pad}); err != nil {
 				os.Exit(4)
 			}
-			if i == 20 {
-				os.WriteFile(filepath.Join(os.Getenv("JOURNAL_CHILD"), "ready"), nil, 0o644)
+			if i%10 == 9 {
+				if err := j.Flush(context.Background()); err != nil {
+					os.Exit(5)
+				}
+			}
+			if i == 29 {
+				os.WriteFile(filepath.Join(dir, "ready"), nil, 0o644)
 			}
 		}
 	}
@@ -129,7 +187,7 @@ func TestSIGKILL(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
 			break
@@ -142,64 +200,33 @@ func TestSIGKILL(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	hs, err := Read(dir)
+	logs, err := Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := len(hs[0].Records)
-	if n < 21 || hs[0].Damaged > 1 {
-		t.Fatalf("%d records, %d damaged", n, hs[0].Damaged)
+	got := decode(t, logs[0])
+	if len(got) < 30 || logs[0].Damaged > 1 {
+		t.Fatalf("%d records, %d damaged", len(got), logs[0].Damaged)
 	}
-	for i, r := range hs[0].Records {
-		if !r.At.Equal(t0.Add(time.Duration(i) * time.Second)) {
-			t.Fatalf("record %d out of order: %v", i, r.At)
+	for i, r := range got {
+		if r.N != i {
+			t.Fatalf("record %d out of order: %d", i, r.N)
 		}
 	}
-	j, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j.Record(rec("001122AABB01", 99999, "restart", "loading"))
-	j.Close()
-	hs, _ = Read(dir)
-	if len(hs[0].Records) != n+1 || hs[0].Damaged != 0 || hs[0].Last().Kind != "restart" {
-		t.Fatalf("after restart: %d records (want %d), %d damaged", len(hs[0].Records), n+1, hs[0].Damaged)
+	j := open(t, dir, Options{})
+	appendAll(t, j, rec{"001122AABB01", 99999, ""})
+	closeJournal(t, j)
+	logs, _ = Read(dir)
+	if got2 := decode(t, logs[0]); len(got2) != len(got)+1 || logs[0].Damaged != 0 || got2[len(got)].N != 99999 {
+		t.Fatalf("after restart: %d records (want %d), %d damaged", len(got2), len(got)+1, logs[0].Damaged)
 	}
 }
 
-func TestReport(t *testing.T) {
-	done := []Record{rec("001122AABB01", 0, "stage", "dhcp"), rec("001122AABB01", 60, "restart", "loading"),
-		rec("001122AABB01", 600, "stage", "done"), rec("001122AABB01", 700, "stage", "done")}
-	for i := range done {
-		done[i].From, done[i].Account = "SCCP with a CUCM trust list", "1001"
-	}
-	done[2].Load, done[2].Result = "SIP11.9-4-2SR1-1S", "done"
-	done[3].Load, done[3].Result = "SIP11.9-4-2SR1-1S", "done"
-	going := []Record{rec("001122AABB02", 0, "stage", "dhcp"), rec("001122AABB02", 30, "file", "loading")}
-	failed := []Record{rec("001122AABB03", 0, "stage", "dhcp"), rec("001122AABB03", 300, "stage", "failed")}
-	failed[1].Result, failed[1].Reason = "failed", "import the stepping stone"
-	hs := []History{{MAC: "001122AABB01", Records: done}, {MAC: "001122AABB02", Records: going}, {MAC: "001122AABB03", Records: failed}}
-	if s := Summarize(hs[0]); s.Restarts != 1 || s.Duration() != 600*time.Second {
-		t.Errorf("summary %+v", s)
-	}
-	var buf bytes.Buffer
-	if err := WriteCSV(&buf, hs); err != nil {
-		t.Fatal(err)
-	}
-	want := `mac,model,from_load,to_load,account,result,duration_s
-001122AABB01,CP-7906G,SCCP with a CUCM trust list,SIP11.9-4-2SR1-1S,1001,done,600
-001122AABB02,CP-7906G,,,,in progress (loading),30
-001122AABB03,CP-7906G,,,,failed,300
-`
-	if diff := cmp.Diff(want, buf.String()); diff != "" {
-		t.Errorf("report (-want +got):\n%s", diff)
-	}
-}
-
-// A full disk in the middle of a record leaves no torn line behind: once
-// there is room again the journal reads back whole (found by the fault
-// tests of issue 11). Needs root for a small tmpfs.
-func TestIntegrationRecordOnFullDisk(t *testing.T) {
+// A full disk in the middle of a batch leaves no torn line behind, nothing
+// is lost while the disk is full, and once there is room again the journal
+// reads back whole (found by the fault tests of issue 11). Needs root for a
+// small tmpfs.
+func TestIntegrationAppendOnFullDisk(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs (run as root or in CI)")
 	}
@@ -208,70 +235,87 @@ func TestIntegrationRecordOnFullDisk(t *testing.T) {
 		t.Skipf("mount tmpfs: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	j, err := Open(dir)
+	logs := newLogSink()
+	j := open(t, dir, Options{Log: logs.logger()})
+	r := func(i int) rec { return rec{"001122334455", i, strings.Repeat("x", 300)} }
+	appendAll(t, j, r(0))
+	if err := j.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, filepath.Join(dir, "filler"))
+	for i := 1; i <= 20; i++ {
+		appendAll(t, j, r(i))
+	}
+	awaitSignal(t, logs.errors, "error logged")
+	if logs.count("no space left on device") != 1 {
+		t.Fatalf("the error logged is not the full disk:\n%s", logs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := j.Flush(ctx); err == nil {
+		t.Fatal("Flush on a full disk said everything is on disk")
+	}
+	os.Remove(filepath.Join(dir, "filler"))
+	appendAll(t, j, r(99))
+	if err := j.Flush(context.Background()); err != nil {
+		t.Fatalf("flush after freeing space: %v", err)
+	}
+	rl, err := Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
-	rec := func(i int) Record {
-		return Record{At: time.Unix(int64(i), 0).UTC(), MAC: "001122334455", Kind: "file", Stage: "loading",
-			Detail: strings.Repeat("x", 300) + strconv.Itoa(i)}
+	got := decode(t, rl[0])
+	if len(got) != 22 || rl[0].Damaged != 0 || got[20].N != 20 || got[21].N != 99 {
+		t.Fatalf("history after a full disk: %d damaged lines, %d records", rl[0].Damaged, len(got))
 	}
-	if err := j.Record(rec(0)); err != nil {
-		t.Fatal(err)
+	if n := logs.count("cannot write"); n != 1 || logs.count("writing again") != 1 {
+		t.Errorf("%d error lines for one full-disk burst, want 1 and one recovery:\n%s", n, logs)
 	}
-	// Fill the disk up to the last byte.
-	f, err := os.Create(filepath.Join(dir, "filler"))
+}
+
+// fill writes name until the file system has no byte left.
+func fill(t *testing.T, name string) {
+	t.Helper()
+	f, err := os.Create(name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	for size := 4096; size > 0; size /= 2 {
 		for err == nil {
 			_, err = f.Write(make([]byte, size))
 		}
 		err = nil
 	}
-	f.Close()
-	failed := 0
-	for i := 1; i <= 20; i++ {
-		if j.Record(rec(i)) != nil {
-			failed++
-		}
-	}
-	if failed == 0 {
-		t.Fatal("no record failed on a full disk")
-	}
-	os.Remove(filepath.Join(dir, "filler"))
-	if err := j.Record(rec(99)); err != nil {
-		t.Fatalf("record after freeing space: %v", err)
-	}
-	hs, err := Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hs) != 1 || hs[0].Damaged != 0 || hs[0].Last().Detail != rec(99).Detail {
-		t.Fatalf("history after a full disk: %d phones, %d damaged lines, %d records", len(hs), hs[0].Damaged, len(hs[0].Records))
-	}
 }
 
-func TestStatesSkipsForgotten(t *testing.T) {
+func TestRetriesAfterFailedSync(t *testing.T) {
 	dir := t.TempDir()
-	j, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
+	logs := newLogSink()
+	fails := 3
+	sync := func(f *os.File) error {
+		if fi, _ := f.Stat(); fi.IsDir() || fails == 0 { // only the writer goroutine calls it
+			return f.Sync()
+		}
+		fails--
+		return fmt.Errorf("injected: %w", syscall.EIO)
 	}
-	for _, r := range []Record{rec("001122AABB01", 0, "stage", "dhcp"), rec("001122AABB02", 1, "stage", "dhcp"),
-		rec("001122AABB01", 2, ForgetKind, "dhcp")} {
-		if err := j.Record(r); err != nil {
-			t.Fatal(err)
+	j := open(t, dir, Options{Log: logs.logger(), Sync: sync})
+	for i := range 10 {
+		appendAll(t, j, rec{"001122AABB01", i, ""})
+	}
+	closeJournal(t, j)
+	rl, _ := Read(dir)
+	got := decode(t, rl[0])
+	if len(got) != 10 || rl[0].Damaged != 0 {
+		t.Fatalf("%d records, %d damaged after failed syncs; want 10, each once", len(got), rl[0].Damaged)
+	}
+	for i, r := range got {
+		if r.N != i {
+			t.Fatalf("record %d is %d", i, r.N)
 		}
 	}
-	j.Close()
-	states, err := States(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := fmt.Sprintf("%s", states); got != `[{"mac":"001122AABB02","n":1}]` {
-		t.Errorf("states %s, want only the phone not forgotten", got)
+	if logs.count("cannot write") != 1 || logs.count("input/output error") != 1 || logs.count("writing again") != 1 {
+		t.Errorf("want one error line and one recovery line for the burst:\n%s", logs)
 	}
 }

@@ -47,10 +47,6 @@ func (m *Manager) Retry(mac string) error {
 	return nil
 }
 
-// ForgetKind is the journal record kind of a forgotten phone: a restarted
-// appliance does not resume a phone whose newest record has it.
-const ForgetKind = "forget"
-
 // Forget drops the phone with mac from the sessions; its journal keeps the
 // history, ending with a forget record. If it asks again it starts afresh.
 func (m *Manager) Forget(mac string) error {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/firmware"
 )
 
@@ -57,10 +56,7 @@ func TestRetryAndForget(t *testing.T) {
 			t.Errorf("on a forgotten phone: %v, want no such phone", err)
 		}
 	}
-	hs, err := journal.Read(b.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := b.histories()
 	var kinds []string
 	for _, r := range hs[0].Records {
 		kinds = append(kinds, r.Kind)

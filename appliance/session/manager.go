@@ -3,47 +3,11 @@ package session
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
 )
-
-// Record is one history entry of a phone, written by the journal: what
-// happened (Kind, Detail) and the phone's state right after it. The summary
-// fields feed the report without decoding State.
-type Record struct {
-	At      time.Time       `json:"at"`
-	MAC     string          `json:"mac"`
-	Port    string          `json:"port,omitempty"`
-	Model   string          `json:"model,omitempty"`
-	Kind    string          `json:"kind"`
-	Detail  string          `json:"detail,omitempty"`
-	Stage   string          `json:"stage"`
-	From    string          `json:"from,omitempty"`
-	Load    string          `json:"load,omitempty"`
-	Target  string          `json:"target,omitempty"`
-	Account string          `json:"account,omitempty"`
-	Result  string          `json:"result,omitempty"`
-	Reason  string          `json:"reason,omitempty"`
-	State   json.RawMessage `json:"state"`
-}
-
-// Recorder persists records; journal.Journal satisfies it through a
-// conversion (journal.Record has the same fields).
-type Recorder interface {
-	Record(r Record) error
-}
-
-// RecordOf builds the record of kind and detail for state s at time at.
-func RecordOf(s State, kind, detail string, at time.Time) Record {
-	raw, _ := json.Marshal(s) // State has only marshalable fields
-	p := s.Phone()
-	return Record{At: at, MAC: s.MAC, Port: s.Port, Model: string(s.Model), Kind: kind, Detail: detail,
-		Stage: string(s.Stage), From: s.From, Load: p.Load, Target: s.Target, Account: s.Label,
-		Result: p.Result, Reason: s.Reason, State: raw}
-}
 
 // ManagerConfig wires a Manager. Only Machine and Target are required.
 type ManagerConfig struct {
@@ -51,7 +15,7 @@ type ManagerConfig struct {
 	Target     string
 	Now        func() time.Time        // default time.Now
 	Accounts   Accounts                // nil: no account table
-	Journal    Recorder                // nil: nothing persisted
+	Journal    Recorder                // nil: nothing persisted; called with the lock held, so it must not wait for the disk
 	PowerCycle func(port string) error // carries out PowerCycle; run on its own goroutine
 	Log        *slog.Logger            // default discards
 }

@@ -20,7 +20,7 @@ import (
 // journalRecorder adapts the journal as appliance does.
 type journalRecorder struct{ j *journal.Journal }
 
-func (r journalRecorder) Record(rec Record) error { return r.j.Record(journal.Record(rec)) }
+func (r journalRecorder) Record(rec Record) error { return r.j.Append(rec.MAC, rec) }
 
 var (
 	_ Catalog  = (*firmware.Store)(nil)
@@ -33,6 +33,9 @@ var (
 type bench struct {
 	t      *testing.T
 	dir    string
+	j      *journal.Journal
+	jopts  journal.Options // for the next start
+	tee    *teeRecorder    // if set, sees every record on its way to the journal
 	prov   *provision.Provisioner
 	m      *Manager
 	mu     sync.Mutex
@@ -48,35 +51,63 @@ func newBench(t *testing.T, table string, power bool) *bench {
 	}
 	b := &bench{t: t, dir: t.TempDir(), prov: &provision.Provisioner{Table: tab}, now: t0, cycles: make(chan string, 10)}
 	b.start(power)
+	t.Cleanup(func() { b.j.Close(context.Background()) })
 	return b
 }
 
-// start (re)starts the appliance's session owner from the journal.
+// start (re)starts the appliance's session owner from the journal, as a
+// SIGKILL would once the previous journal's writer caught up (milliseconds
+// after the last event): what it queued is on disk.
 func (b *bench) start(power bool) {
 	b.t.Helper()
-	j, err := journal.Open(b.dir)
+	if b.j != nil {
+		if err := b.j.Close(context.Background()); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	j, err := journal.Open(b.dir, b.jopts)
 	if err != nil {
 		b.t.Fatal(err)
+	}
+	b.j = j
+	var rec Recorder = journalRecorder{j}
+	if b.tee != nil {
+		b.tee.next, rec = rec, b.tee
 	}
 	mach := Machine{Catalog: newCatalog(true), Configs: b.prov, Policy: firmware.PolicyStepping, Timeouts: DefaultTimeouts()}
 	if power {
 		mach.PowerControl = func(string) bool { return true }
 	}
-	b.m = NewManager(ManagerConfig{Machine: mach, Target: targetLoad, Accounts: b.prov, Journal: journalRecorder{j},
+	b.m = NewManager(ManagerConfig{Machine: mach, Target: targetLoad, Accounts: b.prov, Journal: rec,
 		Now: b.clock, PowerCycle: func(port string) error { b.cycles <- port; return nil }})
-	raws, err := journal.States(b.dir)
-	if err != nil {
-		b.t.Fatal(err)
-	}
 	var states []State
-	for _, raw := range raws {
-		s, err := DecodeState(raw)
+	for _, h := range b.histories() {
+		s, ok, err := h.Resumable()
 		if err != nil {
 			b.t.Fatal(err)
 		}
-		states = append(states, s)
+		if ok {
+			states = append(states, s)
+		}
 	}
 	b.m.Resume(states)
+}
+
+// histories reads every phone's history once what was recorded is on disk.
+func (b *bench) histories() []History {
+	b.t.Helper()
+	if err := b.j.Flush(context.Background()); err != nil {
+		b.t.Fatal(err)
+	}
+	logs, err := journal.Read(b.dir)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var hs []History
+	for _, l := range logs {
+		hs = append(hs, DecodeHistory(l.Key, l.Lines, l.Damaged))
+	}
+	return hs
 }
 
 func (b *bench) clock() time.Time {
@@ -252,10 +283,7 @@ func TestBench(t *testing.T) {
 // history, and a report line per phone.
 func (b *bench) checkJournal(resets map[string]int) {
 	t := b.t
-	hs, err := journal.Read(b.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := b.histories()
 	for _, h := range hs {
 		n, restarts := 0, 0
 		for _, r := range h.Records {
@@ -271,7 +299,7 @@ func (b *bench) checkJournal(resets map[string]int) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := journal.WriteCSV(&buf, hs); err != nil {
+	if err := WriteCSV(&buf, hs); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
@@ -309,6 +337,7 @@ func TestManagerPowerCycleAndUnknown(t *testing.T) {
 	if s, _ := b.m.State(p.mac); s.Stage != StagePowered || s.Account != "" {
 		t.Fatalf("after power on: %s account %q", s.Stage, s.Account)
 	}
+	b.histories() // flushed
 	raw, _ := os.ReadFile(filepath.Join(b.dir, journal.Subdir, p.mac+".jsonl"))
 	if !bytes.Contains(raw, []byte(`"kind":"power-cycle"`)) {
 		t.Fatalf("journal lacks the power cycle:\n%s", raw)

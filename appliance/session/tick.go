@@ -121,6 +121,6 @@ func (m Machine) Resume(s State, now time.Time) (State, []Action) {
 		detail += fmt.Sprintf(" (%s, file %d of %d)", s.File, s.FileIndex, s.FileCount)
 	}
 	o.log(slog.LevelInfo, "session resumed", s.File, detail)
-	o.journal("restart", detail)
+	o.journal(RestartKind, detail)
 	return s, o.acts
 }

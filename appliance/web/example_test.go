@@ -32,9 +32,9 @@ func Example() {
 		Forget:   m.Forget,
 		Firmware: store,
 		History: func(mac string) ([]session.Record, error) {
-			return nil, nil // journal.Read(stateDir), this MAC's records converted with session.Record(r)
+			return nil, nil // appliance.History(stateDir, mac).Records
 		},
-		Report:     func(w io.Writer) error { return nil }, // journal.WriteCSV(w, histories)
+		Report:     func(w io.Writer) error { return nil }, // session.WriteCSV(w, histories)
 		Accounts:   func(csv []byte) error { return nil },  // save to the state directory, reload the table
 		PowerCycle: func(port string) error { return nil }, // the board's PSE
 		Frame:      func() image.Image { return nil },      // the newest status.Render frame

@@ -5,8 +5,10 @@
 //   - nothing imports cmd/...
 //   - only cmd/... imports board/pi
 //   - appliance/... never depends on periph.io/x/host
-//   - firmware/... depends on the standard library only
-//   - appliance/dhcpd, tftpd and netconf know nothing of sessions or the board
+//   - firmware/... and appliance/journal depend on the standard library only
+//   - appliance/session imports, of this module, only firmware
+//   - appliance/dhcpd, tftpd, netconf, sipwatch and registrar know nothing
+//     of sessions or the board
 //
 // Usage: go run ./cmd/depcheck [-C dir]
 package main
@@ -30,6 +32,7 @@ type Package struct {
 	Imports    []string
 	Deps       []string
 	Standard   bool
+	ForTest    string // set on a package's test variant
 	Module     *struct{ Path string }
 }
 
@@ -79,7 +82,21 @@ func Check(mod string, pkgs []Package) []Violation {
 				}
 			}
 		}
-		for _, leaf := range []string{"dhcpd", "tftpd", "netconf"} {
+		if path == mod+"/appliance/journal" && p.ForTest == "" {
+			for _, d := range p.Deps {
+				if !isStd(d) {
+					add(path, d, "the journal uses the standard library only")
+				}
+			}
+		}
+		if under(path, mod+"/appliance/session") && p.ForTest == "" { // its tests run it against the real journal
+			for _, imp := range p.Imports {
+				if !isStd(imp) && !under(imp, mod+"/firmware") && !under(imp, mod+"/appliance/session") {
+					add(path, imp, "session imports only firmware types")
+				}
+			}
+		}
+		for _, leaf := range []string{"dhcpd", "tftpd", "netconf", "sipwatch", "registrar"} {
 			if !under(path, mod+"/appliance/"+leaf) {
 				continue
 			}

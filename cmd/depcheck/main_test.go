@@ -26,6 +26,14 @@ func TestCheckRules(t *testing.T) {
 		{"import cmd", Package{ImportPath: mod + "/appliance", Imports: []string{mod + "/cmd/phonesim"}}, "nothing imports cmd/"},
 		{"dhcpd session", Package{ImportPath: mod + "/appliance/dhcpd", Deps: []string{mod + "/appliance/session"}}, "knows nothing of sessions"},
 		{"tftpd board", Package{ImportPath: mod + "/appliance/tftpd", Deps: []string{mod + "/board"}}, "knows nothing of sessions"},
+		{"journal stdlib ok", Package{ImportPath: mod + "/appliance/journal", Deps: []string{"encoding/json", "log/slog"}}, ""},
+		{"journal imports session", Package{ImportPath: mod + "/appliance/journal", Deps: []string{mod + "/appliance/session"}}, "standard library only"},
+		{"session firmware ok", Package{ImportPath: mod + "/appliance/session", Imports: []string{"time", mod + "/firmware"}}, ""},
+		{"session imports journal", Package{ImportPath: mod + "/appliance/session", Imports: []string{mod + "/appliance/journal"}}, "only firmware types"},
+		{"session test imports journal ok", Package{ImportPath: mod + "/appliance/session", ForTest: mod + "/appliance/session", Imports: []string{mod + "/appliance/journal"}}, ""},
+		{"sipwatch session", Package{ImportPath: mod + "/appliance/sipwatch", Deps: []string{mod + "/appliance/session"}}, "knows nothing of sessions"},
+		{"registrar board", Package{ImportPath: mod + "/appliance/registrar", Deps: []string{mod + "/board"}}, "knows nothing of sessions"},
+		{"registrar sipwatch ok", Package{ImportPath: mod + "/appliance/registrar", Deps: []string{mod + "/appliance/sipwatch"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

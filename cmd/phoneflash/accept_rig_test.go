@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 )
 
@@ -265,11 +266,11 @@ func (b *accBench) operator(stop <-chan struct{}) func() map[string]int {
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			hs, _ := journal.Read(b.state)
+			hs, _ := appliance.Histories(b.state)
 			for _, h := range hs {
 				p := byMAC[h.MAC]
 				mu.Lock()
-				if journal.Summarize(h).Stage == "needs-reset" && keyed[h.MAC] == 0 && p != nil {
+				if session.Summarize(h).Stage == "needs-reset" && keyed[h.MAC] == 0 && p != nil {
 					keyed[h.MAC]++
 					p.cmd.Process.Signal(syscall.SIGUSR1)
 				}
@@ -289,21 +290,21 @@ func (b *accBench) operator(stop <-chan struct{}) func() map[string]int {
 }
 
 // summary is a phone's summary from the journal.
-func (b *accBench) summary(mac string) (journal.Summary, journal.History) {
-	hs, err := journal.Read(b.state)
+func (b *accBench) summary(mac string) (session.Summary, session.History) {
+	hs, err := appliance.Histories(b.state)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	for _, h := range hs {
 		if h.MAC == mac {
-			return journal.Summarize(h), h
+			return session.Summarize(h), h
 		}
 	}
-	return journal.Summary{}, journal.History{}
+	return session.Summary{}, session.History{}
 }
 
 // waitStage polls the journal until the phone is in one of the stages.
-func (b *accBench) waitStage(mac string, timeout time.Duration, stages ...string) journal.Summary {
+func (b *accBench) waitStage(mac string, timeout time.Duration, stages ...string) session.Summary {
 	b.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

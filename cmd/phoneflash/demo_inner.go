@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance"
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/board"
@@ -70,7 +69,7 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 	if outcome != "" && ctx.Err() == nil {
 		fmt.Fprintf(stdout, "\n%s; the appliance's log: %s (run with -keep to keep it)\n", outcome, l.applianceLog())
 	}
-	hs, err := journal.Read(l.stateDir())
+	hs, err := appliance.Histories(l.stateDir())
 	if err != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: reading the journal: %v\n", err)
 		return exitFailure

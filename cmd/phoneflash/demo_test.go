@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/provision"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
@@ -43,7 +42,7 @@ func TestDemoAccountTable(t *testing.T) {
 }
 
 func TestLoadPath(t *testing.T) {
-	h := journal.History{Records: []journal.Record{
+	h := session.History{Records: []session.Record{
 		{From: "SCCP with a CUCM trust list"},
 		{From: "SCCP with a CUCM trust list", Load: "SCCP11.8-5-2S"},
 		{From: "SCCP with a CUCM trust list", Load: "SCCP11.8-5-2S"},
@@ -55,20 +54,20 @@ func TestLoadPath(t *testing.T) {
 	}
 }
 
-func history(mac, result string, d time.Duration, loads ...string) journal.History {
+func history(mac, result string, d time.Duration, loads ...string) session.History {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	h := journal.History{MAC: mac}
+	h := session.History{MAC: mac}
 	for i, l := range loads {
-		h.Records = append(h.Records, journal.Record{At: t0, MAC: mac, Model: "CP-7906G", Stage: "loading", From: loads[0], Load: l})
+		h.Records = append(h.Records, session.Record{At: t0, MAC: mac, Model: "CP-7906G", Stage: "loading", From: loads[0], Load: l})
 		if i == len(loads)-1 {
-			h.Records = append(h.Records, journal.Record{At: t0.Add(d), MAC: mac, Stage: "done", From: loads[0], Load: l, Result: result})
+			h.Records = append(h.Records, session.Record{At: t0.Add(d), MAC: mac, Stage: "done", From: loads[0], Load: l, Result: result})
 		}
 	}
 	return h
 }
 
 func TestDemoReport(t *testing.T) {
-	all := []journal.History{
+	all := []session.History{
 		history("002290DE0001", "done", 8*time.Second, "old", "SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"),
 		history("002290DE0002", "done (no account)", 7*time.Second, "old", "SIP11.9-4-2SR1-1S"),
 		history("002290DE0003", "done", 4*time.Second, "SCCP", "SIP11.9-4-2SR1-1S"),
@@ -76,7 +75,7 @@ func TestDemoReport(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		hs     []journal.History
+		hs     []session.History
 		wantOK bool
 		want   []string
 	}{

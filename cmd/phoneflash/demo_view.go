@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 )
@@ -150,8 +149,8 @@ type demoResult struct {
 func (r demoResult) OK() bool { return r.Result == r.Phone.Want }
 
 // demoResults reads the phones' histories from the journal.
-func demoResults(phones []demoPhone, hs []journal.History) []demoResult {
-	byMAC := map[string]journal.History{}
+func demoResults(phones []demoPhone, hs []session.History) []demoResult {
+	byMAC := map[string]session.History{}
 	for _, h := range hs {
 		byMAC[h.MAC] = h
 	}
@@ -159,7 +158,7 @@ func demoResults(phones []demoPhone, hs []journal.History) []demoResult {
 	for _, p := range phones {
 		r := demoResult{Phone: p}
 		if h, ok := byMAC[p.key()]; ok && len(h.Records) > 0 {
-			s := journal.Summarize(h)
+			s := session.Summarize(h)
 			r.Model, r.Reason, r.Restarts = s.Model, s.Reason, s.Restarts
 			if s.Stage == string(session.StageDone) || s.Stage == string(session.StageFailed) {
 				r.Result = s.Result
@@ -176,7 +175,7 @@ func demoResults(phones []demoPhone, hs []journal.History) []demoResult {
 
 // loadPath is the loads a phone went through: where it started, then every
 // load it ran, in order.
-func loadPath(h journal.History) []string {
+func loadPath(h session.History) []string {
 	var path []string
 	add := func(l string) {
 		if l != "" && (len(path) == 0 || path[len(path)-1] != l) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance"
 	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
 // chaos runs one cycle's phones and faults.
@@ -136,11 +137,11 @@ func (ch *chaos) run(t *testing.T, stop <-chan struct{}, phones []*faultPhone) {
 // up to four times; after that it is taken off the bench with the
 // appliance's reason.
 func (ch *chaos) operate(phones []*faultPhone) {
-	hs, err := journal.Read(ch.b.state)
+	hs, err := appliance.Histories(ch.b.state)
 	if err != nil {
 		return
 	}
-	last := map[string]journal.Record{}
+	last := map[string]session.Record{}
 	for _, h := range hs {
 		if len(h.Records) > 0 {
 			last[h.MAC] = h.Last()
@@ -204,7 +205,7 @@ func (ch *chaos) checkJournal(t *testing.T, final bool) {
 			if len(l) == 0 && i == len(lines)-1 {
 				continue
 			}
-			var r journal.Record
+			var r session.Record
 			if err := json.Unmarshal(l, &r); err != nil && (i < len(lines)-1 || final) {
 				t.Errorf("journal %s line %d of %d does not parse (%v): %q", filepath.Base(n), i+1, len(lines), err, l)
 			}

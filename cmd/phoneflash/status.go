@@ -10,7 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance"
+	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
 // runStatus prints every phone of the journal and optionally writes the CSV
@@ -31,13 +32,13 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phoneflash status: unexpected argument %q; see phoneflash status -h\n", fs.Arg(0))
 		return exitUsage
 	}
-	hs, err := journal.Read(*state)
+	hs, err := appliance.Histories(*state)
 	if err != nil {
 		fmt.Fprintf(stderr, "phoneflash status: -state %s: %v\n", *state, err)
 		return exitFailure
 	}
 	if *csvFile == "-" {
-		if err := journal.WriteCSV(stdout, hs); err != nil {
+		if err := session.WriteCSV(stdout, hs); err != nil {
 			fmt.Fprintf(stderr, "phoneflash status: %v\n", err)
 			return exitFailure
 		}
@@ -53,7 +54,7 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func printTable(w io.Writer, hs []journal.History) {
+func printTable(w io.Writer, hs []session.History) {
 	if len(hs) == 0 {
 		fmt.Fprintln(w, "no phones handled yet")
 		return
@@ -61,7 +62,7 @@ func printTable(w io.Writer, hs []journal.History) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MAC\tPORT\tMODEL\tSTAGE\tFROM\tLOAD\tTARGET\tACCOUNT\tRESULT\tTIME\tREASON")
 	for _, h := range hs {
-		s := journal.Summarize(h)
+		s := session.Summarize(h)
 		reason := s.Reason
 		if s.Restarts > 0 {
 			reason = strings.TrimPrefix(reason+fmt.Sprintf("; %d appliance restart(s)", s.Restarts), "; ")
@@ -84,13 +85,13 @@ func dash(s string) string {
 
 // writeReport writes the CSV report atomically: a reader never sees half a
 // file.
-func writeReport(name string, hs []journal.History) error {
+func writeReport(name string, hs []session.History) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".phoneflash-report-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := journal.WriteCSV(tmp, hs); err != nil {
+	if err := session.WriteCSV(tmp, hs); err != nil {
 		tmp.Close()
 		return err
 	}

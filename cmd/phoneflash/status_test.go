@@ -10,17 +10,17 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
 func writeJournal(t *testing.T, dir string) {
 	t.Helper()
-	j, err := journal.Open(dir)
+	j, err := journal.Open(dir, journal.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
 	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	recs := []journal.Record{
+	recs := []session.Record{
 		{At: at, MAC: "001122AABB01", Port: "eth1", Model: "CP-7906G", Kind: "stage", Stage: "dhcp", Target: "SIP11.9-4-2SR1-1S"},
 		{At: at.Add(time.Minute), MAC: "001122AABB01", Port: "eth1", Model: "CP-7906G", Kind: "restart", Stage: "loading", Target: "SIP11.9-4-2SR1-1S"},
 		{At: at.Add(9 * time.Minute), MAC: "001122AABB01", Port: "eth1", Model: "CP-7906G", Kind: "stage", Stage: "done",
@@ -29,9 +29,12 @@ func writeJournal(t *testing.T, dir string) {
 			Result: "needs-reset", Reason: "phone trusts a CUCM: hold # while powering the phone on, then key 3491672850*# (factory reset)"},
 	}
 	for _, r := range recs {
-		if err := j.Record(r); err != nil {
+		if err := j.Append(r.MAC, r); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -209,7 +209,7 @@ func (b *bench) dhcpHandler(conn net.PacketConn, peer net.Addr, m *dhcpv4.DHCPv4
 	b.mu.Unlock()
 	resp, err := dhcpv4.NewReplyFromRequest(m, dhcpv4.WithMessageType(mt), dhcpv4.WithYourIP(yi),
 		dhcpv4.WithNetmask(net.CIDRMask(24, 32)), dhcpv4.WithLeaseTime(3600),
-		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(b.serverIP)),
+		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(b.serverIP)), dhcpv4.WithOption(dhcpv4.OptRouter(b.serverIP)),
 		dhcpv4.WithOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(150), b.serverIP)),
 		dhcpv4.WithOption(dhcpv4.OptTFTPServerName(b.serverIP.String())))
 	if err != nil {

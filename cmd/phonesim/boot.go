@@ -112,8 +112,8 @@ func (p *phone) upgrade(ctx context.Context, load string) (next, error) {
 	return p.waitRetry(ctx)
 }
 
-// provision is the SIP config check on a SIP load. There is no PBX: the
-// phone records where it would register and stops there.
+// provision is the SIP config check on a SIP load; a provisioned line then
+// registers (sipreg.go) unless -register=false.
 func (p *phone) provision(ctx context.Context, cfgName string, cfg phoneConfig) (next, error) {
 	for _, name := range localeFiles(cfg) {
 		if _, err := p.fetch(ctx, name, 0, nil); err != nil {
@@ -129,6 +129,9 @@ func (p *phone) provision(ctx context.Context, cfgName string, cfg phoneConfig) 
 		p.rec.enter("done", "register_to", c.ProcessNode+":"+c.SIPPort, "password", c.Password)
 	default:
 		p.rec.enter("provisioned", "register_to", c.ProcessNode+":"+c.SIPPort, "password", c.Password)
+	}
+	if c.Outcome == "provisioned" && p.opt.SIP.Register {
+		return p.register(ctx, c, cfg)
 	}
 	return p.idle(ctx)
 }

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
 // phoneConfig is the part of SEP<MAC>.cnf.xml / XMLDefault.cnf.xml the
-// simulated phone acts on: the first text of each element, by local name.
+// simulated phone acts on: the first text of each element, by local name,
+// and the first <line>'s elements again as "line/<name>".
 type phoneConfig map[string]string
 
 // parseConfig reads a config file. Element names are kept as written
@@ -44,6 +46,9 @@ func parseConfig(b []byte) (phoneConfig, error) {
 			if s := strings.TrimSpace(string(t)); s != "" {
 				if _, seen := cfg[name]; !seen {
 					cfg[name] = s
+				}
+				if _, seen := cfg["line/"+name]; !seen && slices.Contains(stack, "line") {
+					cfg["line/"+name] = s // the first line's own fields (name, proxy, port, ...)
 				}
 			}
 		}

@@ -38,8 +38,26 @@
 //   - SIP config check on a SIP load: deviceProtocol SIP, a processNodeName,
 //     and authPassword no longer than -pw-max (-pw-mode parse_error leaves
 //     the line unprovisioned; truncate would use the first pw_max
-//     characters). There is no PBX: the result records where the phone
-//     would register. "done" = the -target load with a provisioned config.
+//     characters). "done" = the -target load with a provisioned config.
+//   - SIP registration (scenarios C and D; -register=false skips it): the
+//     first line registers with processNodeName:sipPort (or the line's
+//     <proxy> when it names a host) through the lease's router (option 3
+//     becomes the default route), over transportLayerProtocol 1 = TCP,
+//     2 or none = UDP, on github.com/emiago/sipgo: REGISTER from port
+//     5060 (UDP) with User-Agent Cisco-CP79xxG/<version of the load>, a
+//     Contact with +sip.instance="<urn:uuid:00000000-0000-0000-0000-<mac>>"
+//     and Expires = timerRegisterExpires; a 401/407 is answered with a
+//     digest of authName/authPassword (the first -pw-max characters in
+//     truncate mode). 200 OK: registered, refreshed at the granted expiry
+//     minus timerRegisterDelta (under 60 s: after timerRegisterExpires).
+//     401/403 to the credentials: refused; 404: unknown-extension; other
+//     answers: reg-rejected; no final answer within -reg-timeout (real time):
+//     unreachable; each is tried again after -reg-retry (the registration
+//     loop a PBX sees for a wrong password). The phone listens on UDP and
+//     TCP 5060: OPTIONS gets 200; a NOTIFY with Event: check-sync gets 200
+//     and reboots the phone, which asks for its config again; other
+//     NOTIFY events get 489. The result's "registration" holds the state,
+//     the registrar, the last status and reason phrase and the counts.
 //
 // Authentication is version-based. Synthetic firmware carries placeholder
 // signatures and no known hashes, so instead of the loader's hash table:
@@ -67,7 +85,9 @@
 // States (for -until STATE[:N], the result and the logs): booting, dhcp,
 // no-tftp, default-load, rejected, load-missing, recovering, loading,
 // load-failed, flashing, rebooting, config, idle, needs-reset, provisioned,
-// unprovisioned, done, reset.
+// unprovisioned, done, reset, and after done or provisioned: registering,
+// registered, refused, unknown-extension, reg-rejected, unreachable. With
+// -until done the phone stops at done and does not register.
 //
 // Exit codes: 0 -until reached or SIGTERM/SIGINT, 1 error, 2 usage,
 // 3 -cut-at power cut, 4 -max-time passed. At exit it writes the JSON
@@ -75,6 +95,7 @@
 // text lines on stderr tagged with mac, model and file.
 //
 // Not simulated: CDP/LLDP and voice VLANs, lease renewal (T1/T2), the
-// duplicate-address probe and DECLINE, SIP REGISTER, locale jars, parallel
-// downloads and bricking.
+// duplicate-address probe and DECLINE, DNS (a processNodeName that is a
+// name is resolved by the host's resolver), SIP over TLS, calls, locale
+// jars, parallel downloads and bricking.
 package main

@@ -75,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Opt.PwMode, "pw-mode", pwParseError, "too-long password: parse_error (unprovisioned) or truncate")
 	fs.StringVar(&c.Opt.Target, "target", "SIP11.9-4-2SR1-1S", "the SIP load that counts as done")
 	cut := fs.String("cut-at", "", "cut power by itself at: dhcp, loads, config, flash-write or image:K:BYTES (exit 3)")
+	sipFlags(fs, &c.Opt.SIP)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

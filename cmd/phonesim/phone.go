@@ -26,6 +26,7 @@ type Options struct {
 	PwMode      string
 	Target      string // the SIP load that counts as done
 	Cut         cutPoint
+	SIP         sipOptions // registration after provisioning (sipreg.go)
 }
 
 // noServerRetry is how long a phone without a TFTP server waits before it

@@ -51,6 +51,7 @@ type Result struct {
 	Requests    []Request        `json:"requests"`
 	DHCP        []DHCPExchange   `json:"dhcp"`
 	Config      *ConfigCheck     `json:"config,omitempty"`
+	SIP         *Registration    `json:"registration,omitempty"` // sipreg.go
 	Rejections  int              `json:"rejections"`
 	Boots       int              `json:"boots"`
 	Reboots     int              `json:"reboots"`
@@ -146,9 +147,9 @@ func (res Result) summary() string {
 	if res.Config != nil {
 		cfg = res.Config.Outcome + "/" + res.Config.Password
 	}
-	return fmt.Sprintf("phonesim mac=%s model=%s state=%s load=%s cnu=%s exit=%s requests=%d dhcp=%d rejections=%d reboots=%d flash_writes=%d resets=%d power_cuts=%d config=%s elapsed_ms=%d",
+	return fmt.Sprintf("phonesim mac=%s model=%s state=%s load=%s cnu=%s exit=%s requests=%d dhcp=%d rejections=%d reboots=%d flash_writes=%d resets=%d power_cuts=%d config=%s registration=%s elapsed_ms=%d",
 		res.MAC, res.Model, res.State, orNone(res.Load), res.CNU, res.Exit, len(res.Requests), len(res.DHCP),
-		res.Rejections, res.Reboots, res.FlashWrites, res.Resets, res.PowerCuts, cfg, res.ElapsedMS)
+		res.Rejections, res.Reboots, res.FlashWrites, res.Resets, res.PowerCuts, cfg, res.SIP.summary(), res.ElapsedMS)
 }
 
 func orNone(s string) string {
