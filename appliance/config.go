@@ -194,7 +194,7 @@ func (c Config) Validate(env Env) error {
 			return err
 		}
 	}
-	if err := c.checkPBX(); err != nil {
+	if err := c.CheckPBX(); err != nil {
 		return err
 	}
 	if strings.TrimSpace(c.Target) == "" || strings.ContainsAny(c.Target, "/\\ ") {

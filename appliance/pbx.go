@@ -11,9 +11,9 @@ import (
 var PresetUsage = "PBX `preset` for the phones' SIP configs: " + strings.Join(provision.PresetNames(), ", ") +
 	"\n(transport, SIP port, NAT and registration expiry; the README says what each sets and why).\nA row's preset column wins; empty: UDP to 5060, as a stock FreePBX takes"
 
-// checkPBX checks -pbx-preset and -dialplan (the file must be a dial plan
+// CheckPBX checks -pbx-preset and -dialplan (the file must be a dial plan
 // the phone reads).
-func (c Config) checkPBX() error {
+func (c Config) CheckPBX() error {
 	if _, err := provision.LookupPreset(c.PBXPreset); err != nil {
 		return fmt.Errorf("-pbx-preset: %w", err)
 	}

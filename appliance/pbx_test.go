@@ -26,7 +26,7 @@ func TestLoopbackPresetAndDialPlan(t *testing.T) {
 			cfg.DialPlanFile = writeTemp(t, tt.dialplan)
 		}
 		cfg.AccountsFile = writeTemp(t, "mac,extension,password,pbx_host,timezone\n00:1b:d4:79:11:07,1001,pw1001,192.0.2.10,Europe/Berlin\n")
-		if err := cfg.checkPBX(); err != nil {
+		if err := cfg.CheckPBX(); err != nil {
 			t.Fatal(err)
 		}
 		p := newSimPhone(t, "00:1b:d4:79:11:07", "CP-7911G")
