@@ -102,3 +102,14 @@ func WriteBundleFile(name string, o Office) error {
 	}
 	return nil
 }
+
+// bundle is the office bundle of the page's download: the bench's own
+// table and settings, checked against its ports' subnets.
+func (b *bench) bundle(w io.Writer) error {
+	var ports []netip.Prefix
+	for _, p := range b.cfg.Ports {
+		ports = append(ports, p.Addr.Masked())
+	}
+	return WriteBundle(w, Office{StateDir: b.cfg.StateDir, Store: b.store, Prov: b.accounts.current(),
+		Target: b.cfg.Target, Bench: ports, Now: time.Now()})
+}

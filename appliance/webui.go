@@ -63,6 +63,7 @@ func (b *bench) webService() (service, error) {
 		Retry:       b.mgr.Retry,
 		Forget:      b.mgr.Forget,
 		Report:      b.report,
+		Bundle:      b.bundle,
 		Password:    b.webPassword(),
 		ProtectPage: b.cfg.ProtectPage,
 		StateDir:    b.cfg.StateDir,

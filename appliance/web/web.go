@@ -68,6 +68,7 @@ type Options struct {
 	Retry      func(mac string) error
 	Forget     func(mac string) error
 	Report     func(w io.Writer) error // the CSV report
+	Bundle     func(w io.Writer) error // the office bundle (a zip)
 
 	// Password guards the actions; "" disables them (never open).
 	Password string
@@ -196,6 +197,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/firmware", s.viewer(s.firmwareList))
 	m.Handle("GET /metrics", s.viewer(s.metrics.handler().ServeHTTP))
 	m.HandleFunc("GET /report.csv", s.action(s.report))
+	m.HandleFunc("GET /bundle.zip", s.action(s.bundle))
 	m.HandleFunc("POST /api/ports/{port}/power-cycle", s.action(s.powerCycle))
 	m.HandleFunc("POST /api/phones/{mac}/retry", s.action(s.retry))
 	m.HandleFunc("POST /api/phones/{mac}/forget", s.action(s.forget))
