@@ -21,6 +21,9 @@ build:
 # browser for the status page's live-update test, and Kamailio as the office
 # PBX the SIP tests register with. .ci/run installs the same.
 TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio
+# The office of the bundle test: tftpd-hpa serves the exported bundle and
+# dnsmasq is the office router's DHCP (option 150).
+TEST_DEPS += tftpd-hpa dnsmasq-base
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the
@@ -113,7 +116,7 @@ FUZZ_TARGETS = \
 	./appliance/dhcpd:FuzzHandle ./appliance/dhcpd:FuzzHandleSequence \
 	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
 	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
-	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./appliance/provision:FuzzParseTable ./appliance/provision:FuzzConfigText ./board:FuzzParseProfile \
 	./appliance/sipwatch:FuzzHandleFrames \
 	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:
