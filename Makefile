@@ -21,9 +21,9 @@ build:
 # browser for the status page's live-update test, and Kamailio as the office
 # PBX the SIP tests register with. .ci/run installs the same.
 TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio
-# The office of the bundle test: tftpd-hpa serves the exported bundle and
-# dnsmasq is the office router's DHCP (option 150).
-TEST_DEPS += tftpd-hpa dnsmasq-base
+# The office of the bundle test: tftpd-hpa serves the exported bundle
+# (dnsmasq-base, below, is the office router's DHCP with option 150).
+TEST_DEPS += tftpd-hpa
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the
@@ -38,6 +38,10 @@ deps:
 		echo "make deps: installing" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
+
+# The bench route's tests: nft reads phoneflash's table back, dnsmasq is
+# the office's resolver behind the uplink.
+TEST_DEPS += nftables dnsmasq-base
 
 print-test-deps:
 	@echo $(TEST_DEPS)

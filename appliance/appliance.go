@@ -131,6 +131,7 @@ func benchServices(cfg Config, hw board.Hardware, log *slog.Logger, socks map[st
 	} else {
 		services = append(services, n.services()...)
 	}
+	services = append(services, routeServices(cfg, log)...)
 	return services, b.close, nil
 }
 

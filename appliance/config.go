@@ -76,6 +76,10 @@ type Config struct {
 	WebPassword string // guards the page's actions; "" reads <state>/web-password
 	ProtectPage bool   // the page, API and metrics need the password too
 
+	// Route is the bench's nftables table: RouteOff (the zero value: none),
+	// RouteFilter, or RouteForward to the uplink (see RouteMode).
+	Route RouteMode
+
 	// PermFallback asks the command line to call FallBack before Validate.
 	PermFallback bool
 
@@ -207,6 +211,9 @@ func (c Config) Validate(env Env) error {
 	}
 	if c.TimeScale < 0 || c.TimeScale > 1 {
 		return fmt.Errorf("-time-scale %v: use a factor from 0 to 1 (1 for real phones)", c.TimeScale)
+	}
+	if c.Route < RouteOff || c.Route > RouteForward {
+		return fmt.Errorf("route mode %d: use RouteOff, RouteFilter or RouteForward (-route=true|false)", c.Route)
 	}
 	if c.LeaseTime < time.Minute {
 		return fmt.Errorf("-lease-time %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)

@@ -60,7 +60,7 @@ func newNetwork(cfg Config, log *slog.Logger, h handlers, socks map[string]PortS
 		}
 		first, last := p.Pool()
 		dhcp, err := dhcpd.New(dhcpd.Options{
-			Config:   dhcpd.Config{Port: p.Name, Addr: p.Addr, PoolFirst: first, PoolLast: last, LeaseTime: cfg.LeaseTime},
+			Config:   routedDHCP(cfg, log, dhcpd.Config{Port: p.Name, Addr: p.Addr, PoolFirst: first, PoolLast: last, LeaseTime: cfg.LeaseTime}),
 			StateDir: cfg.StateDir, Log: log.With("component", "dhcpd"), OnEvent: h.dhcp,
 			Conn: s.DHCP, ClientConn: s.DHCPClient,
 		})

@@ -22,6 +22,18 @@ type Config struct {
 	PoolFirst netip.Addr   // first leased address
 	PoolLast  netip.Addr   // last leased address
 	LeaseTime time.Duration
+
+	// Router names our address on the port as the phones' router (option
+	// 3): set when the appliance routes its bench ports to an uplink.
+	// Without it replies carry no router, as a bench without an uplink
+	// leads nowhere.
+	Router bool
+	// DNS, when set, gives the name servers for option 6 at each reply (the
+	// uplink's resolvers, so a pbx_host name resolves); none = no option 6.
+	// Only asked for when Router is set. IPv6 resolvers and any inside the
+	// port's own subnet (where nothing but the appliance answers) are left
+	// out.
+	DNS func() []netip.Addr
 }
 
 func (c Config) validate() error {
@@ -134,26 +146,48 @@ func (h *Handler) release(req *dhcpv4.DHCPv4, ev Event, now time.Time) (*dhcpv4.
 	return nil, []Event{ev.with(EventRelease, ip)}
 }
 
-// reply builds an OFFER or ACK naming our address on this port as router,
-// TFTP server (option 150 as a binary address list, option 66 as text, and
-// siaddr) and server identifier.
+// reply builds an OFFER or ACK naming our address on this port as TFTP
+// server (option 150 as a binary address list, option 66 as text, and
+// siaddr) and server identifier, and, on a routed bench, as router with
+// the uplink's resolvers.
 func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr) *dhcpv4.DHCPv4 {
 	our := net.IP(h.cfg.Addr.Addr().AsSlice())
-	resp, err := dhcpv4.NewReplyFromRequest(req,
+	resp, err := dhcpv4.NewReplyFromRequest(req, append([]dhcpv4.Modifier{
 		dhcpv4.WithMessageType(mt),
 		dhcpv4.WithYourIP(net.IP(ip.AsSlice())),
 		dhcpv4.WithServerIP(our),
 		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(our)),
 		dhcpv4.WithNetmask(net.CIDRMask(h.cfg.Addr.Bits(), 32)),
-		dhcpv4.WithRouter(our),
-		dhcpv4.WithLeaseTime(uint32(h.cfg.LeaseTime/time.Second)),
+		dhcpv4.WithLeaseTime(uint32(h.cfg.LeaseTime / time.Second)),
 		dhcpv4.WithOption(dhcpv4.OptTFTPServerName(h.cfg.Addr.Addr().String())),
 		dhcpv4.WithGeneric(dhcpv4.OptionTFTPServerAddress, our.To4()),
-	)
+	}, h.routed()...)...)
 	if err != nil { // only fails when the random transaction ID cannot be read
 		return nil
 	}
 	return resp
+}
+
+// routed is options 3 and 6 on a routed bench: our address as router, and
+// the uplink's IPv4 resolvers as they are now.
+func (h *Handler) routed() []dhcpv4.Modifier {
+	if !h.cfg.Router {
+		return nil
+	}
+	mods := []dhcpv4.Modifier{dhcpv4.WithRouter(net.IP(h.cfg.Addr.Addr().AsSlice()))}
+	if h.cfg.DNS == nil {
+		return mods
+	}
+	var dns []net.IP
+	for _, a := range h.cfg.DNS() {
+		if a = a.Unmap(); a.Is4() && !h.cfg.Addr.Contains(a) {
+			dns = append(dns, net.IP(a.AsSlice()))
+		}
+	}
+	if len(dns) > 0 {
+		mods = append(mods, dhcpv4.WithDNS(dns...))
+	}
+	return mods
 }
 
 func (h *Handler) nak(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {

@@ -83,6 +83,7 @@ func TestPhoneDiscoverGetsCiscoOffer(t *testing.T) {
 		"siaddr":  resp.ServerIPAddr.String(),
 		"opt1":    resp.GetOneOption(dhcpv4.OptionSubnetMask),
 		"opt3":    resp.GetOneOption(dhcpv4.OptionRouter),
+		"opt6":    resp.GetOneOption(dhcpv4.OptionDomainNameServer),
 		"opt51":   resp.GetOneOption(dhcpv4.OptionIPAddressLeaseTime),
 		"opt54":   resp.GetOneOption(dhcpv4.OptionServerIdentifier),
 		"opt66":   string(resp.GetOneOption(dhcpv4.OptionTFTPServerName)),
@@ -93,7 +94,7 @@ func TestPhoneDiscoverGetsCiscoOffer(t *testing.T) {
 	}
 	want := map[string]any{
 		"type": "OFFER", "xid": dhcpv4.TransactionID{0, 0, 0, 42}, "yiaddr": "10.79.1.100", "siaddr": "10.79.1.1",
-		"opt1": []byte{255, 255, 255, 0}, "opt3": []byte{10, 79, 1, 1}, "opt51": []byte{0, 0, 0x0e, 0x10},
+		"opt1": []byte{255, 255, 255, 0}, "opt3": []byte(nil), "opt6": []byte(nil), "opt51": []byte{0, 0, 0x0e, 0x10},
 		"opt54": []byte{10, 79, 1, 1}, "opt66": "10.79.1.1", "opt150": []byte{10, 79, 1, 1},
 		"chaddr": phone1.String(), "op": dhcpv4.OpcodeBootReply, "giaddr0": true,
 	}

@@ -7,7 +7,7 @@
 //   - appliance/... never depends on periph.io/x/host
 //   - firmware/... and appliance/journal depend on the standard library only
 //   - appliance/session imports, of this module, only firmware
-//   - appliance/dhcpd, tftpd, netconf, sipwatch and registrar know nothing
+//   - appliance/dhcpd, tftpd, netconf, route, sipwatch and registrar know nothing
 //     of sessions or the board
 //
 // Usage: go run ./cmd/depcheck [-C dir]
@@ -96,7 +96,7 @@ func Check(mod string, pkgs []Package) []Violation {
 				}
 			}
 		}
-		for _, leaf := range []string{"dhcpd", "tftpd", "netconf", "sipwatch", "registrar"} {
+		for _, leaf := range []string{"dhcpd", "tftpd", "netconf", "route", "sipwatch", "registrar"} {
 			if !under(path, mod+"/appliance/"+leaf) {
 				continue
 			}

@@ -38,6 +38,7 @@ func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "`factor` for the phones' stall timeouts; 1 for real phones, smaller for simulated phones that run faster")
 	fs.StringVar(&cfg.WebPassword, "web-password", "", "`password` for the web page's actions (power-cycle, retry, forget, uploads, report);\nwithout it the first line of <state>/web-password is used, and without that the actions are disabled")
 	fs.BoolVar(&cfg.ProtectPage, "protect-page", false, "require the password for the status page, API and metrics too (not only for actions)")
+	fs.Var(appliance.RouteFlag(&cfg.Route), "route", "route the bench ports to -uplink with NAT (DHCP names the port as router and the uplink's resolvers);\nfalse forwards nothing. Either way bench ports reach only DHCP, TFTP and SIP on the appliance")
 	fs.BoolVar(&cfg.WaitPorts, "wait-ports", false, "a bench NIC missing at start is not an error: it is configured and served when it appears\n(USB NICs plugged in after boot; the gokrazy image sets it)")
 	fs.BoolVar(&cfg.PermFallback, "perm-fallback", false, "when -firmware or -state cannot be used (a missing or read-only /perm), run from a temporary\ndirectory and show the problem on the display and the page instead of exiting (the gokrazy image sets it)")
 	fs.Usage = func() {
