@@ -210,7 +210,7 @@ func checkTemplate(attrs []xml.Attr) error {
 			err = checkPattern(a.Value)
 		case "timeout":
 			if v, e := strconv.Atoi(a.Value); e != nil || v < 0 || v > 300 {
-				err = fmt.Errorf("Timeout %q: a number of seconds from 0 to 300", a.Value)
+				err = fmt.Errorf("%s %q: a number of seconds from 0 to 300", a.Name.Local, a.Value)
 			}
 		case "line":
 			if v, e := strconv.Atoi(a.Value); e != nil || v < 1 || v > 64 {

@@ -182,7 +182,6 @@ func unpackBundle(t *testing.T, name string) string {
 // TFTP server, DNS and its own TFTP off) and TFTP (tftpd-hpa on root).
 func officeServices(t *testing.T, ns, root, dir string) {
 	t.Helper()
-	var logs []*syncBuffer
 	for _, args := range [][]string{
 		{"dnsmasq", "-k", "-C", "/dev/null", "--port=0", "--interface=lan", "--bind-interfaces", "--log-dhcp",
 			"--dhcp-range=198.51.100.100,198.51.100.150,255.255.255.0,1h", "--dhcp-option=150,198.51.100.1",
@@ -195,7 +194,6 @@ func officeServices(t *testing.T, ns, root, dir string) {
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("%s: %v", args[0], err)
 		}
-		logs = append(logs, log)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		t.Cleanup(func() {
