@@ -72,7 +72,8 @@ func bundlePhones(hs []session.History) []provision.BundlePhone {
 
 // WriteBundleFile writes the office bundle to name atomically: a temporary
 // file in the same directory, synced and renamed over name, so a reader
-// sees the old file or the whole new one.
+// sees the old file or the whole new one. (internal/atomicfile will do
+// this once it is on main.)
 func WriteBundleFile(name string, o Office) error {
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
 	if err != nil {
@@ -99,6 +100,11 @@ func WriteBundleFile(name string, o Office) error {
 	if err != nil {
 		os.Remove(tmp)
 		return err
+	}
+	// The rename itself survives a power cut once the directory is synced.
+	if d, err := os.Open(filepath.Dir(name)); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return nil
 }

@@ -3,9 +3,7 @@ package appliance
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -28,22 +26,7 @@ func TestBundleDownloadFromThePage(t *testing.T) {
 	cfg.WebPassword = "s3cret"
 	cfg.AccountsFile = writeTemp(t, "mac,extension,password,pbx_host\n00:1b:d4:79:06:09,1009,pw1009,192.0.2.10\n")
 	p := newSimPhone(t, "00:1b:d4:79:06:09", "CP-7906G")
-	socks, err := loopbackSockets(cfg, map[string]net.Addr{port.Name: p.conn.LocalAddr()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := socks[port.Name]
-	p.server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
-	p.tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("RunSockets: %v", err)
-		}
-	}()
+	defer runWithPhone(t, cfg, p)()
 	if _, err := p.journey(DefaultTarget, func() bool { return true }); err != nil {
 		t.Fatalf("journey: %v (asked for %v)", err, p.asked)
 	}

@@ -30,16 +30,7 @@ func TestLoopbackPresetAndDialPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := newSimPhone(t, "00:1b:d4:79:11:07", "CP-7911G")
-		socks, err := loopbackSockets(cfg, map[string]net.Addr{cfg.Ports[0].Name: p.conn.LocalAddr()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := socks[cfg.Ports[0].Name]
-		p.server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
-		p.tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()
+		stop := runWithPhone(t, cfg, p)
 		if _, err := p.journey(DefaultTarget, func() bool { return true }); err != nil {
 			t.Fatalf("journey: %v (asked for %v)", err, p.asked)
 		}
@@ -59,6 +50,26 @@ func TestLoopbackPresetAndDialPlan(t *testing.T) {
 		if err != nil || string(plan) != tt.want {
 			t.Errorf("dialplan.xml: %q, %v; want %q", plan, err, tt.want)
 		}
+		stop()
+	}
+}
+
+// runWithPhone runs the appliance on loopback sockets with simulated phone
+// p on its one port; stop ends it.
+func runWithPhone(t *testing.T, cfg Config, p *simPhone) (stop func()) {
+	t.Helper()
+	name := cfg.Ports[0].Name
+	socks, err := loopbackSockets(cfg, map[string]net.Addr{name: p.conn.LocalAddr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := socks[name]
+	p.server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
+	p.tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()
+	return func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("RunSockets: %v", err)

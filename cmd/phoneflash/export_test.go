@@ -24,18 +24,7 @@ import (
 // firmware store with the target.
 func exportBench(t *testing.T) (state, fw string) {
 	t.Helper()
-	state, fw = t.TempDir(), t.TempDir()
-	store, err := firmware.OpenStore(fw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cop, err := fwgen.WriteCOP(t.TempDir(), fwgen.SIP942(), 0.001)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Import(cop); err != nil {
-		t.Fatal(err)
-	}
+	state, fw = t.TempDir(), firmwareStore(t, 0.001, fwgen.SIP942())
 	table := "mac,extension,password,pbx_host,preset,timezone\n00:1b:d4:79:11:01,1001,pw1001,192.0.2.10,freepbx-pjsip,Europe/London\n,1002,pw1002,192.0.2.10,,\n"
 	if err := os.WriteFile(filepath.Join(state, "accounts.csv"), []byte(table), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
 	"io"
@@ -145,7 +144,7 @@ func checkOfficeBoot(t *testing.T, r officeResult, server, config string) {
 }
 
 // unpackBundle extracts the bundle into a folder the TFTP server may read.
-func unpackBundle(t *testing.T, name string) string {
+func unpackBundle(t *testing.T, bundle string) string {
 	t.Helper()
 	root, err := os.MkdirTemp("", "pfp-tftproot-")
 	if err != nil {
@@ -155,25 +154,11 @@ func unpackBundle(t *testing.T, name string) string {
 	if err := os.Chmod(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.OpenReader(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if strings.ContainsAny(f.Name, "/\\") {
-			t.Fatalf("bundle entry %q is not at the top level", f.Name)
+	for name, data := range readZip(t, bundle) {
+		if strings.ContainsAny(name, "/\\") {
+			t.Fatalf("bundle entry %q is not at the top level", name)
 		}
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(root, f.Name), data)
+		writeFile(t, filepath.Join(root, name), data)
 	}
 	return root
 }
