@@ -102,6 +102,8 @@ func (p *Provisioner) bundleConfigs(z *zip.Writer, b Bundle) ([]BundleLine, []fi
 		}
 		a, ok := p.Table.Lookup(ph.Account)
 		switch {
+		case ph.Model.Name == "":
+			l.Note = "the bench never learnt its model: no config in this bundle; power it on the bench again and export again"
 		case ph.Account == "" || !ok:
 			l.Note = "no account: no config in this bundle (on the bench it registered with the bench itself); give it a row in the account table and export again"
 		case benchAddress(a.PBXHost, b.Bench):
@@ -114,6 +116,9 @@ func (p *Provisioner) bundleConfigs(z *zip.Writer, b Bundle) ([]BundleLine, []fi
 			s, _ := p.SettingsFor(&a)
 			l.PBX, l.Transport = fmt.Sprintf("%s:%d", a.PBXHost, s.Port), strings.ToUpper(s.Transport)
 			l.Note = note
+			if !strings.HasPrefix(ph.Result, "done") && ph.Result != "" {
+				l.Note = strings.TrimPrefix(l.Note+"; on the bench: "+ph.Result, "; ")
+			}
 			if result == ResultPasswordRefused {
 				l.Note += " (its config has no password: it will not register)"
 			}

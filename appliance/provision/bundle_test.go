@@ -81,6 +81,8 @@ func TestBundle(t *testing.T) {
 		{MAC: "001BD4790602", Port: "eth2", Model: m7906, Account: "1002"},
 		{MAC: "001BD4790603", Port: "eth2", Model: m7906, Account: "1003"},
 		{MAC: "001BD4790604", Port: "eth3", Model: m7906},
+		{MAC: "001BD4790605", Port: "eth3", Account: "1001"},
+		{MAC: "001BD4790606", Port: "eth4", Model: m7911, Account: "1001", Result: "in progress (loading)"},
 	}
 	bench := []netip.Prefix{netip.MustParsePrefix("10.79.0.0/16")}
 	made := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -93,7 +95,7 @@ func TestBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := unzip(t, buf.Bytes())
-	want := []string{"README.txt", "SEP001BD4790602.cnf.xml", "SEP001BD4791101.cnf.xml", "XMLDefault.cnf.xml", "dialplan.xml"}
+	want := []string{"README.txt", "SEP001BD4790602.cnf.xml", "SEP001BD4790606.cnf.xml", "SEP001BD4791101.cnf.xml", "XMLDefault.cnf.xml", "dialplan.xml"}
 	for _, f := range load.Files {
 		want = append(want, f.Name)
 		stored, err := os.ReadFile(filepath.Join(store.Dir(), load.Name, f.Name))
@@ -128,7 +130,9 @@ func TestBundle(t *testing.T) {
 		"001BD4790602  CP-7906G  line 1002  registers with 192.0.2.10:5060 over UDP\n      password for 1002 is 31 characters; CP-7906G accepts at most 30",
 		"(its config has no password: it will not register)",
 		"001BD4790603  CP-7906G  line 1003\n      its row's pbx_host is an address on the bench",
-		"001BD4790604  CP-7906G  line -\n      no account: no config in this bundle"} {
+		"001BD4790604  CP-7906G  line -\n      no account: no config in this bundle",
+		"001BD4790605  unknown model  line 1001\n      the bench never learnt its model",
+		"001BD4790606  CP-7911G  line 1001  registers with pbx.office.example:5060 over TCP\n      on the bench: in progress (loading)"} {
 		if !strings.Contains(readme, s) {
 			t.Errorf("README.txt lacks %q:\n%s", s, readme)
 		}
