@@ -5,6 +5,9 @@ import (
 	"encoding/xml"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
@@ -73,6 +76,38 @@ func runWithPhone(t *testing.T, cfg Config, p *simPhone) (stop func()) {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("RunSockets: %v", err)
+		}
+	}
+}
+
+// TestHostileTableNotSaved: a table with a hostile row is refused naming
+// the row, and neither the saved table nor the one in use changes.
+func TestHostileTableNotSaved(t *testing.T) {
+	cfg := testConfig(t)
+	a, err := loadAccounts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := "extension,pbx_host\n1001,pbx\n"
+	if err := a.replace(cfg.StateDir, []byte(good)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		"extension,pbx_host,timezone\n1001,pbx,\n1002,pbx,Europe/Londn\n",
+		"extension,pbx_host,transport\n1001,pbx,tls\n",
+		"extension,pbx_host,preset\n1001,pbx,3cx\n",
+		"extension,pbx_host,display_name\n1001,pbx,\"</displayName>" + strings.Repeat("x", 40) + "\"\n",
+		"extension,pbx_host\n1001,\"pbx</processNodeName>\"\n",
+	} {
+		err := a.replace(cfg.StateDir, []byte(bad))
+		if err == nil || !strings.Contains(err.Error(), "line ") {
+			t.Errorf("%q: %v, want an error naming the line", bad, err)
+		}
+		if saved, _ := os.ReadFile(filepath.Join(cfg.StateDir, uploadedAccounts)); string(saved) != good {
+			t.Errorf("%q: the saved table became %q", bad, saved)
+		}
+		if rows := a.current().Table.Rows; len(rows) != 1 || rows[0].Extension != "1001" || rows[0].PBXHost != "pbx" {
+			t.Errorf("%q: the table in use became %+v", bad, rows)
 		}
 	}
 }
