@@ -52,28 +52,7 @@ func TestIntegrationOfficeBundle(t *testing.T) {
 		nettest.RequireCommand(t, c)
 	}
 	const mac, pbx = "00:1b:d4:79:11:31", "198.51.100.1"
-	fw := firmwareStore(t, 0.01, fwgen.SIP942())
-	b := newBenchWithPrefix(t, "pfp", fw, 1, "")
-	table := "mac,extension,password,pbx_host,preset,timezone\n" + mac + ",1031,pw1031," + pbx + ",freepbx-pjsip,Europe/London\n"
-	writeFile(t, b.accounts, []byte(table))
-	b.serve("-policy", "direct")
-	p := b.phone(0, "o1", mac, "7911", "sccp852")
-	res, err := p.wait(t, 90*time.Second)
-	if err != nil || res.State != "done" || res.Load != fwgen.SIP942().Name {
-		t.Fatalf("bench: %+v, %v\nphone log:\n%s\nappliance log:\n%s", res, err, p.log(), b.srvLog)
-	}
-	b.srv.Process.Signal(syscall.SIGTERM)
-	if err := <-b.srvEnd; err != nil {
-		t.Fatalf("phoneflash serve after SIGTERM: %v", err)
-	}
-	b.srv = nil
-
-	bundle := filepath.Join(b.dir, "office.zip")
-	var stderr syncBuffer
-	if code := run(context.Background(), []string{"export", "-state", b.state, "-firmware", fw, "-accounts", b.accounts, "-out", bundle}, io.Discard, &stderr); code != exitOK {
-		t.Fatalf("export: exit %d: %s", code, stderr.String())
-	}
-	root := unpackBundle(t, bundle)
+	b, root := flashAndExport(t, mac, pbx)
 
 	office, err := b.r.addNS("office")
 	if err != nil {
@@ -108,7 +87,8 @@ func TestIntegrationOfficeBundle(t *testing.T) {
 	data, _ := os.ReadFile(sp.Result)
 	json.Unmarshal(data, &or)
 	if err != nil || or.State != "registered" || or.SIP == nil || or.SIP.Registrar != pbx+":5060" || or.SIP.Transport != "TCP" {
-		t.Fatalf("office: %v, result %s\nphone log:\n%s", err, data, p.log())
+		log, _ := os.ReadFile(sp.LogFile)
+		t.Fatalf("office: %v, result %s\nphone log:\n%s", err, data, log)
 	}
 	checkOfficeBoot(t, or, pbx, "SEP"+strings.ToUpper(strings.ReplaceAll(mac, ":", ""))+".cnf.xml")
 	locs, err := k.Locations(context.Background())
@@ -118,6 +98,37 @@ func TestIntegrationOfficeBundle(t *testing.T) {
 	if out, _ := exec.Command("pgrep", "-f", b.bin+" serve").Output(); len(out) > 0 {
 		t.Errorf("phoneflash is still running: %s", out)
 	}
+}
+
+// flashAndExport flashes a 7911G from SCCP 8.5(2) to SIP on the bench,
+// with an account on pbx, stops the appliance, exports the office bundle
+// and unpacks it; it returns the bench (for its phone's flash) and the
+// unpacked TFTP root.
+func flashAndExport(t *testing.T, mac, pbx string) (*accBench, string) {
+	t.Helper()
+	fw := firmwareStore(t, 0.01, fwgen.SIP942())
+	b := newBenchWithPrefix(t, "pfp", fw, 1, "")
+	table := "mac,extension,password,pbx_host,preset,timezone\n" + mac + ",1031,pw1031," + pbx + ",freepbx-pjsip,Europe/London\n"
+	writeFile(t, b.accounts, []byte(table))
+	b.serve("-policy", "direct")
+	p := b.phone(0, "o1", mac, "7911", "sccp852")
+	res, err := p.wait(t, 90*time.Second)
+	if err != nil || res.State != "done" || res.Load != fwgen.SIP942().Name {
+		t.Fatalf("bench: %+v, %v\nphone log:\n%s\nappliance log:\n%s", res, err, p.log(), b.srvLog)
+	}
+	b.srv.Process.Signal(syscall.SIGTERM)
+	if err := <-b.srvEnd; err != nil {
+		t.Fatalf("phoneflash serve after SIGTERM: %v", err)
+	}
+	b.srv = nil
+
+	bundle := filepath.Join(b.dir, "office.zip")
+	var stderr syncBuffer
+	if code := run(context.Background(), []string{"export", "-state", b.state, "-firmware", fw, "-accounts", b.accounts, "-out", bundle}, io.Discard, &stderr); code != exitOK {
+		t.Fatalf("export: exit %d: %s", code, stderr.String())
+	}
+	root := unpackBundle(t, bundle)
+	return b, root
 }
 
 // checkOfficeBoot: the office boot took its TFTP server from option 150,
