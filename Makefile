@@ -1,14 +1,19 @@
 # phoneflash: every command anyone runs is a target here; CI runs `make test`.
 GO       ?= go
 BUILD    ?= build
-GOK      ?= gok
+# gokrazy's tool: the user's gok on PATH, else the one built next to this
+# checkout (../shared/bin/gok, as CI has it).
+GOK      ?= $(or $(shell command -v gok 2>/dev/null),../shared/bin/gok)
 IMG      ?= $(BUILD)/phoneflash.img
+# Size of a file image (a card gets the card's size): 2 GiB, of which /perm
+# is about 890 MiB.
+IMG_BYTES ?= 2147483648
 INSTANCE ?= phoneflash
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Go test timeout for the whole suite (make test must stay under 15 minutes).
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all build test deps print-test-deps unit lint cross depcheck demo bench image update builddir-sum fuzz soak clean
+.PHONY: all build test deps print-test-deps unit lint cross depcheck demo bench image perm-fs update vmtest builddir-sum fuzz soak clean
 
 all: build
 
@@ -18,9 +23,13 @@ build:
 
 # Debian packages the tests use: namespaces and veths, real DHCP and TFTP
 # clients as peers, a packet capture for option checks on the wire, a
-# browser for the status page's live-update test, and Kamailio as the office
-# PBX the SIP tests register with. .ci/run installs the same.
-TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio
+# browser for the status page's live-update test, Kamailio as the office PBX
+# the SIP tests register with; for the image tests QEMU and its EFI
+# firmware, and the tools that read and format the image's partitions (FAT:
+# mtools, root: squashfs-tools, /perm: e2fsprogs, the partition table:
+# util-linux's partx). .ci/run installs the same.
+TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio \
+	qemu-system-x86 ovmf mtools squashfs-tools e2fsprogs util-linux
 # The office of the bundle test: tftpd-hpa serves the exported bundle
 # (dnsmasq-base, below, is the office router's DHCP with option 150).
 TEST_DEPS += tftpd-hpa
@@ -83,24 +92,47 @@ bench:
 	@$(BUILD)/pfbench -all -out $(BUILD)/bench -arm64 $(BUILD)/linux_arm64/phoneflash $(BENCHFLAGS)
 
 BUILDDIR = gokrazy/$(INSTANCE)/builddir/github.com/phoneflash/phoneflash
-GOK_HINT = gok is not installed; install it with: go install github.com/gokrazy/tools/cmd/gok@latest (and put $$(go env GOPATH)/bin on PATH)
+GOK_HINT = gok not found (neither on PATH nor $(GOK)); install it with: go install github.com/gokrazy/tools/cmd/gok@latest (and put $$(go env GOPATH)/bin on PATH)
 
 # The instance builds this checkout through a replace directive in its
 # builddir; keep the builddir's go.sum in step with the module's.
 builddir-sum:
 	cp go.sum $(BUILDDIR)/go.sum
 
-## image: a full SD-card image with gok (github.com/gokrazy/tools).
-## IMG=/dev/sdX writes the card directly; the default writes a file.
+## image: a full SD-card image with gok (github.com/gokrazy/tools). Plain
+## `make image` writes $(IMG) (IMG_BYTES, default 2 GiB) with /perm already
+## formatted (ext4); IMG=/dev/sdX writes the card directly (then format
+## /perm: mkfs.ext4 /dev/sdX4, as gok says).
 image: builddir-sum
-	@command -v $(GOK) >/dev/null 2>&1 || { echo "make image: $(GOK_HINT)" >&2; exit 1; }
-	mkdir -p $(BUILD)
-	$(GOK) --parent_dir gokrazy -i $(INSTANCE) overwrite --full $(IMG)
+	@[ -x "$$(command -v $(GOK))" ] || { echo "make image: $(GOK_HINT)" >&2; exit 1; }
+	@if [ -b "$(IMG)" ]; then \
+		echo "make image: writing the card $(IMG)"; \
+		$(GOK) --parent_dir gokrazy -i $(INSTANCE) overwrite --full $(IMG); \
+	else \
+		mkdir -p "$$(dirname "$(IMG)")" && \
+		$(GOK) --parent_dir gokrazy -i $(INSTANCE) overwrite --full $(IMG) --target_storage_bytes $(IMG_BYTES) && \
+		$(MAKE) -s perm-fs IMG=$(IMG); \
+	fi
+
+# perm-fs formats partition 4 of the file $(IMG) as ext4 for /perm (gok
+# leaves it empty and prints the same mkfs.ext4 command).
+perm-fs:
+	@command -v mkfs.ext4 >/dev/null || { echo "make image: mkfs.ext4 missing (Debian: e2fsprogs); /perm is not formatted, do README step 3 after writing the card"; exit 0; }; \
+	set -- $$(partx -g -n 4 -o START,SECTORS "$(IMG)"); \
+	[ $$# -eq 2 ] || { echo "make image: no partition 4 in $(IMG)" >&2; exit 1; }; \
+	mkfs.ext4 -q -F -L perm -E offset=$$(($$1 * 512)) "$(IMG)" $$(($$2 / 2)) && \
+	echo "make image: $(IMG) written, $$(stat -c %s "$(IMG)") bytes, /perm formatted (ext4, $$(($$2 / 2048)) MiB)"
 
 ## update: gok update to a running appliance over the network (no SSH)
 update: builddir-sum
-	@command -v $(GOK) >/dev/null 2>&1 || { echo "make update: $(GOK_HINT)" >&2; exit 1; }
+	@[ -x "$$(command -v $(GOK))" ] || { echo "make update: $(GOK_HINT)" >&2; exit 1; }
 	$(GOK) --parent_dir gokrazy -i $(INSTANCE) update
+
+## vmtest: the image test alone: build the amd64 variant of the instance with
+## gok, boot it in QEMU and flash a simulated phone through it (root; about 3
+## minutes). `make test` runs it too.
+vmtest:
+	$(GO) test -count=1 -v -timeout 10m -run '^TestIntegrationVM' ./gokrazy
 
 clean:
 	rm -rf $(BUILD)

@@ -6,12 +6,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/phoneflash/phoneflash/appliance/netconf"
 	"github.com/phoneflash/phoneflash/appliance/status"
 )
 
@@ -72,7 +73,10 @@ type Config struct {
 	Policy       string        // "stepping" (default) or "direct": skip the stepping stone
 	TimeScale    float64       // multiplies the phones' stall timeouts; 0 or 1 for real phones
 
-	WaitPorts   bool   // a bench NIC missing at start is waited for (USB NICs plugged in later), not an error
+	WaitPorts bool // a bench NIC missing at start is waited for (USB NICs plugged in later), not an error
+	// Pins name bench ports by the NIC plugged in (MAC or USB socket): the
+	// NIC is renamed to its port's name before it is configured.
+	Pins        []netconf.Pin
 	WebPassword string // guards the page's actions; "" reads <state>/web-password
 	ProtectPage bool   // the page, API and metrics need the password too
 
@@ -80,11 +84,9 @@ type Config struct {
 	// RouteFilter, or RouteForward to the uplink (see RouteMode).
 	Route RouteMode
 
-	// PermFallback asks the command line to call FallBack before Validate.
-	PermFallback bool
-
-	// Problems are shown on the status line from the start, e.g. a /perm
-	// that could not be used (see FallBack).
+	// Problems are shown on the status line from the start and make
+	// /healthz unhealthy, e.g. a /perm that could not be used, so that the
+	// appliance runs from temporary directories and forgets its state.
 	Problems []string
 
 	// OnStatus, when set, is called with the bench's status whenever a
@@ -92,28 +94,28 @@ type Config struct {
 	OnStatus func(status.Snapshot)
 }
 
-// ParsePorts parses the -ports value: a comma-separated list of interface
-// names, each optionally followed by =ADDR/BITS to override the default
-// address 10.79.(i+1).1/24.
+// ParsePorts parses a list of bench ports: interface names separated by
+// commas, each optionally followed by =ADDR/BITS to override the default
+// address 10.79.(i+1).1/24. Errors are *ConfigError for the Ports field.
 func ParsePorts(s string) ([]Port, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, errors.New("-ports: no bench port given; name the bench NICs, e.g. -ports eth1,eth2")
+		return nil, fieldErr("Ports", "{Ports}: no bench port given; name the bench NICs, e.g. {Ports} eth1,eth2")
 	}
 	var ports []Port
 	for i, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		name, addr, hasAddr := strings.Cut(item, "=")
 		if name == "" {
-			return nil, fmt.Errorf("-ports: entry %d is empty; write -ports eth1,eth2 without stray commas", i+1)
+			return nil, fieldErr("Ports", "{Ports}: entry %d is empty; write {Ports} eth1,eth2 without stray commas", i+1)
 		}
 		p := Port{Name: name, Addr: DefaultPortAddr(i)}
 		if hasAddr {
 			pfx, err := netip.ParsePrefix(addr)
 			if err != nil || !pfx.Addr().Is4() || pfx.Bits() > 29 || pfx.Bits() < 8 {
-				return nil, fmt.Errorf("-ports: %q: address %q is not an IPv4 address with a prefix length from /8 to /29; write it like %s=10.79.1.1/24", name, addr, name)
+				return nil, fieldErr("Ports", "{Ports}: %q: address %q is not an IPv4 address with a prefix length from /8 to /29; write it like %s=10.79.1.1/24", name, addr, name)
 			}
 			if pfx.Addr() == pfx.Masked().Addr() {
-				return nil, fmt.Errorf("-ports: %q: %s is the network address; give the appliance's own address, e.g. %s", name, pfx, netip.PrefixFrom(pfx.Masked().Addr().Next(), pfx.Bits()))
+				return nil, fieldErr("Ports", "{Ports}: %q: %s is the network address; give the appliance's own address, e.g. %s", name, pfx, netip.PrefixFrom(pfx.Masked().Addr().Next(), pfx.Bits()))
 			}
 			p.Addr = pfx
 		}
@@ -135,12 +137,50 @@ func (e Env) interfaces() ([]net.Interface, error) {
 	return net.Interfaces()
 }
 
-// Validate checks the configuration against itself and the machine. Each
-// error is one line that says what to change. It creates a missing directory
-// when its parent exists.
+// Validate checks the configuration against itself and the machine. It looks
+// at what exists (interfaces, directories, files) and creates or writes
+// nothing: preparing directories is the caller's job. Each error is one line
+// that says what to change, a *ConfigError naming the field.
 func (c Config) Validate(env Env) error {
+	if err := c.validatePorts(env); err != nil {
+		return err
+	}
+	if err := checkDir("FirmwareDir", c.FirmwareDir); err != nil {
+		return err
+	}
+	if err := checkDir("StateDir", c.StateDir); err != nil {
+		return err
+	}
+	if c.HTTPAddr != "" {
+		if err := checkListenAddr(c.HTTPAddr); err != nil {
+			return err
+		}
+	}
+	switch c.Board {
+	case "sim", "none":
+	case "pi":
+		if c.BoardProfile == "" {
+			return fieldErr("BoardProfile", "{Board} pi needs {BoardProfile} FILE describing the bench wiring")
+		}
+	default:
+		return fieldErr("Board", "{Board} %q: unknown board; use sim, pi or none", c.Board)
+	}
+	if c.BoardProfile != "" {
+		if err := checkFile("BoardProfile", c.BoardProfile); err != nil {
+			return err
+		}
+	}
+	if c.AccountsFile != "" {
+		if err := checkFile("AccountsFile", c.AccountsFile); err != nil {
+			return err
+		}
+	}
+	return c.validateSettings()
+}
+
+func (c Config) validatePorts(env Env) error {
 	if len(c.Ports) == 0 {
-		return errors.New("-ports: no bench port given; name the bench NICs, e.g. -ports eth1,eth2")
+		return fieldErr("Ports", "{Ports}: no bench port given; name the bench NICs, e.g. {Ports} eth1,eth2")
 	}
 	ifs, err := env.interfaces()
 	if err != nil {
@@ -154,134 +194,79 @@ func (c Config) Validate(env Env) error {
 	subnets := map[netip.Prefix]string{}
 	for _, p := range c.Ports {
 		if seen[p.Name] {
-			return fmt.Errorf("-ports: %q is listed twice; list each bench NIC once", p.Name)
+			return fieldErr("Ports", "{Ports}: %q is listed twice; list each bench NIC once", p.Name)
 		}
 		seen[p.Name] = true
 		if c.Uplink != "" && p.Name == c.Uplink {
-			return fmt.Errorf("-ports: %q is the uplink (-uplink %s); the uplink is never served, choose other bench NICs or another -uplink", p.Name, c.Uplink)
+			return fieldErr("Ports", "{Ports}: %q is the uplink ({Uplink} %s); the uplink is never served, choose other bench NICs or another {Uplink}", p.Name, c.Uplink)
 		}
 		if !slices.Contains(have, p.Name) && !c.WaitPorts {
-			return fmt.Errorf("-ports: no network interface %q on this machine (it has: %s); plug in the NIC, fix the name, or add -wait-ports to configure it when it appears", p.Name, strings.Join(have, ", "))
+			return fieldErr("Ports", "{Ports}: no network interface %q on this machine (it has: %s); plug in the NIC, fix the name, or add {WaitPorts} to configure it when it appears", p.Name, strings.Join(have, ", "))
 		}
 		if other, dup := subnets[p.Addr.Masked()]; dup {
-			return fmt.Errorf("-ports: %q and %q share subnet %s; give each bench port its own subnet", other, p.Name, p.Addr.Masked())
+			return fieldErr("Ports", "{Ports}: %q and %q share subnet %s; give each bench port its own subnet", other, p.Name, p.Addr.Masked())
 		}
 		subnets[p.Addr.Masked()] = p.Name
 	}
-	if err := checkDir("-firmware", c.FirmwareDir); err != nil {
-		return err
-	}
-	if err := checkDir("-state", c.StateDir); err != nil {
-		return err
-	}
-	if c.HTTPAddr != "" {
-		if err := checkListenAddr(c.HTTPAddr); err != nil {
-			return err
-		}
-	}
-	switch c.Board {
-	case "sim", "none":
-	case "pi":
-		if c.BoardProfile == "" {
-			return errors.New("-board pi needs -board-profile FILE describing the bench wiring")
-		}
-	default:
-		return fmt.Errorf("-board %q: unknown board; use sim, pi or none", c.Board)
-	}
-	if c.BoardProfile != "" {
-		if err := checkFile("-board-profile", c.BoardProfile); err != nil {
-			return err
-		}
-	}
-	if c.AccountsFile != "" {
-		if err := checkFile("-accounts", c.AccountsFile); err != nil {
-			return err
-		}
-	}
-	if err := c.CheckPBX(); err != nil {
-		return err
-	}
+	return nil
+}
+
+func (c Config) validateSettings() error {
 	if strings.TrimSpace(c.Target) == "" || strings.ContainsAny(c.Target, "/\\ ") {
-		return fmt.Errorf("-target %q: not a load name; write it like %s", c.Target, DefaultTarget)
+		return fieldErr("Target", "{Target} %q: not a load name; write it like %s", c.Target, DefaultTarget)
 	}
 	switch c.Policy {
 	case "", "stepping", "direct":
 	default:
-		return fmt.Errorf("-policy %q: use stepping (phones of unknown history get the stepping stone first) or direct", c.Policy)
+		return fieldErr("Policy", "{Policy} %q: use stepping (phones of unknown history get the stepping stone first) or direct", c.Policy)
 	}
 	if c.TimeScale < 0 || c.TimeScale > 1 {
-		return fmt.Errorf("-time-scale %v: use a factor from 0 to 1 (1 for real phones)", c.TimeScale)
+		return fieldErr("TimeScale", "{TimeScale} %v: use a factor from 0 to 1 (1 for real phones)", c.TimeScale)
 	}
 	if c.Route < RouteOff || c.Route > RouteForward {
-		return fmt.Errorf("route mode %d: use RouteOff, RouteFilter or RouteForward (-route=true|false)", c.Route)
+		return fieldErr("Route", "route mode %d: use RouteOff, RouteFilter or RouteForward ({Route}=true|false)", c.Route)
+	}
+	if err := c.CheckPBX(); err != nil {
+		return err
 	}
 	if c.LeaseTime < time.Minute {
-		return fmt.Errorf("-lease-time %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)
+		return fieldErr("LeaseTime", "{LeaseTime} %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)
 	}
 	return nil
 }
 
-// FallBack replaces a firmware or state directory that cannot be used (a
-// missing or read-only /perm on gokrazy) by a temporary one, so the
-// appliance keeps serving what it can, and records the problem for the
-// display and the page. It returns what it replaced, one line each.
-func (c *Config) FallBack() []string {
-	var out []string
-	for _, d := range []struct {
-		flag, what string
-		dir        *string
-	}{{"-firmware", "firmware", &c.FirmwareDir}, {"-state", "state", &c.StateDir}} {
-		err := checkDir(d.flag, *d.dir)
-		if err == nil {
-			continue
-		}
-		tmp, terr := os.MkdirTemp("", "phoneflash-"+d.what+"-")
-		if terr != nil {
-			continue // Validate reports the original problem
-		}
-		out = append(out, fmt.Sprintf("%v; using %s until it is fixed", err, tmp))
-		c.Problems = append(c.Problems, d.what+" dir unusable")
-		*d.dir = tmp
-	}
-	return out
-}
-
-func checkDir(flag, dir string) error {
+// checkDir checks that dir exists, is a directory and may be written (by
+// access(2), which writes nothing).
+func checkDir(field, dir string) error {
 	if dir == "" {
-		return fmt.Errorf("%s: no directory given", flag)
+		return fieldErr(field, "{"+field+"}: no directory given")
 	}
 	fi, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		if _, perr := os.Stat(filepath.Dir(dir)); perr != nil {
-			return fmt.Errorf("%s %s: directory does not exist and neither does its parent; create it (mkdir -p %s) or point %s elsewhere", flag, dir, dir, flag)
-		}
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return fmt.Errorf("%s %s: directory does not exist and cannot be created (%v); create it or point %s elsewhere", flag, dir, errors.Unwrap(err), flag)
-		}
-		return nil
+		return fieldErr(field, "{"+field+"} %s: directory does not exist; create it (mkdir -p %s) or point {"+field+"} elsewhere", dir, dir)
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s: %v", flag, dir, err)
+		return fieldErr(field, "{"+field+"} %s: %v", dir, errors.Unwrap(err))
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s %s: not a directory; point %s at a directory", flag, dir, flag)
+		return fieldErr(field, "{"+field+"} %s: not a directory; point {"+field+"} at a directory", dir)
 	}
-	f, err := os.CreateTemp(dir, ".phoneflash-write-check-*")
-	if err != nil {
-		return fmt.Errorf("%s %s: directory is not writable (%v); fix its permissions or point %s elsewhere", flag, dir, errors.Unwrap(err), flag)
+	if err := syscall.Access(dir, accessWrite); err != nil {
+		return fieldErr(field, "{"+field+"} %s: directory is not writable (%v); fix its permissions or point {"+field+"} elsewhere", dir, err)
 	}
-	f.Close()
-	os.Remove(f.Name())
 	return nil
 }
 
-func checkFile(flag, name string) error {
+// accessWrite is W_OK for access(2).
+const accessWrite = 0x2
+
+func checkFile(field, name string) error {
 	fi, err := os.Stat(name)
 	if err != nil {
-		return fmt.Errorf("%s %s: cannot read it (%v); give an existing file", flag, name, errors.Unwrap(err))
+		return fieldErr(field, "{"+field+"} %s: cannot read it (%v); give an existing file", name, errors.Unwrap(err))
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("%s %s: is a directory; give a file", flag, name)
+		return fieldErr(field, "{"+field+"} %s: is a directory; give a file", name)
 	}
 	return nil
 }
@@ -289,14 +274,14 @@ func checkFile(flag, name string) error {
 func checkListenAddr(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("-http %q: not HOST:PORT; write it like 127.0.0.1:8079 or :8079", addr)
+		return fieldErr("HTTPAddr", "{HTTPAddr} %q: not HOST:PORT; write it like 127.0.0.1:8079 or :8079", addr)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("-http %q: port %q is not a number from 0 to 65535", addr, port)
+		return fieldErr("HTTPAddr", "{HTTPAddr} %q: port %q is not a number from 0 to 65535", addr, port)
 	}
 	if host != "" && host != "localhost" {
 		if _, err := netip.ParseAddr(host); err != nil {
-			return fmt.Errorf("-http %q: host %q is not an IP address; use an address of the uplink or 127.0.0.1", addr, host)
+			return fieldErr("HTTPAddr", "{HTTPAddr} %q: host %q is not an IP address; use an address of the uplink or 127.0.0.1", addr, host)
 		}
 	}
 	return nil

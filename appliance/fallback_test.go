@@ -2,58 +2,103 @@ package appliance
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/status"
+	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/board/sim"
 )
 
-// TestFallBackShowsUnusablePerm: a /perm that is missing (state) or not a
-// directory (firmware) is replaced by temporary directories, the appliance
-// runs, and its status line says what is wrong.
-func TestFallBackShowsUnusablePerm(t *testing.T) {
-	dir := t.TempDir()
-	notDir := filepath.Join(dir, "file")
-	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+// faultyBoard is simulated hardware whose parts can go missing.
+type faultyBoard struct {
+	*sim.Board
+	mu     sync.Mutex
+	faults []board.Fault
+}
+
+func (f *faultyBoard) Faults() []board.Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]board.Fault(nil), f.faults...)
+}
+
+func (f *faultyBoard) set(fs ...board.Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = fs
+}
+
+// TestProblemsAndMissingHardwareShown: a configuration problem (the command
+// line ran from a temporary directory because /perm could not be used) and
+// hardware that does not answer are on the status line (configuration
+// first), make /healthz answer 503 naming each, are listed on the page, and
+// set the system LED: double blink for the PoE side, slow blink for a
+// missing OLED.
+func TestProblemsAndMissingHardwareShown(t *testing.T) {
 	cfg := testConfig(t, "test-fb-a")
-	cfg.StateDir = "/nonexistent-perm/phoneflash/state"
-	cfg.FirmwareDir = notDir
-	replaced := cfg.FallBack()
-	if len(replaced) != 2 || !strings.Contains(replaced[0], "-firmware "+notDir) || !strings.Contains(replaced[1], "-state /nonexistent-perm") {
-		t.Fatalf("FallBack = %q, want both directories replaced", replaced)
+	cfg.Problems = []string{"state dir unusable"}
+	cfg.HTTPAddr = freeAddr(t)
+	hw := &faultyBoard{Board: sim.New(1)}
+	hw.set(board.Fault{Part: board.PartSupply, Text: "no 48 V for PoE"})
+	state := runWatched(t, &cfg, hw)
+	base := "http://" + cfg.HTTPAddr
+	waitFor(t, func() bool { code, _ := httpDo(t, "GET", base+"/healthz", "", ""); return code != 0 })
+
+	waitFor(t, func() bool { return state() == "state dir unusable" })
+	code, body := httpDo(t, "GET", base+"/healthz", "", "")
+	if code != 503 || !strings.Contains(body, "degraded: state dir unusable") || !strings.Contains(body, "degraded: no 48 V for PoE") {
+		t.Errorf("/healthz = %d %q, want 503 naming the state dir and the 48 V", code, body)
 	}
-	defer os.RemoveAll(cfg.StateDir)
-	defer os.RemoveAll(cfg.FirmwareDir)
-	if cfg.StateDir == "/nonexistent-perm/phoneflash/state" || cfg.FirmwareDir == notDir {
-		t.Fatalf("directories not replaced: %+v", cfg)
+	if _, page := httpDo(t, "GET", base+"/", "", ""); !strings.Contains(page, `class="msg err problem">no 48 V for PoE<`) {
+		t.Errorf("the page does not list the missing 48 V:\n%s", page)
 	}
+	leds := hw.SimLEDs()
+	waitFor(t, func() bool { return leds.System() == board.DoubleBlink })
+
+	// Only the OLED is missing now: it is the status line (for the page's
+	// copy) after the configuration problem, and the LED blinks slowly.
+	hw.set(board.Fault{Part: board.PartDisplay, Text: "OLED missing"})
+	waitFor(t, func() bool { return leds.System() == board.SlowBlink })
+	if _, body := httpDo(t, "GET", base+"/healthz", "", ""); strings.Contains(body, "48 V") || !strings.Contains(body, "OLED missing") {
+		t.Errorf("/healthz = %q after the 48 V came back", body)
+	}
+}
+
+// runWatched runs the appliance on hw until the test ends and returns its
+// status line as last observed.
+func runWatched(t *testing.T, cfg *Config, hw board.Hardware) (state func() string) {
+	t.Helper()
 	var mu sync.Mutex
 	var last status.Snapshot
 	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runLoopback(ctx, cfg, sim.New(1)) }()
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return last.State != "" })
-	mu.Lock()
-	got := last.State
-	mu.Unlock()
-	if got != "firmware dir unusable" {
-		t.Errorf("status line = %q, want the firmware problem first", got)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
+	go func() { done <- runLoopback(ctx, *cfg, hw) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not stop")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop")
-	}
+	})
+	return func() string { mu.Lock(); defer mu.Unlock(); return last.State }
+}
+
+// TestMissingHardwareOnStatusLine: with a usable /perm, a missing part is
+// the status line itself, before missing firmware.
+func TestMissingHardwareOnStatusLine(t *testing.T) {
+	cfg := testConfig(t, "test-fb-b")
+	hw := &faultyBoard{Board: sim.New(1)}
+	hw.set(board.Fault{Part: board.PartPSE, Text: "PoE board missing"})
+	state := runWatched(t, &cfg, hw)
+	waitFor(t, func() bool { return state() == "PoE board missing" })
+	hw.set()
+	waitFor(t, func() bool { return state() == status.Ready })
 }

@@ -3,8 +3,10 @@ package appliance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/status"
@@ -16,27 +18,13 @@ import (
 // keeps up with.
 const redrawEvery = 250 * time.Millisecond
 
-// emptySnapshot is what the bench shows until the session layer provides
-// its snapshot: every port by name, no phones.
-func emptySnapshot(cfg Config) func() status.Snapshot {
-	return func() status.Snapshot {
-		s := status.Snapshot{State: status.Ready, Target: cfg.Target}
-		for i, p := range cfg.Ports {
-			s.Ports = append(s.Ports, status.PortView{Index: i, Name: p.Name})
-		}
-		return s
-	}
-}
-
 // runHardware powers every bench port's PoE channel (design step 1, "Port
 // powered"), then redraws the display and sets the LEDs from snap until ctx
-// is done. A nil snap shows the ports without phones.
+// is done. A PoE board that does not answer yet powers the ports when it
+// does (board/pi keeps the wish); its fault is on the status line.
 func runHardware(ctx context.Context, cfg Config, hw board.Hardware, snap func() status.Snapshot, log *slog.Logger) error {
-	if snap == nil {
-		snap = emptySnapshot(cfg)
-	}
 	for i := range cfg.Ports {
-		if err := setPortPower(ctx, hw, i, true); err != nil {
+		if err := setPortPower(ctx, hw, i, true); err != nil && !errors.Is(err, board.ErrMissing) {
 			log.Warn("powering bench port", "port", cfg.Ports[i].Name, "err", err)
 		}
 	}
@@ -51,6 +39,53 @@ func runHardware(ctx context.Context, cfg Config, hw board.Hardware, snap func()
 		case <-t.C:
 		}
 	}
+}
+
+// hardwareFaults is what the hardware reports missing now, if it can tell.
+func hardwareFaults(hw board.Hardware) []board.Fault {
+	if r, ok := hw.(board.FaultReporter); ok {
+		return r.Faults()
+	}
+	return nil
+}
+
+func faultTexts(fs []board.Fault) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Text
+	}
+	return out
+}
+
+// systemPattern is the system LED: the status line's pattern, except that a
+// missing part is told apart when the OLED cannot say it: double blink for
+// the PoE side (no board, no 48 V, no I²C bus: phones get no power), slow
+// blink for the OLED itself.
+func systemPattern(s status.Snapshot, faults []board.Fault) board.Pattern {
+	display := false
+	for _, f := range faults {
+		switch f.Part {
+		case board.PartBus, board.PartPSE, board.PartSupply:
+			return board.DoubleBlink
+		case board.PartDisplay:
+			display = true
+		}
+	}
+	if display {
+		return board.SlowBlink
+	}
+	return status.SystemPattern(s)
+}
+
+// unhealthy is what /healthz and the page report: state that is being
+// forgotten (a /perm that could not be used, a journal that cannot be
+// written) and hardware that does not answer.
+func (b *bench) unhealthy() []string {
+	out := slices.Clone(b.cfg.Problems)
+	if b.jrnl == nil {
+		out = append(out, "state read-only: phone progress is not saved")
+	}
+	return append(out, faultTexts(hardwareFaults(b.hw))...)
 }
 
 // hwLoop remembers what it last showed so unchanged frames and patterns are
@@ -92,7 +127,7 @@ func (h *hwLoop) update(s status.Snapshot) {
 		}
 		h.ports[p.Index] = pat
 	}
-	if sys := status.SystemPattern(s); !h.shown || sys != h.system {
+	if sys := systemPattern(s, hardwareFaults(h.hw)); !h.shown || sys != h.system {
 		if err := leds.SetSystem(sys); err != nil {
 			h.log.Warn("system LED", "err", err)
 		}

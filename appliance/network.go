@@ -79,7 +79,7 @@ func newNetwork(cfg Config, log *slog.Logger, h handlers, socks map[string]PortS
 		for _, p := range cfg.Ports {
 			ports = append(ports, netconf.Port{Name: p.Name, Addr: p.Addr})
 		}
-		n.watcher = &netconf.Watcher{Ports: ports, Log: log.With("component", "netconf"),
+		n.watcher = &netconf.Watcher{Ports: ports, Log: log.With("component", "netconf"), Pins: netconf.PinSet{Pins: cfg.Pins, Keep: cfg.Uplink},
 			OnEvent: func(ev netconf.Event) { n.onLink(ev); h.link(ev) }}
 	}
 	return n, nil

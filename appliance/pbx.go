@@ -11,15 +11,15 @@ import (
 var PresetUsage = "PBX `preset` for the phones' SIP configs: " + strings.Join(provision.PresetNames(), ", ") +
 	"\n(transport, SIP port, NAT and registration expiry; the README says what each sets and why).\nA row's preset column wins; empty: UDP to 5060, as a stock FreePBX takes"
 
-// CheckPBX checks -pbx-preset and -dialplan (the file must be a dial plan
-// the phone reads).
+// CheckPBX checks PBXPreset and DialPlanFile (the file must be a dial plan
+// the phone reads); errors are *ConfigError naming the field.
 func (c Config) CheckPBX() error {
 	if _, err := provision.LookupPreset(c.PBXPreset); err != nil {
-		return fmt.Errorf("-pbx-preset: %w", err)
+		return fieldErr("PBXPreset", "{PBXPreset}: %v", err)
 	}
 	if c.DialPlanFile != "" {
 		if _, err := provision.LoadDialPlan(c.DialPlanFile); err != nil {
-			return fmt.Errorf("-dialplan: %w", err)
+			return fieldErr("DialPlanFile", "{DialPlanFile}: %v", err)
 		}
 	}
 	return nil

@@ -285,7 +285,8 @@ func (b *bench) firmwareProblem() string {
 
 // stateLine is the appliance's state on the status line: the most serious
 // problem, or ready. Problems of the configuration (an unusable /perm) come
-// first, then missing firmware, then what happened since the start.
+// first, then hardware that does not answer, then missing firmware, then
+// what happened since the start.
 func (b *bench) stateLine() string {
 	b.mu.Lock()
 	probs := slices.Clone(b.problems)
@@ -293,6 +294,7 @@ func (b *bench) stateLine() string {
 	if fw := b.firmwareProblem(); fw != "" {
 		probs = slices.Insert(probs, min(len(b.cfg.Problems), len(probs)), fw)
 	}
+	probs = slices.Insert(probs, min(len(b.cfg.Problems), len(probs)), faultTexts(hardwareFaults(b.hw))...)
 	if len(probs) == 0 {
 		return status.Ready
 	}

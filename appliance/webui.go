@@ -64,6 +64,7 @@ func (b *bench) webService() (service, error) {
 		Forget:      b.mgr.Forget,
 		Report:      b.report,
 		Bundle:      b.bundle,
+		Unhealthy:   b.unhealthy,
 		Password:    b.webPassword(),
 		ProtectPage: b.cfg.ProtectPage,
 		StateDir:    b.cfg.StateDir,

@@ -11,6 +11,7 @@ package board
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"time"
@@ -159,3 +160,41 @@ func (None) Display() Display              { return nil }
 func (None) LEDs() LEDs                    { return nil }
 func (None) ChannelOf(int) (Channel, bool) { return 0, false }
 func (None) Close(context.Context) error   { return nil }
+
+// ErrMissing is wrapped by the errors of a part that does not answer (not
+// wired, not powered, or gone from the bus): the hardware keeps trying it
+// in the background and reports it in Faults.
+var ErrMissing = errors.New("not answering")
+
+// Part names a piece of bench hardware that can be missing at run time.
+type Part int
+
+// Parts that Faults reports.
+const (
+	PartBus     Part = iota // the I²C bus itself (no /dev/i2c-N: dtparam=i2c_arm=on missing)
+	PartPSE                 // the PoE controller does not answer, or has overheated
+	PartSupply              // the PoE controller answers but its 48 V input is off or low
+	PartDisplay             // the OLED does not answer
+)
+
+var partNames = [...]string{"i2c-bus", "pse", "pse-supply", "display"}
+
+func (p Part) String() string {
+	if p < 0 || int(p) >= len(partNames) {
+		return fmt.Sprintf("part(%d)", int(p))
+	}
+	return partNames[p]
+}
+
+// Fault is one part that cannot do its job now.
+type Fault struct {
+	Part Part
+	Text string // short enough for the OLED's status line, e.g. "no 48 V for PoE"
+}
+
+// FaultReporter is implemented by hardware whose parts can be missing while
+// the appliance runs. The appliance shows the faults on the OLED (when it
+// answers), the system LED and the page, and serves DHCP and TFTP anyway.
+type FaultReporter interface {
+	Faults() []Fault
+}

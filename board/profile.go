@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -45,7 +47,16 @@ type PortProfile struct {
 	Interface  string `json:"interface"`             // network interface name, e.g. eth1
 	PoEChannel *int   `json:"poe_channel,omitempty"` // PSE channel 0-3; absent: no switched power
 	LED        string `json:"led,omitempty"`         // GPIO name of the port's LED
+	// MAC or USBPath pins the port to one NIC: the NIC with that hardware
+	// address, or the USB NIC in that USB port (as `boardcheck` lists it,
+	// e.g. "1-1.3"), is given Interface as its name, whatever order the
+	// kernel found the NICs in. At most one of the two.
+	MAC     string `json:"mac,omitempty"`
+	USBPath string `json:"usb_path,omitempty"`
 }
+
+// usbPath is a USB port chain as Linux names it: bus-port[.port...].
+var usbPath = regexp.MustCompile(`^[0-9]+-[0-9]+(\.[0-9]+)*$`)
 
 // Addr is a 7-bit I²C address. In JSON it is a hex string ("0x3C") or a
 // number.
@@ -170,6 +181,7 @@ func (p Profile) validateBusDevices() error {
 func (p Profile) validatePorts(usePin func(field, pin string) error) error {
 	names := map[string]int{}
 	channels := map[int]int{}
+	pinned := nicPins{}
 	for i, port := range p.Ports {
 		field := fmt.Sprintf("ports[%d]", i)
 		switch {
@@ -197,7 +209,40 @@ func (p Profile) validatePorts(usePin func(field, pin string) error) error {
 		if err := usePin(field+".led", port.LED); err != nil {
 			return err
 		}
+		if err := pinned.check(field, port); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// nicPins are the NICs the ports are pinned to, to find a NIC pinned twice.
+type nicPins map[string]string // "mac 00:..." or "usb 1-1.3" -> field
+
+func (n nicPins) check(field string, port PortProfile) error {
+	if port.MAC != "" && port.USBPath != "" {
+		return fmt.Errorf("%s: both mac and usb_path; pin the port by one of them", field)
+	}
+	var key string
+	switch {
+	case port.MAC != "":
+		hw, err := net.ParseMAC(port.MAC)
+		if err != nil || len(hw) != 6 {
+			return fmt.Errorf("%s.mac %q: not a MAC address; write it like 00:e0:4c:68:01:02 (boardcheck lists the NICs)", field, port.MAC)
+		}
+		key = "mac " + hw.String()
+	case port.USBPath != "":
+		if !usbPath.MatchString(port.USBPath) {
+			return fmt.Errorf("%s.usb_path %q: not a USB port path; write it like 1-1.3 (boardcheck lists the NICs with their paths)", field, port.USBPath)
+		}
+		key = "usb " + port.USBPath
+	default:
+		return nil
+	}
+	if other, dup := n[key]; dup {
+		return fmt.Errorf("%s: pinned to the same NIC as %s; pin each port to its own NIC", field, other)
+	}
+	n[key] = field
 	return nil
 }
 

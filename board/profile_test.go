@@ -62,6 +62,11 @@ func TestProfileErrors(t *testing.T) {
 		{"led on int pin", `{"i2c_bus": "x", "pse": {"addr": "0x20", "int_pin": "GPIO4"}, "ports": [{"interface": "eth1", "led": "GPIO4"}]}`, `ports[0].led "GPIO4": already used by pse.int_pin`},
 		{"bad pin name", `{"system_led": "GPIO 4", "ports": [{"interface": "eth1"}]}`, `system_led "GPIO 4": not a GPIO name`},
 		{"wrong type", `{"ports": [{"interface": "eth1", "poe_channel": "one"}]}`, "poe_channel"},
+		{"bad mac", `{"ports": [{"interface": "eth1", "mac": "00:e0:4c"}]}`, `ports[0].mac "00:e0:4c": not a MAC address`},
+		{"bad usb path", `{"ports": [{"interface": "eth1", "usb_path": "usb1/1-1"}]}`, `ports[0].usb_path "usb1/1-1": not a USB port path`},
+		{"mac and usb path", `{"ports": [{"interface": "eth1", "mac": "00:e0:4c:68:01:02", "usb_path": "1-1.3"}]}`, "ports[0]: both mac and usb_path"},
+		{"same nic twice", `{"ports": [{"interface": "eth1", "mac": "00:E0:4C:68:01:02"}, {"interface": "eth2", "mac": "00:e0:4c:68:01:02"}]}`, "ports[1]: pinned to the same NIC as ports[0]"},
+		{"same usb port twice", `{"ports": [{"interface": "eth1", "usb_path": "1-1.3"}, {"interface": "eth2", "usb_path": "1-1.3"}]}`, "ports[1]: pinned to the same NIC as ports[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +82,16 @@ func TestProfileErrors(t *testing.T) {
 				t.Errorf("error is not one line: %q", msg)
 			}
 		})
+	}
+}
+
+func TestProfilePins(t *testing.T) {
+	p, err := ParseProfile([]byte(`{"ports": [{"interface": "eth1", "usb_path": "1-1.3"}, {"interface": "eth2", "mac": "00:E0:4C:68:01:02"}, {"interface": "eth3"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Ports[0].USBPath != "1-1.3" || p.Ports[1].MAC != "00:E0:4C:68:01:02" {
+		t.Errorf("pins = %+v", p.Ports)
 	}
 }
 

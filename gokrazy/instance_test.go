@@ -23,9 +23,8 @@ import (
 )
 
 const (
-	gokrazyVersion = "v0.0.0-20260418085648-c38c3134b8a7"
-	module         = "github.com/phoneflash/phoneflash"
-	instance       = "phoneflash"
+	module   = "github.com/phoneflash/phoneflash"
+	instance = "phoneflash"
 )
 
 // The gokrazy instance config, field for field as gokrazy/internal
@@ -107,6 +106,19 @@ func TestInstanceConfig(t *testing.T) {
 	}
 	if !slices.Contains(cfg.BootloaderExtraLines, "dtparam=i2c_arm=on") || !slices.Contains(cfg.BootloaderExtraLines, "dtparam=i2c_arm_baudrate=400000") {
 		t.Errorf("BootloaderExtraLines must enable I2C at 400 kHz, got %v", cfg.BootloaderExtraLines)
+	}
+	if env := strings.Join(cfg.Environment, " "); !strings.Contains(env, "GOOS=linux") || !strings.Contains(env, "GOARCH=arm64") {
+		t.Errorf("Environment = %v, want the Pi's GOOS=linux GOARCH=arm64 spelled out", cfg.Environment)
+	}
+	// gok refuses two packages that install the same extra file.
+	installs := map[string]string{}
+	for name, pc := range cfg.PackageConfig {
+		for target := range pc.ExtraFilePaths {
+			if other, dup := installs[target]; dup {
+				t.Errorf("%s and %s both install %s (gok: extra files collide)", other, name, target)
+			}
+			installs[target] = name
+		}
 	}
 	for name, pc := range cfg.PackageConfig {
 		if pc.WaitForClock || slices.Contains(pc.WaitFor, "clock") {
@@ -243,11 +255,12 @@ func copyBuilddir(t *testing.T, dir string) string {
 func TestGokrazyDHCPFlags(t *testing.T) {
 	cfg := loadConfig(t)
 	const pkg = "github.com/gokrazy/gokrazy/cmd/dhcp"
-	// The version gok used when this test was written; `go mod download`
+	// The version the instance's builddir pins for gok; `go mod download`
 	// fetches it into the module cache without touching go.mod.
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/gokrazy/gokrazy@"+gokrazyVersion).Output()
+	version := pinnedVersion(t, pkg)
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/gokrazy/gokrazy@"+version).Output()
 	if err != nil {
-		t.Fatalf("fetching gokrazy %s into the module cache: %v", gokrazyVersion, err)
+		t.Fatalf("fetching gokrazy %s into the module cache: %v", version, err)
 	}
 	var mod struct{ Dir string }
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
@@ -261,6 +274,24 @@ func TestGokrazyDHCPFlags(t *testing.T) {
 			t.Errorf("%s has no flag -%s (it defines %v)", pkg, name, defined)
 		}
 	}
+}
+
+// pinnedVersion is the version of pkg's module that the instance's
+// builddir requires (gok builds pkg with that go.mod).
+func pinnedVersion(t *testing.T, pkg string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(instance, "builddir", pkg, "go.mod"))
+	if err != nil {
+		t.Fatalf("%s is not pinned in the builddir: %v", pkg, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == "require" && f[1] == "github.com/gokrazy/gokrazy" {
+			return f[2]
+		}
+	}
+	t.Fatalf("the builddir's go.mod of %s requires no github.com/gokrazy/gokrazy:\n%s", pkg, b)
+	return ""
 }
 
 // definedFlags lists the names passed to flag.String, flag.Int, … in dir.

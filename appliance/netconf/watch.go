@@ -43,6 +43,7 @@ type Watcher struct {
 	NS      *netns.NsHandle // namespace of Handle for subscriptions; nil: current
 	OnEvent func(Event)
 	Log     *slog.Logger
+	Pins    PinSet // bench ports named by their NIC (pin.go)
 }
 
 type linkState struct {
@@ -83,6 +84,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if err := netlink.LinkSubscribeWithOptions(ch, done, opts); err != nil {
 			return fmt.Errorf("netconf: subscribe to link updates: %w", err)
 		}
+		w.Pins.apply(h, log)
 		if err := Apply(ctx, h, w.Ports); err != nil && ctx.Err() == nil {
 			log.Error("configuring bench ports", "err", err)
 		}
@@ -110,7 +112,9 @@ func (w *Watcher) follow(ctx context.Context, h *netlink.Handle, ch <-chan netli
 			if !ok {
 				return
 			}
-			w.update(h, u, byName, states)
+			if !w.Pins.renamed(h, u, w.Log) {
+				w.update(h, u, byName, states)
+			}
 		}
 	}
 }

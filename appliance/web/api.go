@@ -138,11 +138,13 @@ type pageData struct {
 	Actions  bool   // a password is set
 	CSRF     string // token for actions, when logged in
 	Protect  bool
+	Problems []string // Options.Unhealthy, shown above everything
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Actions = s.opt.Password != ""
 	d.Protect = s.opt.ProtectPage
+	d.Problems = s.unhealthy()
 	if tok := s.session(r); tok != "" {
 		d.LoggedIn, d.CSRF = true, s.csrfToken(tok)
 	}

@@ -69,6 +69,10 @@ type Options struct {
 	Forget     func(mac string) error
 	Report     func(w io.Writer) error // the CSV report
 	Bundle     func(w io.Writer) error // the office bundle (a zip)
+	// Unhealthy lists what keeps the appliance from doing its job (state
+	// that is being forgotten, hardware that does not answer); /healthz
+	// answers 503 with them and the page shows them. nil: always healthy.
+	Unhealthy func() []string
 
 	// Password guards the actions; "" disables them (never open).
 	Password string
@@ -207,5 +211,20 @@ func (s *Server) routes() {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, "ok\n")
+	probs := s.unhealthy()
+	if len(probs) == 0 {
+		io.WriteString(w, "ok\n")
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	for _, p := range probs {
+		fmt.Fprintf(w, "degraded: %s\n", p)
+	}
+}
+
+func (s *Server) unhealthy() []string {
+	if s.opt.Unhealthy == nil {
+		return nil
+	}
+	return s.opt.Unhealthy()
 }

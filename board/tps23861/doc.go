@@ -45,8 +45,27 @@
 //	0x05 detect event (CoR)    0x14 detect/class enable
 //	0x07 fault event (CoR)     0x17 general mask 1 (INTEN bit 7, 250 mΩ bit 0)
 //	0x09 ILIM event (CoR)      0x19 power enable (PWON bits 0-3, PWOFF bits 4-7)
-//	0x0C+n port n status       0x1A reset (bit 7 clears all interrupts)
+//	0x0B supply event (CoR)    0x1A reset (bit 7 clears all interrupts)
+//	0x0C+n port n status       0x2E input voltage VPWR (LE, 3.662 mV/LSB)
 //	0x10 power status          0x30+4n / 0x32+4n port n current / voltage
+//
+// General mask 1 is the one register the Linux hwmon driver changes by
+// read-modify-write (regmap_set_bits/clear_bits of the shunt bit at probe,
+// torvalds/linux drivers/hwmon/tps23861.c, read at commit 0fed840c): this
+// driver does the same and keeps its MAINS and reserved bits. The others
+// are written whole: the mode, enable and mask registers hold one field per
+// port and this driver owns all four ports; 0x18, 0x19 and 0x1A are
+// push-button registers that read back nothing useful.
+//
+// # The 48 V supply
+//
+// The supply event register (TI TPS23861.h: VPUV bit 4 VPWR undervoltage,
+// VDUV bit 5 VDD undervoltage lockout, TSD bit 7 thermal shutdown) is
+// polled with the port events, and the input voltage is read at set-up,
+// after a VPUV event and on every poll while it is below MinInput, so that
+// Supply says "no 48 V" instead of leaving phones unpowered without a
+// reason. A VDUV event means the chip went through a power-on reset (back to
+// auto mode): Watch returns ErrReset and the caller sets the chip up again.
 //
 // # Address straps
 //

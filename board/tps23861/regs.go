@@ -13,6 +13,7 @@ const (
 	regDetectCoR     = 0x05
 	regFaultCoR      = 0x07
 	regILIMCoR       = 0x09
+	regSupplyCoR     = 0x0B // supply event, clear on read
 	regPortStatus    = 0x0C // + channel
 	regPowerStatus   = 0x10
 	regOpMode        = 0x12
@@ -22,6 +23,7 @@ const (
 	regRestart       = 0x18
 	regPowerEnable   = 0x19
 	regReset         = 0x1A
+	regInputVoltage  = 0x2E // VPWR, 2 bytes LE
 	regCurrent       = 0x30 // + 4*channel, 2 bytes LE
 	regVoltage       = 0x32 // + 4*channel, 2 bytes LE
 )
@@ -35,9 +37,22 @@ const (
 	shunt250       = 0x01 // 250 mΩ current sense resistor select
 	clearAllInts   = 0x80 // reset register: clear every interrupt
 
-	// Interrupt mask: PEC b0, PGC b1, DISF b2, CLASC b4, IFAULT b5, INRF b6.
-	intMaskEvents = 0x01 | 0x02 | 0x04 | 0x10 | 0x20 | 0x40
+	// Interrupt mask: PEC b0, PGC b1, DISF b2, CLASC b4, IFAULT b5, INRF b6,
+	// SUPF b7.
+	intMaskEvents = 0x01 | 0x02 | 0x04 | 0x10 | 0x20 | 0x40 | 0x80
+	// General mask 1: the bits this driver sets; the others (MAINS b4 and
+	// reserved ones) are kept as read, as the Linux hwmon driver keeps them.
+	generalOurs = intEnable | shunt250
+	// Supply event register (TI TPS23861.h): VPWR undervoltage, VDD
+	// undervoltage lockout (the chip was reset), thermal shutdown.
+	supplyVPUV = 0x10
+	supplyVDUV = 0x20
+	supplyTSD  = 0x80
 )
+
+// MinInput is the lowest VPWR that powers 802.3af phones: the standard's
+// PSE output range starts at 44 V.
+const MinInput = 44 * physic.Volt
 
 // Scaling (Linux hwmon tps23861.c).
 const (

@@ -45,9 +45,21 @@ type Dev struct {
 	clock clockwork.Clock
 	lsb   physic.ElectricCurrent
 
-	mu   sync.Mutex // serializes bus transactions and want
-	want [Channels]bool
-	seen [Channels]int // last reported detection, seen*
+	mu     sync.Mutex // serializes bus transactions and want
+	want   [Channels]bool
+	seen   [Channels]int // last reported detection, seen*
+	supply Supply
+}
+
+// Supply is the state of the chip's 48 V input (VPWR): the input voltage
+// register (0x2E) and the supply event register (0x0B).
+type Supply struct {
+	Input physic.ElectricPotential
+	// Low is set while the input is below MinInput: no 48 V supply, so no
+	// phone gets power.
+	Low bool
+	// Overheated is set after a thermal shutdown event, until New runs again.
+	Overheated bool
 }
 
 var _ board.PSE = (*Dev)(nil)
@@ -94,20 +106,54 @@ func New(bus i2c.Bus, opts *Opts) (*Dev, error) {
 			return nil, fmt.Errorf("tps23861: interrupt pin %s: %w", o.Int, err)
 		}
 	}
-	init := [][2]byte{
-		{regOpMode, opModeSemiAuto},
-		{regDisconnect, allPorts},
-		{regDetectClass, detectClassAll},
-		{regIntMask, intMaskEvents},
-		{regGeneralMask, general},
-		{regReset, clearAllInts},
-	}
-	for _, w := range init {
-		if err := d.write(w[0], w[1]); err != nil {
-			return nil, fmt.Errorf("tps23861: init at %#x: %w", o.Addr, err)
-		}
+	if err := d.init(general); err != nil {
+		return nil, fmt.Errorf("tps23861: init at %#x: %w", o.Addr, err)
 	}
 	return d, nil
+}
+
+// init puts the chip in semi-auto mode with detection, classification and
+// DC disconnect on all ports, unmasks the interrupts, sets the shunt and
+// INTEN bits of general mask 1 by read-modify-write (as the Linux hwmon
+// driver does; the other bits stay as they are), clears pending
+// interrupts and reads the 48 V input.
+func (d *Dev) init(general byte) error {
+	for _, w := range [][2]byte{{regOpMode, opModeSemiAuto}, {regDisconnect, allPorts}, {regDetectClass, detectClassAll}, {regIntMask, intMaskEvents}} {
+		if err := d.write(w[0], w[1]); err != nil {
+			return err
+		}
+	}
+	gm, err := d.read(regGeneralMask, 1)
+	if err != nil {
+		return err
+	}
+	if err := d.write(regGeneralMask, gm[0]&^generalOurs|general); err != nil {
+		return err
+	}
+	if err := d.write(regReset, clearAllInts); err != nil {
+		return err
+	}
+	return d.readInput()
+}
+
+// readInput reads the VPWR input voltage into d.supply. Callers hold d.mu
+// (or own d, in New).
+func (d *Dev) readInput() error {
+	b, err := d.read(regInputVoltage, 2)
+	if err != nil {
+		return fmt.Errorf("input voltage: %w", err)
+	}
+	d.supply.Input = physic.ElectricPotential(le14(b)) * voltageLSB
+	d.supply.Low = d.supply.Input < MinInput
+	return nil
+}
+
+// Supply returns the 48 V input as last read: by New, and by Watch after a
+// supply event and while the input is low. It does not touch the bus.
+func (d *Dev) Supply() Supply {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.supply
 }
 
 func (d *Dev) String() string { return fmt.Sprintf("tps23861(%s@%#x)", d.d.Bus, d.opts.Addr) }

@@ -25,10 +25,18 @@ func r(reg byte, v ...byte) i2ctest.IO {
 }
 
 // initOps is the semi-auto set-up of datasheet/TI main_semi_auto.c: mode,
-// DC disconnect, detect/class enable, interrupt mask, general mask (255 mΩ,
-// no INTEN), clear interrupts.
+// DC disconnect, detect/class enable, interrupt mask, general mask 1 by
+// read-modify-write (read as 0x00 here), clear interrupts, and the input
+// voltage read (0x3333 = 48.0 V).
 func initOps(general byte) []i2ctest.IO {
-	return []i2ctest.IO{w(0x12, 0xAA), w(0x13, 0x0F), w(0x14, 0xFF), w(0x01, 0x77), w(0x17, general), w(0x1A, 0x80)}
+	return initOpsFrom(0x00, general, 0x3333)
+}
+
+// initOpsFrom is initOps with general mask 1 read as gmRead and the input
+// voltage register answering vpwr.
+func initOpsFrom(gmRead, general byte, vpwr uint16) []i2ctest.IO {
+	return []i2ctest.IO{w(0x12, 0xAA), w(0x13, 0x0F), w(0x14, 0xFF), w(0x01, 0xF7),
+		r(0x17, gmRead), w(0x17, general), w(0x1A, 0x80), r(0x2E, byte(vpwr), byte(vpwr>>8))}
 }
 
 // statusOps answers one channel's status: port status, power status,
@@ -40,9 +48,14 @@ func statusOps(ch, port, power byte, cur, volt uint16) []i2ctest.IO {
 	}
 }
 
-// eventOps answers one poll of the four clear-on-read event registers.
+// eventOps answers one poll of the five clear-on-read event registers, with
+// no supply event.
 func eventOps(power, detect, fault, ilim byte) []i2ctest.IO {
-	return []i2ctest.IO{r(0x03, power), r(0x05, detect), r(0x07, fault), r(0x09, ilim)}
+	return supplyEventOps(power, detect, fault, ilim, 0)
+}
+
+func supplyEventOps(power, detect, fault, ilim, supply byte) []i2ctest.IO {
+	return []i2ctest.IO{r(0x03, power), r(0x05, detect), r(0x07, fault), r(0x09, ilim), r(0x0B, supply)}
 }
 
 func cat(parts ...[]i2ctest.IO) []i2ctest.IO {
@@ -80,6 +93,10 @@ func TestNew(t *testing.T) {
 		{"defaults", nil, initOps(0x00)},
 		{"250 mOhm shunt", &Opts{ShuntMilliOhm: 250}, initOps(0x01)},
 		{"interrupt pin", &Opts{Int: pin}, initOps(0x80)},
+		// General mask 1 is read, modified and written back: MAINS (b4) and
+		// the reserved bits stay, a stale 250 mΩ bit is cleared for 255 mΩ.
+		{"general mask kept", nil, initOpsFrom(0x1F, 0x1E, 0x3333)},
+		{"general mask kept, 250 mOhm and INT", &Opts{ShuntMilliOhm: 250, Int: pin}, initOpsFrom(0x10, 0x91, 0x3333)},
 		{"other address", &Opts{Addr: 0x28}, func() []i2ctest.IO {
 			ops := initOps(0)
 			for i := range ops {

@@ -2,6 +2,7 @@ package tps23861
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/phoneflash/phoneflash/board"
@@ -31,6 +32,9 @@ func (d *Dev) Watch(ctx context.Context, fn func(board.PSEEvent)) error {
 		case <-wake:
 		}
 		evs, err := d.poll()
+		if errors.Is(err, ErrReset) {
+			return err
+		}
 		if err != nil {
 			if failures++; failures >= maxPollErrors {
 				return fmt.Errorf("tps23861: reading events failed %d times in a row: %w", failures, err)
@@ -57,17 +61,38 @@ func (d *Dev) waitEdges(ctx context.Context, wake chan<- struct{}) {
 	}
 }
 
-// poll reads the four event registers once and turns them into events.
+// ErrReset is returned by Watch when the chip reports a VDD undervoltage
+// lockout: it was reset to its power-on defaults (auto mode, interrupts
+// masked), so it must be set up again with New.
+var ErrReset = errors.New("tps23861: the chip was reset (VDD undervoltage lockout); set it up again")
+
+// poll reads the five event registers once and turns them into events. A
+// VPWR undervoltage event, and every poll while the input is low, reads the
+// input voltage too.
 func (d *Dev) poll() ([]board.PSEEvent, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var reg [4]byte
-	for i, r := range []byte{regPowerEventCoR, regDetectCoR, regFaultCoR, regILIMCoR} {
+	var reg [5]byte
+	for i, r := range []byte{regPowerEventCoR, regDetectCoR, regFaultCoR, regILIMCoR, regSupplyCoR} {
 		b, err := d.read(r, 1)
 		if err != nil {
 			return nil, fmt.Errorf("event register %#x: %w", r, err)
 		}
 		reg[i] = b[0]
+	}
+	if reg[4]&supplyVDUV != 0 {
+		return nil, ErrReset
+	}
+	if reg[4]&supplyTSD != 0 {
+		d.supply.Overheated = true
+	}
+	if reg[4]&supplyVPUV != 0 || d.supply.Low {
+		if err := d.readInput(); err != nil {
+			return nil, err
+		}
+		if reg[4]&supplyVPUV != 0 {
+			d.supply.Low = true // the event says so, whatever the reading
+		}
 	}
 	var out []board.PSEEvent
 	for ch := board.Channel(0); ch < Channels; ch++ {

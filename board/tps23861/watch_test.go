@@ -74,7 +74,7 @@ func TestWatchPowersWantedChannelAfterClassification(t *testing.T) {
 		t.Fatalf("after PWON got %+v, want power-good on channel 1 with its current", ev)
 	}
 	tick(t, clock, poll)
-	waitCount(t, bus, len(ops)-10)
+	waitCount(t, bus, len(ops)-11)
 	cycled := make(chan error, 1)
 	go func() { cycled <- d.Cycle(ctx, 1, time.Second) }()
 	// Watch's ticker and Cycle's timer.
@@ -105,7 +105,7 @@ func TestWatchShortReportedOnce(t *testing.T) {
 	tick(t, clock, poll)
 	wt.expect(kindOf{0, board.EventShort})
 	tick(t, clock, poll)
-	waitCount(t, bus, 6+8+8)
+	waitCount(t, bus, 8+9+9)
 	tick(t, clock, poll)
 	wt.expect(kindOf{0, board.EventDetected})
 	wt.stop()
@@ -176,4 +176,77 @@ func waitCount(t *testing.T, bus *i2ctest.Playback, n int) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestSupply: the 48 V input is read at set-up; a VPWR undervoltage event
+// reads it again, and so does every poll while it is low, until it is back;
+// a thermal shutdown is remembered.
+func TestSupply(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	ops := cat(initOpsFrom(0, 0, 0x0010), // 0.06 V: the supply is off
+		eventOps(0, 0, 0, 0), []i2ctest.IO{r(0x2E, 0x00, 0x00)}, // still off
+		eventOps(0, 0, 0, 0), []i2ctest.IO{r(0x2E, 0x33, 0x33)}, // 48 V
+		eventOps(0, 0, 0, 0),                                                // good: no reading
+		supplyEventOps(0, 0, 0, 0, 0x10), []i2ctest.IO{r(0x2E, 0x00, 0x28)}, // VPUV: 37.5 V
+		supplyEventOps(0, 0, 0, 0, 0x80), []i2ctest.IO{r(0x2E, 0x33, 0x33)}, // TSD, 48 V again
+	)
+	d, bus := newDev(t, ops, &Opts{Clock: clock, Poll: poll})
+	want := func(low, hot bool, volts float64) {
+		t.Helper()
+		s := d.Supply()
+		if s.Low != low || s.Overheated != hot || !approx(float64(s.Input)/float64(physic.Volt), volts) {
+			t.Fatalf("Supply() = %+v (%s), want low=%v overheated=%v at %.4f V", s, s.Input, low, hot, volts)
+		}
+	}
+	want(true, false, 16*3.662e-3)
+	wt := watch(t, d)
+	steps := []struct {
+		ops      int
+		low, hot bool
+		volts    float64
+	}{
+		{8 + 6, true, false, 0},
+		{8 + 12, false, false, 13107 * 3.662e-3},
+		{8 + 17, false, false, 13107 * 3.662e-3},
+		{8 + 23, true, false, 0x2800 * 3.662e-3},
+		{8 + 29, false, true, 13107 * 3.662e-3},
+	}
+	for _, st := range steps {
+		tick(t, clock, poll)
+		waitCount(t, bus, st.ops)
+		waitSupply(t, d, st.low)
+		want(st.low, st.hot, st.volts)
+	}
+	wt.stop()
+	closeBus(t, bus)
+}
+
+// waitSupply waits until a poll whose bus traffic is done has also updated
+// the supply state.
+func waitSupply(t *testing.T, d *Dev, low bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for d.Supply().Low != low && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWatchChipReset: a VDD undervoltage lockout resets the chip to auto
+// mode; Watch ends with ErrReset so that the caller sets it up again.
+func TestWatchChipReset(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	ops := cat(initOps(0), supplyEventOps(0, 0, 0, 0, 0x20))
+	d, bus := newDev(t, ops, &Opts{Clock: clock, Poll: poll})
+	wt := watch(t, d)
+	tick(t, clock, poll)
+	select {
+	case err := <-wt.done:
+		if !errors.Is(err, ErrReset) {
+			t.Fatalf("Watch = %v, want ErrReset", err)
+		}
+		wt.once.Do(func() {})
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch did not end after the chip reset")
+	}
+	closeBus(t, bus)
 }

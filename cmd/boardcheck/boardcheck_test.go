@@ -59,13 +59,41 @@ func writeProfile(t *testing.T, json string) string {
 }
 
 const benchProfile = `{"i2c_bus": "fake", "pse": {"addr": "0x20"}, "oled": {"addr": "0x3C"},
-	"ports": [{"interface": "eth1", "poe_channel": 0, "led": "GPIO17"}, {"interface": "eth2", "poe_channel": 1, "led": "GPIO27"}],
+	"ports": [{"interface": "eth1", "poe_channel": 0, "led": "GPIO17", "usb_path": "1-1.2"}, {"interface": "eth2", "poe_channel": 1, "led": "GPIO27", "mac": "00:0e:c6:00:00:09"}],
 	"system_led": "GPIO24"}`
+
+// usbNIC is a /sys/class/net with one RTL8153 adapter in USB socket 1-1.2,
+// found by the kernel as eth3.
+func usbNIC(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	dev := filepath.Join(root, "devices", "usb1", "1-1", "1-1.2", "1-1.2:1.0")
+	net := filepath.Join(root, "class", "net", "eth3")
+	for _, d := range []string{dev, net, filepath.Join(root, "bus", "usb", "drivers", "r8152")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for target, link := range map[string]string{
+		"../../../../../bus/usb/drivers/r8152":      filepath.Join(dev, "driver"),
+		"../../../../../bus/usb":                    filepath.Join(dev, "subsystem"),
+		"../../../devices/usb1/1-1/1-1.2/1-1.2:1.0": filepath.Join(net, "device"),
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(net, "address"), []byte("00:e0:4c:68:00:01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(net)
+}
 
 func TestBoardcheckOnFakeBench(t *testing.T) {
 	bus := &benchBus{}
 	bus.regs[0x0D] = 0x24 // channel 1: valid signature, class 2
 	bus.regs[0x34], bus.regs[0x35] = 0xB6, 0x03
+	bus.regs[0x2E], bus.regs[0x2F] = 0x00, 0x28 // 37.5 V: the 48 V supply sags
 	pins := map[string]*gpiotest.Pin{}
 	for _, n := range []string{"GPIO17", "GPIO27", "GPIO24"} {
 		pins[n] = &gpiotest.Pin{N: n}
@@ -82,13 +110,18 @@ func TestBoardcheckOnFakeBench(t *testing.T) {
 		}}, nil
 	}
 	var out, errOut bytes.Buffer
-	args := []string{"-profile", writeProfile(t, benchProfile), "-cycle", "1", "-off", "1ms", "-led-step", "1ms", "-record"}
+	args := []string{"-profile", writeProfile(t, benchProfile), "-cycle", "1", "-off", "1ms", "-led-step", "1ms", "-record", "-sys-net", usbNIC(t)}
 	if code := run(context.Background(), args, &out, &errOut, open); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	got := out.String()
 	for _, want := range []string{
+		"  eth3       driver r8152      usb_path 1-1.2               mac 00:e0:4c:68:00:01\n",
+		"  port eth1 pinned to (usb 1-1.2): eth3 (r8152), renamed eth1 when phoneflash starts\n",
+		"  port eth2 pinned to (mac 00:0e:c6:00:00:09): not plugged in\n",
 		"i2c scan of fake-i2c: 0x20 0x3C\n",
+		"poe input: 37.499V, below 44V",
+		"no 48 V, no phone gets power",
 		"poe channel 1: detect=valid class=2 enabled=false power-good=false 58.0 mA",
 		"power-cycling channel 1 (1ms off)",
 		"oled at 0x3C: test pattern drawn",

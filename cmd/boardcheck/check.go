@@ -36,12 +36,14 @@ type Check struct {
 	Off     time.Duration // off time of the power cycle
 	Record  bool          // print the transcript of the PSE and OLED steps
 	LEDStep time.Duration
+	SysNet  string // /sys/class/net: the NICs to list
 }
 
 // Run performs every step and returns the failures joined; a missing part
 // does not stop the others.
 func (c *Check) Run(ctx context.Context) error {
 	var errs []error
+	errs = append(errs, c.nics())
 	bus := c.Machine.Bus
 	if bus != nil {
 		c.scan(bus)
@@ -89,6 +91,11 @@ func (c *Check) pse(ctx context.Context, bus i2c.Bus) error {
 	}
 	if err := c.printStatus(ctx, dev); err != nil {
 		return err
+	}
+	if sup := dev.Supply(); sup.Low {
+		fmt.Fprintf(c.Out, "poe input: %s, below %s: no 48 V, no phone gets power; switch on or connect the PoE board's 48-57 V supply\n", sup.Input, tps23861.MinInput)
+	} else {
+		fmt.Fprintf(c.Out, "poe input: %s\n", sup.Input)
 	}
 	if c.Cycle < 0 {
 		return nil

@@ -1,6 +1,8 @@
-// Binary boardcheck checks the bench hardware on the device: it scans the
-// I²C bus, reads the PoE controller, power-cycles a chosen port, draws a test
-// pattern on the OLED and walks the LEDs. With -record it prints the I²C
+// Binary boardcheck checks the bench hardware on the device: it lists the
+// network cards with their drivers and USB paths (to pin bench ports to
+// them in the profile), scans the I²C bus, reads the PoE controller and its
+// 48 V input, power-cycles a chosen port, draws a test pattern on the OLED
+// and walks the LEDs. With -record it prints the I²C
 // transcript of the PSE and OLED steps as Go literals, ready to paste into
 // an i2ctest.Playback test.
 //
@@ -24,6 +26,7 @@ import (
 	"periph.io/x/conn/v3/i2c/i2creg"
 	"periph.io/x/host/v3"
 
+	"github.com/phoneflash/phoneflash/appliance/netconf"
 	"github.com/phoneflash/phoneflash/board"
 )
 
@@ -56,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	off := fs.Duration("off", 2*time.Second, "how long the cycled channel stays off")
 	record := fs.Bool("record", false, "print the I²C transcript of the PSE and OLED steps as Go literals")
 	step := fs.Duration("led-step", 300*time.Millisecond, "how long each LED stays lit in the walk")
+	sysNet := fs.String("sys-net", netconf.SysClassNet, "where Linux lists the network cards (`dir`)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -79,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	if m.Close != nil {
 		defer m.Close()
 	}
-	c := Check{Profile: p, Machine: m, Out: stdout, Cycle: *cycle, Off: *off, Record: *record, LEDStep: *step}
+	c := Check{Profile: p, Machine: m, Out: stdout, Cycle: *cycle, Off: *off, Record: *record, LEDStep: *step, SysNet: *sysNet}
 	if err := c.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "boardcheck: %v\n", err)
 		return 1

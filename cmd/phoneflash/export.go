@@ -43,7 +43,7 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if err := cfg.CheckPBX(); err != nil {
-		fmt.Fprintf(stderr, "phoneflash export: %v\n", err)
+		fmt.Fprintf(stderr, "phoneflash export: %v\n", flagWording(err))
 		return exitUsage
 	}
 	office, err := exportOffice(cfg)

@@ -13,11 +13,14 @@ import (
 	"syscall"
 )
 
-// Exit codes. gokrazy restarts a program that exits non-zero, except 125.
+// Exit codes. gokrazy restarts a program one second after it exits, unless
+// the code is 0 or 125 (gokrazy/gokrazy supervise.go).
 const (
-	exitOK      = 0 // done, or told to stop: gokrazy does not restart
-	exitFailure = 1 // the appliance failed: gokrazy restarts it
-	exitUsage   = 2 // bad flags: fix the command line
+	exitOK      = 0   // done: gokrazy does not restart
+	exitFailure = 1   // the appliance failed: gokrazy restarts it
+	exitUsage   = 2   // bad flags of a subcommand run by hand
+	exitConfig  = 125 // serve: a configuration that cannot work; gokrazy does not restart it
+	exitStopped = 143 // serve: stopped by SIGTERM or SIGINT (128+15, as a shell reports it); gokrazy's restart starts it again
 )
 
 // command is one subcommand.

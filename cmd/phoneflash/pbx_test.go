@@ -10,7 +10,8 @@ import (
 )
 
 // TestServePBXFlags: an unknown -pbx-preset and a -dialplan that is not a
-// dial plan stop serve before anything starts, with one line and exit 2;
+// dial plan stop serve before anything starts, with one line and the exit
+// code of a configuration that cannot work (125);
 // known presets (any case) and a good plan pass the checks.
 func TestServePBXFlags(t *testing.T) {
 	dir := t.TempDir()
@@ -29,14 +30,14 @@ func TestServePBXFlags(t *testing.T) {
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), append(base, tt.args...), &out, &errOut)
-		if code != exitUsage || !strings.HasPrefix(errOut.String(), tt.want) || strings.Count(errOut.String(), "\n") != 1 {
-			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errOut.String(), exitUsage, tt.want)
+		if code != exitConfig || !strings.HasPrefix(errOut.String(), tt.want) || strings.Count(errOut.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errOut.String(), exitConfig, tt.want)
 		}
 	}
 	for _, args := range [][]string{{"-pbx-preset", "FreePBX-PJSIP"}, {"-pbx-preset", "hosted", "-dialplan", good}} {
-		cfg, err := serveFlags(append(base[1:], args...), &bytes.Buffer{})
+		o, err := serveFlags(append(base[1:], args...), &bytes.Buffer{})
 		if err == nil {
-			err = cfg.Validate(fakeEnv("lo"))
+			err = o.cfg.Validate(fakeEnv("lo"))
 		}
 		if err != nil {
 			t.Errorf("%v: %v", args, err)

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance"
+	"github.com/phoneflash/phoneflash/appliance/netconf"
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/board/pi"
 	"github.com/phoneflash/phoneflash/board/sim"
@@ -17,22 +19,54 @@ import (
 
 const permDir = "/perm/phoneflash"
 
-// serveFlags parses the flags of `phoneflash serve` into a Config.
-func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
+// serveOpts are the flags of `phoneflash serve`: the configuration and what
+// only the command line does with it.
+type serveOpts struct {
+	cfg          appliance.Config
+	permFallback bool // replace an unusable -firmware or -state by a temporary directory
+}
+
+// flagOf names the serve flag of each Config field, so that the library's
+// errors read as the command line is written.
+var flagOf = map[string]string{
+	"Ports": "-ports", "Uplink": "-uplink", "FirmwareDir": "-firmware", "StateDir": "-state",
+	"HTTPAddr": "-http", "Target": "-target", "AccountsFile": "-accounts", "Board": "-board",
+	"BoardProfile": "-board-profile", "LeaseTime": "-lease-time", "Policy": "-policy",
+	"TimeScale": "-time-scale", "WebPassword": "-web-password", "ProtectPage": "-protect-page",
+	"WaitPorts": "-wait-ports", "Route": "-route", "PBXPreset": "-pbx-preset", "DialPlanFile": "-dialplan",
+}
+
+// flagWording turns a *appliance.ConfigError into the flags' words; other
+// errors are returned as they are.
+func flagWording(err error) error {
+	var ce *appliance.ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	return errors.New(ce.Format(func(field string) string {
+		if f, ok := flagOf[field]; ok {
+			return f
+		}
+		return field
+	}))
+}
+
+// serveFlags parses the flags of `phoneflash serve`.
+func serveFlags(args []string, stderr io.Writer) (serveOpts, error) {
 	fs := flag.NewFlagSet("phoneflash serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg appliance.Config
+	var o serveOpts
+	cfg := &o.cfg
 	ports := fs.String("ports", "", "bench `NICs`, comma-separated, in port order (port 1 first). Port i owns 10.79.(i+1).1/24\nand leases .100-.199; override one with NAME=ADDR/BITS, e.g. eth1=10.80.0.1/24. Required.")
 	fs.StringVar(&cfg.Uplink, "uplink", "eth0", "the `NIC` facing the office LAN; never served, never touched")
-	fs.StringVar(&cfg.FirmwareDir, "firmware", permDir+"/firmware", "firmware store `dir`ectory (created if its parent exists)")
-	fs.StringVar(&cfg.StateDir, "state", permDir+"/state", "state `dir`ectory: leases, phone journal, uploads (created if its parent exists)")
+	fs.StringVar(&cfg.FirmwareDir, "firmware", permDir+"/firmware", "firmware store `dir`ectory (created with its parents when missing)")
+	fs.StringVar(&cfg.StateDir, "state", permDir+"/state", "state `dir`ectory: leases, phone journal, uploads (created with its parents when missing)")
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8079", "web page and API listen `address`; keep it off the bench ports (an uplink address, or empty to disable)")
 	fs.StringVar(&cfg.Target, "target", appliance.DefaultTarget, "the `load` every phone ends on")
 	fs.StringVar(&cfg.AccountsFile, "accounts", "", "operator's account table, CSV with a header (`file`); without it phones end 'done (no account)'")
 	fs.StringVar(&cfg.PBXPreset, "pbx-preset", "", appliance.PresetUsage)
 	fs.StringVar(&cfg.DialPlanFile, "dialplan", "", "dial plan `file` (the phone's DIALTEMPLATE XML), served as dialplan.xml instead of one made from the account table")
 	fs.StringVar(&cfg.Board, "board", "none", "hardware: sim (simulated PSE, display, LEDs), pi (the Raspberry Pi bench) or none (no power control)")
-	fs.StringVar(&cfg.BoardProfile, "board-profile", "", "board profile JSON (`file`): I2C bus, PSE and OLED addresses, per-port PoE channel and LEDs; required for -board pi")
+	fs.StringVar(&cfg.BoardProfile, "board-profile", "", "board profile JSON (`file`): I2C bus, PSE and OLED addresses, per-port PoE channel, LED and NIC pin\n(mac or usb_path); required for -board pi, read with any -board for its NIC pins")
 	fs.DurationVar(&cfg.LeaseTime, "lease-time", time.Hour, "DHCP lease `duration` handed to phones")
 	fs.StringVar(&cfg.Policy, "policy", "stepping", "upgrade `policy`: stepping (phones of unknown history get the SCCP 8.5(2) stepping stone first)\nor direct (straight to -target, for operators who know their phones run 8.3(3) or later)")
 	fs.Float64Var(&cfg.TimeScale, "time-scale", 1, "`factor` for the phones' stall timeouts; 1 for real phones, smaller for simulated phones that run faster")
@@ -40,61 +74,115 @@ func serveFlags(args []string, stderr io.Writer) (appliance.Config, error) {
 	fs.BoolVar(&cfg.ProtectPage, "protect-page", false, "require the password for the status page, API and metrics too (not only for actions)")
 	fs.Var(appliance.RouteFlag(&cfg.Route), "route", "route the bench ports to -uplink with NAT (DHCP names the port as router and the uplink's resolvers);\nfalse forwards nothing. Either way bench ports reach only DHCP, TFTP and SIP on the appliance")
 	fs.BoolVar(&cfg.WaitPorts, "wait-ports", false, "a bench NIC missing at start is not an error: it is configured and served when it appears\n(USB NICs plugged in after boot; the gokrazy image sets it)")
-	fs.BoolVar(&cfg.PermFallback, "perm-fallback", false, "when -firmware or -state cannot be used (a missing or read-only /perm), run from a temporary\ndirectory and show the problem on the display and the page instead of exiting (the gokrazy image sets it)")
+	fs.BoolVar(&o.permFallback, "perm-fallback", false, "when -firmware or -state cannot be used (a missing or read-only /perm), run from a temporary\ndirectory and show the problem on the display, the page and /healthz instead of exiting (the gokrazy image sets it)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: phoneflash serve -ports IF[,IF...] [flags]\n\nRuns the appliance: configures the bench ports, serves DHCP and TFTP on them,\nwalks every phone to the target load and shows progress.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: phoneflash serve -ports IF[,IF...] [flags]\n\nRuns the appliance: configures the bench ports, serves DHCP and TFTP on them,\nwalks every phone to the target load and shows progress.\n\nExit codes: 125 a configuration that cannot work (one line says what to change;\ngokrazy does not restart it), 1 a failure (gokrazy restarts it), 143 stopped by\nSIGTERM or SIGINT, 0 only for -h.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
+	// A mistake is one line (gokrazy shows the last lines of the log); the
+	// usage is printed for -h only.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		fs.SetOutput(stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return o, err
+		}
+		return o, fmt.Errorf("%w; see phoneflash serve -h", err)
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q; all settings are flags (see phoneflash serve -h)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q; all settings are flags (see phoneflash serve -h)", fs.Arg(0))
 	}
 	p, err := appliance.ParsePorts(*ports)
 	if err != nil {
-		return cfg, err
+		return o, flagWording(err)
 	}
 	cfg.Ports = p
-	return cfg, nil
+	return o, nil
+}
+
+// serveConfig turns the command line into a configuration that can work:
+// flags parsed, directories prepared (or replaced, with -perm-fallback),
+// everything validated and the board profile loaded. Errors are one line
+// naming the flag to change.
+func serveConfig(args []string, env appliance.Env, stderr io.Writer) (appliance.Config, board.Profile, error) {
+	o, err := serveFlags(args, stderr)
+	if err != nil {
+		return o.cfg, board.Profile{}, err
+	}
+	notes, err := prepareDirs(&o.cfg, o.permFallback)
+	if err != nil {
+		return o.cfg, board.Profile{}, err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "phoneflash serve: %s\n", n)
+	}
+	if err := o.cfg.Validate(env); err != nil {
+		return o.cfg, board.Profile{}, flagWording(err)
+	}
+	var profile board.Profile
+	if o.cfg.BoardProfile != "" {
+		if profile, err = boardProfile(o.cfg); err != nil {
+			return o.cfg, profile, err
+		}
+		o.cfg.Pins = portPins(profile, o.cfg.Ports)
+	}
+	return o.cfg, profile, nil
+}
+
+// portPins are the profile's pins of the ports served: the NIC with that
+// MAC, or in that USB socket, gets the port's name (with any -board: the
+// pins are about the NICs, not the PoE board).
+func portPins(p board.Profile, ports []appliance.Port) []netconf.Pin {
+	var pins []netconf.Pin
+	for _, port := range ports {
+		pp, ok := p.Port(port.Name)
+		if !ok || (pp.MAC == "" && pp.USBPath == "") {
+			continue
+		}
+		pin := netconf.Pin{Port: port.Name, USBPath: pp.USBPath}
+		if pp.MAC != "" {
+			pin.MAC, _ = net.ParseMAC(pp.MAC) // Validate checked it
+		}
+		pins = append(pins, pin)
+	}
+	return pins
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := serveFlags(args, stderr)
-	if err == nil && cfg.PermFallback {
-		for _, p := range cfg.FallBack() {
-			fmt.Fprintf(stderr, "phoneflash serve: %s\n", p)
-		}
-	}
-	if err == nil {
-		err = cfg.Validate(appliance.Env{})
-	}
-	var profile board.Profile
-	if err == nil && cfg.Board == "pi" {
-		profile, err = boardProfile(cfg)
-	}
+	cfg, profile, err := serveConfig(args, appliance.Env{}, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		fmt.Fprintf(stderr, "phoneflash serve: %v\n", err)
-		return exitUsage
+		return exitConfig
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	hw, err := openBoard(cfg, profile, log)
 	if err != nil {
+		// A part that does not answer is not an error (board/pi retries
+		// it); what is left (not a Pi, a GPIO the profile names that does
+		// not exist) a restart does not fix.
 		fmt.Fprintf(stderr, "phoneflash serve: %v\n", err)
-		return exitFailure
+		return exitConfig
 	}
 	if err := appliance.Run(ctx, cfg, hw, log); err != nil {
 		log.Error("appliance stopped", "err", err)
+		if errors.Is(err, appliance.ErrAlreadyRunning) {
+			return exitConfig
+		}
 		return exitFailure
 	}
-	return exitOK
+	// Stopped by a signal: gokrazy restarts a service that ends with 0
+	// only when told to, so a restart from its web interface would leave
+	// the bench dead.
+	return exitStopped
 }
 
 // boardProfile loads and validates the -board-profile file against the
-// ports served; errors are one line naming the field.
+// ports served; errors are one line naming the field. It is read whenever
+// it is given: its pins name the bench NICs whatever drives the PoE board.
 func boardProfile(cfg appliance.Config) (board.Profile, error) {
 	p, err := board.LoadProfile(cfg.BoardProfile)
 	if err != nil {
@@ -123,7 +211,7 @@ func openBoard(cfg appliance.Config, profile board.Profile, log *slog.Logger) (b
 		}
 		return pi.Open(profile, names, log)
 	}
-	return nil, fmt.Errorf("-board %s: not built yet in this version; use -board none or -board sim", cfg.Board)
+	return nil, fmt.Errorf("-board %q: unknown board; use sim, pi or none", cfg.Board)
 }
 
 // flagExit maps a flag parsing error to an exit code: -h is not an error.

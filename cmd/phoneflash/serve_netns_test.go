@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -140,15 +141,16 @@ func (b *bench) start(t *testing.T) *server {
 	}
 }
 
-// stop sends SIGTERM and wants exit code 0.
+// stop sends SIGTERM and wants exit code 143 (exitStopped).
 func (s *server) stop(t *testing.T) {
 	t.Helper()
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-s.done:
 		s.done <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("phoneflash serve after SIGTERM: %v, want exit code 0", err)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitStopped {
+			t.Fatalf("phoneflash serve after SIGTERM: %v, want exit code %d", err, exitStopped)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("phoneflash serve did not stop within 10 s of SIGTERM")

@@ -58,7 +58,7 @@ func TestServeFlagValidation(t *testing.T) {
 		{"bad port address", []string{"-ports", "eth1=10.79.1.1"}, "not an IPv4 address with a prefix length"},
 		{"network address", []string{"-ports", "eth1=10.79.1.0/24"}, "is the network address"},
 		{"shared subnet", []string{"-ports", "eth1=10.79.1.1/24,eth2=10.79.1.2/24"}, "share subnet"},
-		{"missing firmware dir", []string{"-ports", "eth1", "-firmware", "/nonexistent/a/b"}, "-firmware /nonexistent/a/b: directory does not exist"},
+		{"firmware dir cannot be created", []string{"-ports", "eth1", "-firmware", filepath.Join(file, "fw")}, "-firmware " + filepath.Join(file, "fw") + ": directory does not exist and cannot be created (not a directory)"},
 		{"firmware is a file", []string{"-ports", "eth1", "-firmware", file}, "not a directory"},
 		{"bad http", []string{"-ports", "eth1", "-http", "nonsense"}, `-http "nonsense": not HOST:PORT`},
 		{"bad http port", []string{"-ports", "eth1", "-http", "127.0.0.1:99999"}, "is not a number from 0 to 65535"},
@@ -80,10 +80,7 @@ func TestServeFlagValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			cfg, err := serveFlags(append(append([]string{}, base...), tt.args...), &stderr)
-			if err == nil {
-				err = cfg.Validate(env)
-			}
+			_, _, err := serveConfig(append(append([]string{}, base...), tt.args...), env, &stderr)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -100,32 +97,54 @@ func TestServeFlagValidation(t *testing.T) {
 	}
 }
 
-func TestServeCreatesMissingDirUnderExistingParent(t *testing.T) {
-	dir := t.TempDir()
-	st := filepath.Join(dir, "state")
-	cfg, err := serveFlags([]string{"-ports", "eth1", "-firmware", dir, "-state", st}, &bytes.Buffer{})
+// TestServeCreatesMissingDirs: a freshly formatted /perm is empty; serve
+// creates /perm/phoneflash/firmware and .../state with their parents and
+// runs from them, with no problem on the status line.
+func TestServeCreatesMissingDirs(t *testing.T) {
+	perm := t.TempDir()
+	fw := filepath.Join(perm, "phoneflash", "firmware")
+	st := filepath.Join(perm, "phoneflash", "state")
+	cfg, _, err := serveConfig([]string{"-ports", "eth1", "-firmware", fw, "-state", st, "-perm-fallback"}, fakeEnv("eth1"), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.Validate(fakeEnv("eth1")); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{fw, st} {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			t.Fatalf("%s not created: %v", d, err)
+		}
+		if left, _ := os.ReadDir(d); len(left) != 0 {
+			t.Errorf("%s: the write check left %v", d, left)
+		}
 	}
-	if fi, err := os.Stat(st); err != nil || !fi.IsDir() {
-		t.Fatalf("state dir not created: %v", err)
+	if cfg.FirmwareDir != fw || cfg.StateDir != st || len(cfg.Problems) != 0 {
+		t.Fatalf("config = %s %s %q, want the /perm directories and no problem", cfg.FirmwareDir, cfg.StateDir, cfg.Problems)
 	}
 }
 
 // TestServeUnknownInterfaceExit runs the real command line against this
 // machine's interfaces: one line naming the interface, exit code 2.
 func TestServeUnknownInterfaceExit(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"serve", "-ports", "nosuch0", "-firmware", t.TempDir(), "-state", t.TempDir()}, &stdout, &stderr)
-	if code != exitUsage {
-		t.Fatalf("exit code = %d, want %d; stderr: %s", code, exitUsage, stderr.String())
-	}
-	msg := stderr.String()
-	if !strings.Contains(msg, "nosuch0") || strings.Count(msg, "\n") != 1 {
-		t.Fatalf("stderr = %q, want one line naming nosuch0", msg)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown interface", []string{"-ports", "nosuch0"}, "nosuch0"},
+		{"unknown flag", []string{"-ports", "lo", "-colour", "red"}, "flag provided but not defined: -colour"},
+		{"bad value", []string{"-ports", "lo", "-lease-time", "soon"}, `invalid value "soon" for flag -lease-time`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"serve", "-firmware", t.TempDir(), "-state", t.TempDir()}, tt.args...)
+			code := run(context.Background(), args, &stdout, &stderr)
+			if code != exitConfig {
+				t.Fatalf("exit code = %d, want %d (gokrazy: do not restart); stderr: %s", code, exitConfig, stderr.String())
+			}
+			msg := stderr.String()
+			if !strings.Contains(msg, tt.want) || strings.Count(msg, "\n") != 1 {
+				t.Fatalf("stderr = %q, want one line containing %q", msg, tt.want)
+			}
+		})
 	}
 }
 

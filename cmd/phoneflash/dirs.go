@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/phoneflash/phoneflash/appliance"
+)
+
+// stateDirs are the directories serve writes, with their flags and the words
+// the status line uses when one cannot be used.
+func stateDirs(cfg *appliance.Config) []struct {
+	flag, what string
+	dir        *string
+} {
+	return []struct {
+		flag, what string
+		dir        *string
+	}{{"-firmware", "firmware", &cfg.FirmwareDir}, {"-state", "state", &cfg.StateDir}}
+}
+
+// prepareDirs makes -firmware and -state usable before the configuration is
+// validated: a missing directory is created with its parents (a freshly
+// formatted /perm is empty), and a file is written and removed to prove
+// that the directory takes writes. Without fallback the first problem is
+// returned, one line naming the flag. With fallback (-perm-fallback, the
+// gokrazy image) a directory that cannot be used (no /perm, or a read-only
+// one) is replaced by a temporary directory, the problem goes to
+// cfg.Problems for the display, the page and /healthz, and the returned
+// lines say what was replaced.
+func prepareDirs(cfg *appliance.Config, fallback bool) ([]string, error) {
+	var notes []string
+	for _, d := range stateDirs(cfg) {
+		err := usableDir(d.flag, *d.dir)
+		if err == nil {
+			continue
+		}
+		if !fallback {
+			return nil, err
+		}
+		tmp, terr := os.MkdirTemp("", "phoneflash-"+d.what+"-")
+		if terr != nil {
+			return nil, fmt.Errorf("%v; no temporary directory either: %w", err, terr)
+		}
+		notes = append(notes, fmt.Sprintf("%v; using %s until it is fixed: %s is forgotten at every restart", err, tmp, d.what))
+		cfg.Problems = append(cfg.Problems, d.what+" dir unusable")
+		*d.dir = tmp
+	}
+	return notes, nil
+}
+
+// usableDir creates dir when it is missing and checks that it takes a file.
+func usableDir(flag, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("%s: no directory given", flag)
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("%s %s: directory does not exist and cannot be created (%v); create it, format /perm on gokrazy (mkfs.ext4 on partition 4), or point %s elsewhere", flag, dir, rootCause(err), flag)
+		}
+	case err != nil:
+		return fmt.Errorf("%s %s: %v", flag, dir, rootCause(err))
+	case !fi.IsDir():
+		return fmt.Errorf("%s %s: not a directory; point %s at a directory", flag, dir, flag)
+	}
+	f, err := os.CreateTemp(dir, ".phoneflash-write-check-*")
+	if err != nil {
+		return fmt.Errorf("%s %s: directory is not writable (%v); fix its permissions or point %s elsewhere", flag, dir, rootCause(err), flag)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// rootCause strips the path wrapping of a file system error: the message
+// already names the directory.
+func rootCause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
