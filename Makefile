@@ -13,7 +13,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Go test timeout for the whole suite (make test must stay under 15 minutes).
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all build test deps print-test-deps unit lint cross depcheck demo bench image perm-fs update vmtest builddir-sum fuzz soak clean
+.PHONY: all build test test-nobody deps print-test-deps unit lint cross depcheck demo bench image perm-fs update vmtest builddir-sum fuzz soak clean
 
 all: build
 
@@ -27,9 +27,10 @@ build:
 # the SIP tests register with; for the image tests QEMU and its EFI
 # firmware, and the tools that read and format the image's partitions (FAT:
 # mtools, root: squashfs-tools, /perm: e2fsprogs, the partition table:
-# util-linux's partx). .ci/run installs the same.
+# util-linux's partx); a C compiler for the race detector. .ci/run installs
+# the same.
 TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio \
-	qemu-system-x86 ovmf mtools squashfs-tools e2fsprogs util-linux
+	qemu-system-x86 ovmf mtools squashfs-tools e2fsprogs util-linux gcc libc6-dev
 # The office of the bundle test: tftpd-hpa serves the exported bundle
 # (dnsmasq-base, below, is the office router's DHCP with option 150).
 TEST_DEPS += tftpd-hpa
@@ -38,6 +39,21 @@ TEST_DEPS += tftpd-hpa
 ## namespaces) skip with a message when not root; as root they run, and the
 ## Debian packages they need are installed first when missing.
 test: deps lint cross depcheck unit
+
+## test-nobody: as root, `make test` as an ordinary user would run it: as
+## nobody, over a copy of the tracked files that nobody may read but not
+## write, with its own HOME, GOCACHE and GOMODCACHE (seeded from root's, so
+## no download is needed). Tests that need root skip with a message.
+NOBODY_DIR ?= /tmp/phoneflash-nobody
+test-nobody:
+	@[ "$$(id -u)" = 0 ] || { echo "make test-nobody: needs root to become nobody; as an ordinary user run make test" >&2; exit 1; }
+	rm -rf $(NOBODY_DIR) && mkdir -p $(NOBODY_DIR)/tree $(NOBODY_DIR)/home
+	git ls-files -z | xargs -0 cp --parents -t $(NOBODY_DIR)/tree/
+	cp -a "$$($(GO) env GOMODCACHE)" $(NOBODY_DIR)/gomod
+	chmod -R a+rX $(NOBODY_DIR)/tree && chown -R 65534:65534 $(NOBODY_DIR)/home $(NOBODY_DIR)/gomod
+	cd $(NOBODY_DIR)/tree && setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=$(NOBODY_DIR)/home \
+		GOCACHE=$(NOBODY_DIR)/home/gocache GOMODCACHE=$(NOBODY_DIR)/gomod GOPATH=$(NOBODY_DIR)/home/go \
+		GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local TMPDIR=$(NOBODY_DIR)/home $(MAKE) test
 
 ## deps: as root, install the missing TEST_DEPS (apt-get update, then install)
 deps:
@@ -55,8 +71,22 @@ TEST_DEPS += nftables dnsmasq-base
 print-test-deps:
 	@echo $(TEST_DEPS)
 
+# The race pass: every package again under -race and -short, their
+# TestIntegration* tests (root, namespaces) aside, except ./appliance (its
+# tests need netlink) and ./gokrazy (it builds the image's packages; none
+# of our concurrency). -short leaves out what is only long (a 32 MiB
+# transfer). It needs cgo, so a C compiler (gcc, in TEST_DEPS).
+MODULE     = $(shell $(GO) list -m)
+RACE_PKGS  = $(shell $(GO) list ./... | grep -v -x -e '$(MODULE)/appliance' -e '$(MODULE)/gokrazy')
+RACE_TIMEOUT ?= 8m
+
+## unit: every test, then the race pass (see RACE_PKGS)
 unit:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@if [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null; then \
+		echo "$(GO) test -race -short -count=1 -skip '^TestIntegration' (every package but ./appliance and ./gokrazy)"; \
+		$(GO) test -race -short -count=1 -timeout $(RACE_TIMEOUT) -skip '^TestIntegration' $(RACE_PKGS); \
+	else echo "make unit: no C compiler for cgo: skipping the race pass (install gcc)"; fi
 
 ## lint: gofmt, go vet and staticcheck (fetched through the Go module proxy)
 lint:
@@ -65,10 +95,18 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-## cross: the arm64 binaries for the Raspberry Pi, with their sizes
+## cross: the arm64 binaries for the Raspberry Pi, with their sizes. Where
+## $(BUILD) cannot be written (a read-only checkout) they go to a temporary
+## folder, removed again: the build is still checked.
 cross:
-	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/linux_arm64/ ./cmd/...
-	@for f in $(BUILD)/linux_arm64/*; do printf 'cross: %-40s %8d bytes\n' "$$f" "$$(stat -c %s "$$f")"; done
+	@out=$(BUILD)/linux_arm64; \
+	if ! mkdir -p $$out 2>/dev/null || [ ! -w $$out ]; then \
+		out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
+		echo "make cross: $(BUILD) is not writable; building into $$out (removed afterwards)"; \
+	fi; \
+	echo "GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -o $$out/ ./cmd/..."; \
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -o $$out/ ./cmd/... && \
+	for f in $$out/*; do printf 'cross: %-40s %8d bytes\n' "$$f" "$$(stat -c %s "$$f")"; done
 
 ## depcheck: the package dependency rules of design.md
 depcheck:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/provision"
 	"github.com/phoneflash/phoneflash/firmware"
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // uploadedAccounts is where an account table uploaded through the web page
@@ -81,7 +82,7 @@ func (a *accounts) replace(stateDir string, csv []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(stateDir, uploadedAccounts), csv); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(stateDir, uploadedAccounts), csv, 0o600); err != nil {
 		return fmt.Errorf("saving the account table: %w", err)
 	}
 	a.mu.Lock()
@@ -90,24 +91,4 @@ func (a *accounts) replace(stateDir string, csv []byte) error {
 	next.Table = t
 	a.prov = &next
 	return nil
-}
-
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }

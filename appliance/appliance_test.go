@@ -14,6 +14,7 @@ import (
 	"github.com/phoneflash/phoneflash/board/sim"
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 func testConfig(t *testing.T, ports ...string) Config {
@@ -51,19 +52,9 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 func TestRunStopsCleanlyAndLeavesHardwareSafe(t *testing.T) {
 	cfg := testConfig(t, "test-run-a")
 	hw := sim.New(1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- runLoopback(ctx, cfg, hw) }()
+	stop := servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, hw) })
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run after cancel = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	stop()
 	if !hw.Closed() || hw.SimLEDs().System() != board.Off {
 		t.Fatalf("hardware not left safe: closed=%v system LED=%v", hw.Closed(), hw.SimLEDs().System())
 	}
@@ -71,11 +62,8 @@ func TestRunStopsCleanlyAndLeavesHardwareSafe(t *testing.T) {
 
 func TestSecondInstanceRefused(t *testing.T) {
 	cfg := testConfig(t, "test-dup-a", "test-dup-b")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	hw := sim.New(2)
-	done := make(chan error, 1)
-	go func() { done <- runLoopback(ctx, cfg, hw) }()
+	stop := servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, hw) })
 	waitFor(t, func() bool { return hw.SimLEDs().System() == board.On })
 
 	// Same port, other state directory: refused by the port claim.
@@ -91,10 +79,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	if !errors.Is(err, ErrAlreadyRunning) {
 		t.Fatalf("second Run on the same state dir = %v, want ErrAlreadyRunning", err)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	// Once the first is gone, the port is free again.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel2()

@@ -7,11 +7,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/provision"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware"
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // BenchRange holds every bench port's default address (10.79.(i+1).1/24):
@@ -70,43 +72,18 @@ func bundlePhones(hs []session.History) []provision.BundlePhone {
 	return out
 }
 
-// WriteBundleFile writes the office bundle to name atomically: a temporary
-// file in the same directory, synced and renamed over name, so a reader
-// sees the old file or the whole new one. (internal/atomicfile will do
-// this once it is on main.)
+// WriteBundleFile writes the office bundle to name atomically, so a reader
+// sees the old file or the whole new one and a failure leaves the old one.
 func WriteBundleFile(name string, o Office) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("cannot write in %s (%w)", filepath.Dir(name), err)
+	err := atomicfile.Write(name, 0o644, func(w io.Writer) error { return WriteBundle(w, o) })
+	// The temporary file atomicfile makes beside name (.NAME.tmp-*) could
+	// not be made: the folder is not writable, or takes no files.
+	var pe *os.PathError
+	tmp := filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".tmp-")
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Path, tmp) {
+		return fmt.Errorf("cannot write in %s (%w)", filepath.Dir(name), pe.Err)
 	}
-	tmp := f.Name()
-	err = WriteBundle(f, o)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	// The rename itself survives a power cut once the directory is synced.
-	if d, err := os.Open(filepath.Dir(name)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return err
 }
 
 // bundle is the office bundle of the page's download: the bench's own

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/board/sim"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // faultyBoard is simulated hardware whose parts can go missing.
@@ -74,20 +74,7 @@ func runWatched(t *testing.T, cfg *Config, hw board.Hardware) (state func() stri
 	var mu sync.Mutex
 	var last status.Snapshot
 	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- runLoopback(ctx, *cfg, hw) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Error(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not stop")
-		}
-	})
+	servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, *cfg, hw) })
 	return func() string { mu.Lock(); defer mu.Unlock(); return last.State }
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/board/sim"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // phoneRecorder stands in for phonesim: it records which simulated phones
@@ -58,15 +59,8 @@ func TestPowerDrivesSimulatedPhones(t *testing.T) {
 	cfg := testConfig(t, "test-hw-a", "test-hw-b")
 	phones := &phoneRecorder{}
 	hw := sim.NewWith(2, sim.Options{Phones: phones})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- runLoopback(ctx, cfg, hw) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, hw) })
+	ctx := t.Context()
 
 	// Run powers every bench port, which starts its phone.
 	waitFor(t, func() bool { return phones.Running(0) && phones.Running(1) })

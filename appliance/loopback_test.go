@@ -18,6 +18,7 @@ import (
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // segment is a bench port's wire as the DHCP server sees it over loopback:
@@ -111,15 +112,7 @@ func TestLoopbackJourneys(t *testing.T) {
 		phones[i].server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
 		phones[i].tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("RunSockets: %v", err)
-		}
-	}()
+	servicetest.Start(t, func(ctx context.Context) error { return RunSockets(ctx, cfg, nil, discard(), socks) })
 
 	var wg sync.WaitGroup
 	configs := make([]config, len(phones))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // TestLoopbackPresetAndDialPlan runs the appliance on loopback sockets
@@ -69,15 +70,7 @@ func runWithPhone(t *testing.T, cfg Config, p *simPhone) (stop func()) {
 	s := socks[name]
 	p.server = s.DHCP.LocalAddr().(*net.UDPAddr).AddrPort()
 	p.tftp = func() int { return s.TFTP.LocalAddr().(*net.UDPAddr).Port }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- RunSockets(ctx, cfg, nil, discard(), socks) }()
-	return func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("RunSockets: %v", err)
-		}
-	}
+	return servicetest.Start(t, func(ctx context.Context) error { return RunSockets(ctx, cfg, nil, discard(), socks) })
 }
 
 // TestHostileTableNotSaved: a table with a hostile row is refused naming

@@ -16,6 +16,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/appliance/web"
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // passwordFile in the state directory holds the web actions' password when
@@ -39,7 +40,7 @@ func (b *bench) webPassword() string {
 		}
 	}
 	pw := rand.Text()[:12]
-	if err := writeFileAtomic(name, []byte(pw+"\n")); err != nil {
+	if err := atomicfile.WriteFile(name, []byte(pw+"\n"), 0o600); err != nil {
 		b.log.Warn("web: no password set and none can be saved; the page's actions are disabled", "file", name, "err", err)
 		return ""
 	}

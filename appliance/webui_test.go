@@ -13,11 +13,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/board/sim"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -32,20 +32,7 @@ func freeAddr(t *testing.T) string {
 
 func runFor(t *testing.T, cfg Config) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- runLoopback(ctx, cfg, sim.New(len(cfg.Ports))) }()
-	return func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not stop")
-		}
-	}
+	return servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, cfg, sim.New(len(cfg.Ports))) })
 }
 
 func httpDo(t *testing.T, method, url, body, password string) (int, string) {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // StagingDir is the store's hidden folder for imports in progress.
@@ -328,12 +330,7 @@ func writeSynced(path string, b []byte) error {
 }
 
 // syncDir makes renames in dir durable; errors are ignored (best effort).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
+func syncDir(dir string) { atomicfile.SyncDir(dir) }
 
 // commit performs the renames, undoing the done ones if one fails.
 func commit(moves []move) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/fwtest"
 )
 
 // testScale keeps generated loads small (the SIP set is ~131 kB).
@@ -57,18 +58,8 @@ func snapshot(t testing.TB, root string) map[string]string {
 	return out
 }
 
-func newStore(t testing.TB) *firmware.Store {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "firmware")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s, err := firmware.OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// newStore is an empty firmware store in a new temporary directory.
+var newStore = fwtest.NewStore
 
 // source writes l in the given container form into a new directory.
 func source(t testing.TB, form string, l fwgen.Load) string {
@@ -131,32 +122,14 @@ func TestImportRoundTrip(t *testing.T) {
 			t.Run(form+"/"+l.Name, func(t *testing.T) {
 				s := newStore(t)
 				src := source(t, form, l)
-				res, err := s.Import(src)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d := diff(firmware.ImportResult{Added: []string{l.Name}}, res); d != "" {
-					t.Errorf("result (-want +got):\n%s", d)
-				}
-				got, ok := s.Load(l.Name)
-				if !ok {
-					t.Fatalf("load %s not in the store", l.Name)
-				}
+				importWant(t, s, firmware.ImportResult{Added: []string{l.Name}}, src)
+				got := loadWant(t, s, wantLoad(t, l, both))
 				if got.Source != filepath.Base(src) {
 					t.Errorf("source %q, want %q", got.Source, filepath.Base(src))
 				}
-				if d := diff(wantLoad(t, l, both), strip(got)); d != "" {
-					t.Errorf("load (-want +got):\n%s", d)
-				}
 				checkServed(t, s, got)
 				before := snapshot(t, s.Dir())
-				res, err = s.Import(src)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d := diff(firmware.ImportResult{Unchanged: []string{l.Name}}, res); d != "" {
-					t.Errorf("second import (-want +got):\n%s", d)
-				}
+				importWant(t, s, firmware.ImportResult{Unchanged: []string{l.Name}}, src)
 				if d := diff(before, snapshot(t, s.Dir())); d != "" {
 					t.Errorf("second import changed the store:\n%s", d)
 				}
@@ -256,17 +229,8 @@ func TestImportGrows(t *testing.T) {
 	if got, _ := s.Load(l.Name); len(got.Models) != 0 || got.TermFile(model(t, "CP-7906G")) != "" {
 		t.Errorf("models %v, term file %q; want none", got.Models, got.TermFile(model(t, "CP-7906G")))
 	}
-	res, err := s.Import(source(t, "cop", l))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := diff(firmware.ImportResult{Updated: []string{l.Name}}, res); d != "" {
-		t.Errorf("result (-want +got):\n%s", d)
-	}
-	got, _ := s.Load(l.Name)
-	if d := diff(wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}), strip(got)); d != "" {
-		t.Errorf("grown load (-want +got):\n%s", d)
-	}
+	importWant(t, s, firmware.ImportResult{Updated: []string{l.Name}}, source(t, "cop", l))
+	got := loadWant(t, s, wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}))
 	if got.Source != filepath.Base(dir) {
 		t.Errorf("source %q, want the first import's %q", got.Source, filepath.Base(dir))
 	}
@@ -283,17 +247,48 @@ func TestImportConflict(t *testing.T) {
 	if _, err := s.Import(source(t, "folder", l)); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, s.Dir())
 	dir := t.TempDir()
 	if err := fwgen.WriteLoad(dir, l, testScale*2); err != nil { // other sizes, same names
 		t.Fatal(err)
 	}
-	_, err := s.Import(dir)
 	// The .loads files are the same; the images differ. Both files are named.
-	want := fmt.Sprintf("import %s: apps11.9-4-2ES9.sbn differs from the file of that name in %s (load %s)",
-		dir, filepath.Join(s.Dir(), l.Name, "apps11.9-4-2ES9.sbn"), l.Name)
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("error %v, want one containing %q", err, want)
+	importRefused(t, s, fmt.Sprintf("import %s: apps11.9-4-2ES9.sbn differs from the file of that name in %s (load %s)",
+		dir, filepath.Join(s.Dir(), l.Name, "apps11.9-4-2ES9.sbn"), l.Name), dir)
+}
+
+// importWant imports srcs into s and wants the result want.
+func importWant(t *testing.T, s *firmware.Store, want firmware.ImportResult, srcs ...string) {
+	t.Helper()
+	res, err := s.Import(srcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(want, res); d != "" {
+		t.Errorf("import result (-want +got):\n%s", d)
+	}
+}
+
+// loadWant wants the store to hold the load want (compared without the
+// fields of the moment, see strip) and returns it as the store has it.
+func loadWant(t *testing.T, s *firmware.Store, want firmware.Load) firmware.Load {
+	t.Helper()
+	got, ok := s.Load(want.Name)
+	if !ok {
+		t.Fatalf("load %s not in the store", want.Name)
+	}
+	if d := diff(want, strip(got)); d != "" {
+		t.Errorf("load %s (-want +got):\n%s", want.Name, d)
+	}
+	return got
+}
+
+// importRefused imports srcs into s and wants an error containing want,
+// with the store's files unchanged.
+func importRefused(t *testing.T, s *firmware.Store, want string, srcs ...string) {
+	t.Helper()
+	before := snapshot(t, s.Dir())
+	if _, err := s.Import(srcs...); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Import error %v, want one containing %q", err, want)
 	}
 	if d := diff(before, snapshot(t, s.Dir())); d != "" {
 		t.Errorf("store changed:\n%s", d)
@@ -363,19 +358,10 @@ func TestImportLooseFiles(t *testing.T) {
 	for _, name := range append(append([]string{l.LoadsFile()}, l.TermFiles()...), l.ImageNames()...) {
 		args = append(args, filepath.Join(dir, name))
 	}
-	res, err := s.Import(args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := diff(firmware.ImportResult{Added: []string{l.Name}}, res); d != "" {
-		t.Errorf("result (-want +got):\n%s", d)
-	}
-	got, _ := s.Load(l.Name)
-	if d := diff(wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}), strip(got)); d != "" {
-		t.Errorf("load (-want +got):\n%s", d)
-	}
+	importWant(t, s, firmware.ImportResult{Added: []string{l.Name}}, args...)
+	loadWant(t, s, wantLoad(t, l, []firmware.ModelName{"CP-7906G", "CP-7911G"}))
 	// Only the .loads, without its images: a clear error.
-	_, err = newStore(t).Import(args[0])
+	_, err := newStore(t).Import(args[0])
 	if err == nil || !strings.Contains(err.Error(), "SIP11.9-4-2SR1-1S.loads lists jar11sip.9-4-2ES9.sbn, which is not in "+args[0]) {
 		t.Errorf("error %v", err)
 	}
@@ -447,14 +433,7 @@ func TestBrokenFolder(t *testing.T) {
 	if _, err := s.Import(source(t, "cop", fwgen.SCCP852())); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, s.Dir())
-	_, err := s.Import(src)
-	if err == nil || !strings.Contains(err.Error(), "has no readable manifest") {
-		t.Fatalf("error %v", err)
-	}
-	if d := diff(before, snapshot(t, s.Dir())); d != "" {
-		t.Errorf("store changed:\n%s", d)
-	}
+	importRefused(t, s, "has no readable manifest", src)
 }
 
 // TestConcurrentReadersDuringImport: serving goes on while a load is added

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // Lease persistence is a snapshot (leases-PORT.json, replaced atomically)
@@ -25,12 +27,9 @@ func journalPath(dir, port string) string { return filepath.Join(dir, "leases-"+
 // readJournal returns the journal's records in order. A line that does not
 // parse (an append torn by a power cut) ends it.
 func readJournal(dir, port string) ([]leaseRecord, error) {
-	b, err := os.ReadFile(journalPath(dir, port))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dhcpd: port %s: reading lease journal: %w", port, err)
+	b, ok, err := readState(journalPath(dir, port))
+	if err != nil || !ok {
+		return nil, wrapf(err, "dhcpd: port %s: reading lease journal", port)
 	}
 	var recs []leaseRecord
 	for _, line := range bytes.Split(b, []byte("\n")) {
@@ -46,7 +45,8 @@ func readJournal(dir, port string) ([]leaseRecord, error) {
 	return recs, nil
 }
 
-// appendJournal appends recs as JSON lines and fsyncs.
+// appendJournal appends recs as JSON lines and fsyncs (the directory too,
+// when it creates the journal).
 func appendJournal(dir, port string, recs []leaseRecord) error {
 	var buf []byte
 	for _, r := range recs {
@@ -56,6 +56,7 @@ func appendJournal(dir, port string, recs []leaseRecord) error {
 		}
 		buf = append(append(buf, line...), '\n')
 	}
+	_, statErr := os.Stat(journalPath(dir, port))
 	f, err := os.OpenFile(journalPath(dir, port), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("dhcpd: port %s: lease journal: %w", port, err)
@@ -66,6 +67,9 @@ func appendJournal(dir, port string, recs []leaseRecord) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && errors.Is(statErr, os.ErrNotExist) {
+		err = atomicfile.SyncDir(dir) // a new journal's name must survive a power cut too
 	}
 	if err != nil {
 		return fmt.Errorf("dhcpd: port %s: lease journal: %w", port, err)

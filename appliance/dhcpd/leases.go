@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // lease binds an address to a MAC. Expiry is only meaningful within one run
@@ -184,15 +186,30 @@ func (t *table) load(recs []leaseRecord, now time.Time) {
 	}
 }
 
+// readState reads one of a port's state files; ok is false when it does
+// not exist.
+func readState(name string) (b []byte, ok bool, err error) {
+	b, err = os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
+}
+
+// wrapf wraps a non-nil err with what was being done.
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
 func leasePath(dir, port string) string { return filepath.Join(dir, "leases-"+port+".json") }
 
 func readLeases(dir, port string) ([]leaseRecord, error) {
-	b, err := os.ReadFile(leasePath(dir, port))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dhcpd: port %s: reading leases: %w", port, err)
+	b, ok, err := readState(leasePath(dir, port))
+	if err != nil || !ok {
+		return nil, wrapf(err, "dhcpd: port %s: reading leases", port)
 	}
 	var f leaseFile
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -203,28 +220,8 @@ func readLeases(dir, port string) ([]leaseRecord, error) {
 
 // writeLeases replaces the lease file atomically (temp file, fsync, rename).
 func writeLeases(dir, port string, recs []leaseRecord) error {
-	b, err := json.MarshalIndent(leaseFile{Leases: recs}, "", "  ")
-	if err != nil {
-		return err
-	}
-	name := leasePath(dir, port)
-	f, err := os.CreateTemp(dir, ".leases-*")
-	if err != nil {
+	if err := atomicfile.WriteJSON(leasePath(dir, port), leaseFile{Leases: recs}, 0o600); err != nil {
 		return fmt.Errorf("dhcpd: port %s: writing leases: %w", port, err)
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		return fmt.Errorf("dhcpd: port %s: writing %s: %w", port, name, err)
 	}
 	return nil
 }

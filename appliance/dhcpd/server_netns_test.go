@@ -1,7 +1,6 @@
 package dhcpd
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -12,6 +11,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // TestIntegrationServer runs a Server on sockets opened inside a namespace
@@ -54,15 +54,7 @@ func TestIntegrationServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	servicetest.Start(t, s.Run)
 
 	client, err := nettest.ListenUDP(cliNS, cli, 68)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // bench creates a namespace with a veth pair (port and its far end, both
@@ -80,15 +81,7 @@ func TestIntegrationWatcher(t *testing.T) {
 		},
 		Handle: h, NS: &nsh, OnEvent: func(ev Event) { events <- ev },
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	servicetest.Start(t, w.Run)
 	expect := func(what string, want ...Event) {
 		t.Helper()
 		deadline := time.After(5 * time.Second)

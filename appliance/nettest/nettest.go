@@ -2,20 +2,20 @@
 // a throwaway namespace, veth pairs straight inside namespaces (never in the
 // test's own), addresses, commands run inside a namespace, and functions that
 // open sockets inside one. Everything is removed in t.Cleanup, also when the
-// test fails. Tests that use it call RequireRoot first.
+// test fails. Tests that use it call RequireRoot first. The namespace work
+// itself is internal/namespace's, shared with the demo and the benchmarks.
 package nettest
 
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // RequireRoot skips the test unless it runs as root with the ip command.
@@ -52,9 +52,10 @@ func Unique(prefix string) string {
 // the test ends.
 func NS(t testing.TB, name string) string {
 	t.Helper()
-	Must(t, "", "ip", "netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	Must(t, name, "ip", "link", "set", "lo", "up")
+	if err := namespace.Add(name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { namespace.Delete(name) })
 	return name
 }
 
@@ -62,9 +63,9 @@ func NS(t testing.TB, name string) string {
 // both up. It never exists in the test's own namespace.
 func Veth(t testing.TB, nsA, a, nsB, b string) {
 	t.Helper()
-	Must(t, nsA, "ip", "link", "add", a, "type", "veth", "peer", "name", b, "netns", nsB)
-	Must(t, nsA, "ip", "link", "set", a, "up")
-	Must(t, nsB, "ip", "link", "set", b, "up")
+	if err := namespace.Veth(nsA, a, nsB, b); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Addr adds prefix (e.g. 10.79.1.100/24) to dev in namespace ns.
@@ -74,21 +75,10 @@ func Addr(t testing.TB, ns, dev, prefix string) {
 }
 
 // Command returns a command that runs inside namespace ns ("" = ours).
-func Command(ns string, args ...string) *exec.Cmd {
-	if ns == "" {
-		return exec.Command(args[0], args[1:]...)
-	}
-	return exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
-}
+func Command(ns string, args ...string) *exec.Cmd { return namespace.Command(ns, args...) }
 
 // Run runs a command inside ns and returns its combined output.
-func Run(ns string, args ...string) (string, error) {
-	out, err := Command(ns, args...).CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
-}
+func Run(ns string, args ...string) (string, error) { return namespace.Run(ns, args...) }
 
 // Must runs a command inside ns and fails the test if it fails.
 func Must(t testing.TB, ns string, args ...string) string {
@@ -101,38 +91,8 @@ func Must(t testing.TB, ns string, args ...string) string {
 }
 
 // Do runs fn on an OS thread switched into namespace ns, for opening
-// sockets and netlink handles there: they stay in ns after fn returns. The
-// thread is switched back afterwards; if that fails the thread is discarded.
-func Do(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			errc <- fmt.Errorf("nettest: current namespace: %w", err)
-			return // the thread dies with the locked goroutine
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			errc <- fmt.Errorf("nettest: namespace %s: %w", ns, err)
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			errc <- fmt.Errorf("nettest: entering %s: %w", ns, err)
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			errc <- fmt.Errorf("nettest: leaving %s: %w", ns, err)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
+// sockets and netlink handles there: they stay in ns after fn returns.
+func Do(ns string, fn func() error) error { return namespace.Do(ns, fn) }
 
 // Handle returns a handle of namespace ns, closed when the test ends.
 func Handle(t testing.TB, ns string) netns.NsHandle {

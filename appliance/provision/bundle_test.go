@@ -14,16 +14,13 @@ import (
 
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/fwtest"
 )
 
 // testStore is a firmware store holding the synthetic SIP target.
 func testStore(t *testing.T) (*firmware.Store, firmware.Load) {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := firmware.OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := fwtest.NewStore(t)
 	cop, err := fwgen.WriteCOP(t.TempDir(), fwgen.SIP942(), 0.001)
 	if err != nil {
 		t.Fatal(err)

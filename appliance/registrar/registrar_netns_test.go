@@ -10,6 +10,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/sipwatch"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
@@ -56,19 +57,9 @@ func TestIntegrationBenchPort(t *testing.T) {
 			events <- e
 		}
 	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	go func() { done <- r.Serve(ctx, udp, tcp) }()
-	go func() { done <- w.Serve(ctx, watch) }()
-	t.Cleanup(func() {
-		cancel()
-		for range 2 {
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		}
-		watch.Close()
-	})
+	t.Cleanup(func() { watch.Close() }) // after both have stopped
+	servicetest.Start(t, func(ctx context.Context) error { return r.Serve(ctx, udp, tcp) })
+	servicetest.Start(t, func(ctx context.Context) error { return w.Serve(ctx, watch) })
 	for _, tr := range []string{"udp", "tcp"} {
 		res, _, err := siptest.Do(siptest.Request{NS: phoneNS, Transport: tr, To: netip.MustParseAddrPort("10.79.1.1:5060"),
 			Local: "10.79.1.100", User: "0001", Headers: []string{siptest.Contact("0001", "10.79.1.100", tr)}})

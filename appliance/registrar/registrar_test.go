@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
@@ -50,15 +51,7 @@ func start(t *testing.T, opts Options) *server {
 		t.Fatal(err)
 	}
 	s.r, s.addr = r, netip.MustParseAddrPort(udp.LocalAddr().String())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Serve(ctx, udp, tcp) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	servicetest.Start(t, func(ctx context.Context) error { return r.Serve(ctx, udp, tcp) })
 	return s
 }
 
@@ -98,9 +91,17 @@ func TestRegister(t *testing.T) {
 			t.Errorf("%s: Contact %v, want expires=3600", tr, c)
 		}
 	}
+	// OnRegister reports a registration once its 200 OK is out: wait for it.
 	regs := s.registrations()
+	for deadline := time.Now().Add(5 * time.Second); len(regs) < 2 && time.Now().Before(deadline); regs = s.registrations() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if len(regs) != 2 {
 		t.Fatalf("%d registrations: %+v", len(regs), regs)
+	}
+	// Each is reported after its answer, so the order may differ.
+	if regs[0].Transport == "TCP" {
+		regs[0], regs[1] = regs[1], regs[0]
 	}
 	r := regs[0]
 	if r.Port != "eth1" || r.Extension != "0001" || r.Transport != "UDP" || r.Expires != time.Hour ||

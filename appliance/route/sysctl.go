@@ -3,10 +3,11 @@ package route
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // ipForward is net.ipv4.ip_forward. Files under /proc/sys/net belong to the
@@ -41,32 +42,10 @@ func (s sysctl) write(v string) error {
 }
 
 // inNS runs fn on an OS thread switched into ns, or on the caller's thread
-// when ns is the process's own. A thread that cannot be switched back is
-// left locked, so the runtime discards it.
+// when ns is the process's own.
 func inNS(ns netns.NsHandle, fn func() error) error {
 	if ns <= 0 {
 		return fn()
 	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			errc <- fmt.Errorf("current network namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			errc <- fmt.Errorf("entering network namespace: %w", err)
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			errc <- fmt.Errorf("leaving network namespace: %w", err)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
+	return namespace.DoHandle(ns, fn)
 }

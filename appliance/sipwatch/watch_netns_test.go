@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
@@ -65,16 +66,8 @@ func newBench(t *testing.T, timeout time.Duration) *bench {
 	}
 	b.watcher = New(Options{Port: b.benchIf, Timeout: timeout, Log: siptest.Log(t, slog.LevelWarn),
 		OnEvent: func(e Event) { b.events <- seen{e, time.Now()} }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.watcher.Serve(ctx, conn) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		conn.Close()
-	})
+	t.Cleanup(func() { conn.Close() }) // after the watcher has stopped
+	servicetest.Start(t, func(ctx context.Context) error { return b.watcher.Serve(ctx, conn) })
 	return b
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // wireTexts are the only ERROR texts a client may ever see.
@@ -44,15 +46,9 @@ func startFuzzServer(f *testing.F) *fuzzServer {
 		f.Fatal(err)
 	}
 	fs.addr = conn.LocalAddr().(*net.UDPAddr)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	// Stalled transfers of the fuzzing client end within 40 ms.
 	srv := New(Options{Resolver: resolve, Timeout: 20 * time.Millisecond, Retries: 2})
-	go func() { done <- srv.Serve(ctx, conn) }()
-	f.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	servicetest.Start(f, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	return fs
 }
 

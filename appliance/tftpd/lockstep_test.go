@@ -2,79 +2,55 @@ package tftpd
 
 import (
 	"bytes"
-	"encoding/binary"
+	"fmt"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
 // lockstep downloads name like a Cisco phone: RRQ without options, 512-byte
-// blocks, one ACK per block. It skips the ACK of block dropAt once (as if
-// that DATA packet were lost) and acknowledges block dupAt three times.
-// A repeated DATA packet is acknowledged again, as RFC 1350 asks. It returns
-// the data, how long the lost block took to come again, and how many copies
-// of block dupAt+1 arrived (more than one: the server resent on duplicate
-// ACKs, the Sorcerer's Apprentice bug).
+// blocks, one ACK per block, a 4 s patience and no retransmission. It skips
+// the ACK of block dropAt once (as if that DATA packet were lost) and
+// acknowledges block dupAt three times; 0 means neither (block numbers
+// wrap to 0 in a large file). A repeated DATA packet is
+// acknowledged again, as RFC 1350 asks. It returns the data, how long the
+// lost block took to come again, and how many copies of block dupAt+1
+// arrived (more than one: the server resent on duplicate ACKs, the
+// Sorcerer's Apprentice bug).
 func lockstep(t *testing.T, addr, name string, dropAt, dupAt uint16) ([]byte, time.Duration, int) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
 	srv, _ := net.ResolveUDPAddr("udp4", addr)
-	if _, err := pc.WriteTo(rrq(name), srv); err != nil {
-		t.Fatal(err)
-	}
-	var data []byte
-	var want uint16 = 1
 	var dropped time.Time
 	var resend time.Duration
 	var copies int
-	buf := make([]byte, 1024)
-	for {
-		pc.SetReadDeadline(time.Now().Add(4 * time.Second)) // the phone's patience
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			t.Fatalf("waiting for block %d: %v", want, err)
-		}
-		op, block := binary.BigEndian.Uint16(buf), binary.BigEndian.Uint16(buf[2:])
-		if op != 3 {
-			t.Fatalf("opcode %d at block %d: %q", op, want, buf[4:n])
-		}
-		if block == dupAt+1 && dupAt != 0 {
+	c := tftpclient.Client{Timeout: 4 * time.Second, Data: func(block, next uint16) (int, error) {
+		switch {
+		case block != next && block != next-1:
+			return 0, fmt.Errorf("block %d, want %d", block, next)
+		case block == dupAt+1 && dupAt != 0:
 			copies++
 		}
-		if block == want-1 { // our ACK was late or lost: acknowledge again
-			pc.WriteTo([]byte{0, 4, byte(block >> 8), byte(block)}, from)
-			continue
-		}
-		if block != want {
-			t.Fatalf("block %d, want %d", block, want)
-		}
-		if block == dropAt && dropped.IsZero() {
+		switch {
+		case block != next:
+			return 1, nil // our ACK was late or lost: acknowledge again
+		case block == dropAt && dropAt != 0 && dropped.IsZero():
 			dropped = time.Now()
-			continue // lost: no ACK
-		}
-		if block == dropAt {
+			return 0, nil // lost: no ACK
+		case block == dropAt && dropAt != 0:
 			resend = time.Since(dropped)
+		case block == dupAt:
+			return 3, nil
 		}
-		data = append(data, buf[4:n]...)
-		ack := []byte{0, 4, byte(block >> 8), byte(block)}
-		acks := 1
-		if block == dupAt {
-			acks = 3
-		}
-		for range acks {
-			pc.WriteTo(ack, from)
-		}
-		if n < 516 {
-			return data, resend, copies
-		}
-		want++
+		return 1, nil
+	}}
+	var data bytes.Buffer
+	if _, err := c.Get(t.Context(), loopback(t), srv, name, &data); err != nil {
+		t.Fatal(err)
 	}
+	return data.Bytes(), resend, copies
 }
-
 func TestPhoneLikeTransfer(t *testing.T) {
 	file := randomBytes(512*20 + 7)
 	addr, rec := startServer(t, map[string][]byte{"cnu11.sbn": file}, Options{Timeout: time.Second, Retries: 3})

@@ -17,6 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pin/tftp/v3"
+
+	"github.com/phoneflash/phoneflash/internal/servicetest"
+	"github.com/phoneflash/phoneflash/internal/tftptest"
 )
 
 func TestCleanName(t *testing.T) {
@@ -114,15 +117,8 @@ func startServer(t *testing.T, files map[string][]byte, opts Options) (string, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- New(opts).Serve(ctx, conn) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	srv := New(opts)
+	servicetest.Start(t, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	return conn.LocalAddr().String(), rec
 }
 
@@ -226,15 +222,14 @@ func rrq(name string, extra ...string) []byte {
 	return b
 }
 
+// loopback is a client socket on 127.0.0.1, closed when the test ends.
+func loopback(t *testing.T) net.PacketConn { return tftptest.Loopback(t) }
+
 // exchange sends pkt from an unconnected socket and returns the first reply
 // from any port of the server.
 func exchange(t *testing.T, addr string, pkt []byte) (opcode, code uint16, text string, data []byte) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
+	pc := loopback(t)
 	ua, err := net.ResolveUDPAddr("udp4", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -366,19 +361,9 @@ func TestShutdownWaitsForTransfers(t *testing.T) {
 	rec := &recorder{}
 	srv := New(Options{Resolver: func(context.Context, Request) (Content, error) { return Bytes(make([]byte, 1<<20)), nil },
 		OnEvent: rec.onEvent, Timeout: 100 * time.Millisecond, Retries: 3})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, conn) }()
+	stop := servicetest.Start(t, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	exchange(t, conn.LocalAddr().String(), rrq("f")) // a stalled transfer
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve did not return after cancel")
-	}
+	stop()
 	if _, ok := rec.last(EventFailed); !ok {
 		t.Error("Serve returned before the running transfer ended")
 	}

@@ -3,8 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/phoneflash/phoneflash/appliance/session"
-	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/fwtest"
 )
 
 func TestPhonesAPI(t *testing.T) {
@@ -71,18 +69,8 @@ func TestHistoryAPI(t *testing.T) {
 	}
 }
 
-func newStore(t *testing.T) *firmware.Store {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "firmware")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	st, err := firmware.OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+// newStore is an empty firmware store in a new temporary directory.
+var newStore = fwtest.NewStore
 
 func TestFirmwareAPI(t *testing.T) {
 	st := newStore(t)

@@ -126,15 +126,8 @@ func newLiveBench(t *testing.T) *liveBench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() { cancel(); <-served })
-	b.base = "http://" + l.Addr().String()
+	addr, _ := serveLoopback(t, srv)
+	b.base = "http://" + addr
 	return b
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/internal/servicetest"
 )
 
 // sseEvent is one server-sent event.
@@ -123,6 +124,17 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// serveLoopback serves s on a loopback port until the test ends (or stop)
+// and returns its address.
+func serveLoopback(t *testing.T, s *Server) (addr string, stop func()) {
+	t.Helper()
+	l, err := Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Addr().String(), servicetest.Start(t, func(ctx context.Context) error { return s.Serve(ctx, l) })
+}
+
 // TestServeShutdown: Serve returns nil soon after ctx is done, even with an
 // event stream open.
 func TestServeShutdown(t *testing.T) {
@@ -130,30 +142,16 @@ func TestServeShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, l) }()
-	res, err := http.Get("http://" + l.Addr().String() + "/events")
+	addr, stop := serveLoopback(t, s)
+	res, err := http.Get("http://" + addr + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	events := readEvents(res.Body)
 	next(t, events, "phones")
-	cancel()
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve did not return after ctx was done")
-	}
-	if _, err := net.DialTimeout("tcp", l.Addr().String(), time.Second); err == nil {
+	stop()
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still listening after Serve returned")
 	}
 }
@@ -183,10 +181,7 @@ func listenCase(t *testing.T, bench []netip.Prefix, served, cut []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- s.Serve(ctx, l) }()
-	defer func() { cancel(); <-stopped }()
+	servicetest.Start(t, func(ctx context.Context) error { return s.Serve(ctx, l) })
 	port := l.Addr().(*net.TCPAddr).Port
 	get := func(host string) (string, error) {
 		cl := &http.Client{Timeout: 5 * time.Second}

@@ -2,17 +2,15 @@ package sim
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // Display keeps the newest frame, and writes it as a PNG when configured.
@@ -46,18 +44,7 @@ func writePNG(name string, img image.Image) error {
 	if err := png.Encode(&b, img); err != nil {
 		return fmt.Errorf("sim display: encode: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".frame-*.png")
-	if err != nil {
-		return fmt.Errorf("sim display: %w", err)
-	}
-	_, werr := tmp.Write(b.Bytes())
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("sim display: writing %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(name, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("sim display: %w", err)
 	}
 	return nil

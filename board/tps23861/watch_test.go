@@ -18,26 +18,56 @@ import (
 
 const poll = 100 * time.Millisecond
 
-func TestWatchFaults(t *testing.T) {
-	clock := clockwork.NewFakeClock()
-	ops := cat(initOps(0),
-		// Over-current on ch0: ICUT, and the chip drops power (PE and PG change).
-		eventOps(0x11, 0x00, 0x01, 0x00), statusOps(0, 0x24, 0x00, 0, 0),
-		// The phone on ch1 is unplugged: DC disconnect, power off.
-		eventOps(0x22, 0x00, 0x20, 0x00), statusOps(1, 0x06, 0x00, 0, 0),
-		// Current limit on ch3 during inrush.
-		eventOps(0x00, 0x00, 0x00, 0x80), statusOps(3, 0x24, 0x08, 0x0100, 0x3000),
-	)
-	d, bus := newDev(t, ops, &Opts{Clock: clock, Poll: poll})
-	wt := watch(t, d)
-	tick(t, clock, poll)
-	wt.expect(kindOf{0, board.EventOverCurrent}, kindOf{0, board.EventPowerOff})
-	tick(t, clock, poll)
-	wt.expect(kindOf{1, board.EventDisconnect}, kindOf{1, board.EventPowerOff})
-	tick(t, clock, poll)
-	wt.expect(kindOf{3, board.EventOverCurrent})
-	wt.stop()
-	closeBus(t, bus)
+// TestWatchEvents: what the watcher reports after each poll of the chip's
+// event and status registers.
+func TestWatchEvents(t *testing.T) {
+	type step struct {
+		ops  []i2ctest.IO // the registers read at this poll
+		want []kindOf     // none: nothing to report
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"faults", []step{
+			// Over-current on ch0: ICUT, and the chip drops power (PE and PG change).
+			{cat(eventOps(0x11, 0x00, 0x01, 0x00), statusOps(0, 0x24, 0x00, 0, 0)),
+				[]kindOf{{0, board.EventOverCurrent}, {0, board.EventPowerOff}}},
+			// The phone on ch1 is unplugged: DC disconnect, power off.
+			{cat(eventOps(0x22, 0x00, 0x20, 0x00), statusOps(1, 0x06, 0x00, 0, 0)),
+				[]kindOf{{1, board.EventDisconnect}, {1, board.EventPowerOff}}},
+			// Current limit on ch3 during inrush.
+			{cat(eventOps(0x00, 0x00, 0x00, 0x80), statusOps(3, 0x24, 0x08, 0x0100, 0x3000)),
+				[]kindOf{{3, board.EventOverCurrent}}},
+		}},
+		{"a short is reported once", []step{
+			{cat(eventOps(0x00, 0x01, 0x00, 0x00), statusOps(0, 0x01, 0x00, 0, 0)), []kindOf{{0, board.EventShort}}},
+			{cat(eventOps(0x00, 0x01, 0x00, 0x00), statusOps(0, 0x01, 0x00, 0, 0)), nil},
+			{cat(eventOps(0x00, 0x11, 0x00, 0x00), statusOps(0, 0x14, 0x00, 0, 0)), []kindOf{{0, board.EventDetected}}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := clockwork.NewFakeClock()
+			ops := initOps(0)
+			for _, st := range tc.steps {
+				ops = cat(ops, st.ops)
+			}
+			d, bus := newDev(t, ops, &Opts{Clock: clock, Poll: poll})
+			wt := watch(t, d)
+			done := len(initOps(0))
+			for _, st := range tc.steps {
+				tick(t, clock, poll)
+				done += len(st.ops)
+				if len(st.want) == 0 {
+					waitCount(t, bus, done)
+				} else {
+					wt.expect(st.want...)
+				}
+			}
+			wt.stop()
+			closeBus(t, bus)
+		})
+	}
 }
 
 func TestWatchPowersWantedChannelAfterClassification(t *testing.T) {
@@ -89,25 +119,6 @@ func TestWatchPowersWantedChannelAfterClassification(t *testing.T) {
 	}
 	tick(t, clock, poll)
 	wt.expect(kindOf{1, board.EventPowerGood})
-	wt.stop()
-	closeBus(t, bus)
-}
-
-func TestWatchShortReportedOnce(t *testing.T) {
-	clock := clockwork.NewFakeClock()
-	ops := cat(initOps(0),
-		eventOps(0x00, 0x01, 0x00, 0x00), statusOps(0, 0x01, 0x00, 0, 0),
-		eventOps(0x00, 0x01, 0x00, 0x00), statusOps(0, 0x01, 0x00, 0, 0),
-		eventOps(0x00, 0x11, 0x00, 0x00), statusOps(0, 0x14, 0x00, 0, 0),
-	)
-	d, bus := newDev(t, ops, &Opts{Clock: clock, Poll: poll})
-	wt := watch(t, d)
-	tick(t, clock, poll)
-	wt.expect(kindOf{0, board.EventShort})
-	tick(t, clock, poll)
-	waitCount(t, bus, 8+9+9)
-	tick(t, clock, poll)
-	wt.expect(kindOf{0, board.EventDetected})
 	wt.stop()
 	closeBus(t, bus)
 }

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/phoneflash/phoneflash/internal/treetest"
 )
 
 const mod = "github.com/phoneflash/phoneflash"
@@ -17,6 +17,8 @@ func TestCheckRules(t *testing.T) {
 	}{
 		{"firmware stdlib ok", Package{ImportPath: mod + "/firmware", Deps: []string{"archive/tar", "crypto/sha1"}}, ""},
 		{"firmware external", Package{ImportPath: mod + "/firmware", Deps: []string{"golang.org/x/sync/errgroup"}}, "standard library only"},
+		{"firmware std-only internal ok", Package{ImportPath: mod + "/firmware", Deps: []string{mod + "/internal/atomicfile", "os"}}, ""},
+		{"firmware internal with more", Package{ImportPath: mod + "/firmware", Deps: []string{mod + "/internal/namespace", "github.com/vishvananda/netns"}}, "standard library only"},
 		{"firmware imports board", Package{ImportPath: mod + "/firmware", Deps: []string{mod + "/board"}}, "standard library only"},
 		{"appliance periph host", Package{ImportPath: mod + "/appliance", Deps: []string{"periph.io/x/host/v3"}}, "periph.io/x/host"},
 		{"appliance sub pi", Package{ImportPath: mod + "/appliance/web", Imports: []string{mod + "/board/pi"}, Deps: []string{mod + "/board/pi"}}, "board/pi"},
@@ -63,15 +65,7 @@ func TestDeliberateBadImport(t *testing.T) {
 		"appliance/ok/ok.go":  "package ok\n\nimport _ \"strings\"\n",
 		"cmd/phoneflash/m.go": "package main\n\nimport _ \"" + mod + "/board/pi\"\n\nfunc main() {}\n",
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	treetest.Write(t, dir, files)
 	gotMod, pkgs, err := List(dir)
 	if err != nil {
 		t.Fatal(err)

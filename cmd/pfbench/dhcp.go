@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // perfdhcpStats is what one perfdhcp run reports for both exchanges.
@@ -114,19 +116,11 @@ func (c dhcpCell) Drops() int { return c.Stats.DO.Drops + c.Stats.RA.Drops }
 func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int, client string) (dhcpCell, error) {
 	cell := dhcpCell{Server: srv.name, Client: client, Rate: rate, Secs: secs}
 	dir := filepath.Join(r.e.workDir, fmt.Sprintf("dhcp-%s-%s-%d", client, srv.name, rate))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return cell, err
-	}
-	p, err := srv.start(r, dir, true)
+	p, err := r.launch(ctx, srv, dir, true, 1500*time.Millisecond) // the server opens its sockets
 	if err != nil {
 		return cell, err
 	}
 	defer p.stop()
-	select { // the server opens its sockets
-	case <-time.After(1500 * time.Millisecond):
-	case <-ctx.Done():
-		return cell, ctx.Err()
-	}
 	if ok, err := p.exited(); ok {
 		return cell, fmt.Errorf("pfbench: %s exited: %v (log %s)", srv.name, err, p.log.Name())
 	}
@@ -154,7 +148,7 @@ func (r *rig) runDHCPCell(ctx context.Context, srv server, rate, secs int, clien
 		return cell, err
 	}
 	defer out.Close()
-	cmd := command(r.cli, args...)
+	cmd := namespace.Command(r.cli, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return cell, fmt.Errorf("pfbench: perfdhcp: %w", err)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // perfdhcp always acts as a relay agent for DHCPv4 (source port 67, hops 1,
@@ -159,7 +161,7 @@ func mean(v []float64) float64 {
 // SO_BROADCAST: broadcast replies of any server arrive there.
 func listenDHCPClient(ns, ifname string) (net.PacketConn, error) {
 	var conn net.PacketConn
-	err := inNS(ns, func() error {
+	err := namespace.Do(ns, func() error {
 		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 			var serr error
 			err := c.Control(func(fd uintptr) {

@@ -8,14 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/vishvananda/netns"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // prefix starts the name of every namespace, interface and cgroup the
@@ -80,76 +79,22 @@ func (e *env) Undo() {
 // removeStale deletes namespaces and cgroups left by an earlier run that
 // was killed before it could clean up. Only names with our prefix.
 func (e *env) removeStale() {
-	out, _ := exec.Command("ip", "netns", "list").Output()
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], prefix+"-") {
-			exec.Command("ip", "netns", "del", f[0]).Run()
-		}
-	}
+	namespace.RemoveStale(prefix)
 	dirs, _ := filepath.Glob(filepath.Join(e.cgRoot, prefix+"-*"))
 	for _, d := range dirs {
 		killCgroup(d)
 	}
 }
 
-// ns creates a network namespace with lo up.
+// ns creates a network namespace with lo up, removed by Undo.
 func (e *env) ns(name string) (string, error) {
 	name = prefix + "-" + name
-	exec.Command("ip", "netns", "del", name).Run()
-	if err := run("", "ip", "netns", "add", name); err != nil {
-		return "", err
+	namespace.Remove(name) // a leftover of the same name
+	if err := namespace.Add(name); err != nil {
+		return "", fmt.Errorf("pfbench: %w", err)
 	}
-	e.onUndo(func() { exec.Command("ip", "netns", "del", name).Run() })
-	return name, run(name, "ip", "link", "set", "lo", "up")
-}
-
-// veth creates a pair with end a in nsA and end b in nsB, both up. It never
-// exists in the machine's own namespace.
-func veth(nsA, a, nsB, b string) error {
-	if err := run(nsA, "ip", "link", "add", a, "type", "veth", "peer", "name", b, "netns", nsB); err != nil {
-		return err
-	}
-	if err := run(nsA, "ip", "link", "set", a, "up"); err != nil {
-		return err
-	}
-	return run(nsB, "ip", "link", "set", b, "up")
-}
-
-// command returns a command that runs inside namespace ns ("" = ours).
-func command(ns string, args ...string) *exec.Cmd {
-	if ns == "" {
-		return exec.Command(args[0], args[1:]...)
-	}
-	return exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
-}
-
-func run(ns string, args ...string) error {
-	out, err := command(ns, args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("pfbench: %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
-// inNS runs fn on an OS thread switched into namespace ns: sockets opened
-// there stay in ns. The thread is never returned to the scheduler.
-func inNS(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // not unlocked: the thread dies with the goroutine
-		h, err := netns.GetFromName(ns)
-		if err != nil {
-			errc <- fmt.Errorf("pfbench: namespace %s: %w", ns, err)
-			return
-		}
-		defer h.Close()
-		if err := netns.Set(h); err != nil {
-			errc <- fmt.Errorf("pfbench: entering %s: %w", ns, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
+	e.onUndo(func() { namespace.Remove(name) })
+	return name, nil
 }
 
 // proc is a server or client process group in its own cgroup.
@@ -179,7 +124,7 @@ func (e *env) start(ns, name string, args ...string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &proc{name: name, cg: cg, cmd: command(ns, args...), done: make(chan error, 1), log: logf}
+	p := &proc{name: name, cg: cg, cmd: namespace.Command(ns, args...), done: make(chan error, 1), log: logf}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd, Setpgid: true}
 	if err := p.cmd.Start(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // peerPackages are the Debian packages of the peers and the binary each
@@ -113,7 +115,7 @@ func unpackDeb(dir, pkg string, logf func(string, ...any)) error {
 }
 
 func runLog(logf func(string, ...any), ns string, args ...string) error {
-	out, err := command(ns, args...).CombinedOutput()
+	out, err := namespace.Command(ns, args...).CombinedOutput()
 	if err != nil {
 		logf("%s", out)
 		return fmt.Errorf("pfbench: %s: %w", strings.Join(args, " "), err)

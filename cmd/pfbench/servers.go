@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
+	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
 // The TFTP and DHCP parts use one server namespace and one client
@@ -49,17 +53,17 @@ func newRig(e *env, n int) (*rig, error) {
 	if r.cli, err = e.ns("cli"); err != nil {
 		return nil, err
 	}
-	if err := veth(r.srv, srvIf, r.cli, cliIf); err != nil {
+	if err := namespace.Veth(r.srv, srvIf, r.cli, cliIf); err != nil {
 		return nil, err
 	}
-	if err := run(r.cli, "ip", "addr", "add", clientAddr.String()+"/15", "dev", cliIf); err != nil {
+	if err := namespace.IP(r.cli, "addr", "add", clientAddr.String()+"/15", "dev", cliIf); err != nil {
 		return nil, err
 	}
 	// One address per simulated phone: servers may limit transfers per
 	// client address, and phones never share one.
 	for i := range n {
 		a := netip.AddrFrom4([4]byte{198, 18, byte(1 + i/250), byte(1 + i%250)})
-		if err := run(r.cli, "ip", "addr", "add", a.String()+"/15", "dev", cliIf); err != nil {
+		if err := namespace.IP(r.cli, "addr", "add", a.String()+"/15", "dev", cliIf); err != nil {
 			return nil, err
 		}
 		r.clientIPs = append(r.clientIPs, a)
@@ -85,13 +89,13 @@ var (
 // peerAddr gives the server interface the bench address (peers) or leaves
 // it empty for phoneflash, whose netconf configures it.
 func (r *rig) peerAddr(set bool) error {
-	if err := run(r.srv, "ip", "addr", "flush", "dev", srvIf); err != nil {
+	if err := namespace.IP(r.srv, "addr", "flush", "dev", srvIf); err != nil {
 		return err
 	}
 	if !set {
 		return nil
 	}
-	return run(r.srv, "ip", "addr", "add", serverAddr.String()+"/15", "dev", srvIf)
+	return namespace.IP(r.srv, "addr", "add", serverAddr.String()+"/15", "dev", srvIf)
 }
 
 func (r *rig) startPhoneflash(dir string, _ bool) (*proc, error) {
@@ -119,7 +123,7 @@ func (r *rig) waitAddr(p *proc, dev string, addr netip.Addr) error {
 		if ok, err := p.exited(); ok {
 			return fmt.Errorf("pfbench: %s exited: %v (log %s)", p.name, err, p.log.Name())
 		}
-		out, _ := command(r.srv, "ip", "-o", "addr", "show", "dev", dev).Output()
+		out, _ := namespace.Command(r.srv, "ip", "-o", "addr", "show", "dev", dev).Output()
 		if strings.Contains(string(out), " "+addr.String()+"/") {
 			time.Sleep(300 * time.Millisecond)
 			return nil
@@ -192,6 +196,25 @@ func (r *rig) startKea(dir string, _ bool) (*proc, error) {
 		"/usr/sbin/kea-dhcp4", "-c", path)
 }
 
+// launch starts srv with its files in dir (created) and gives it settle to
+// open its sockets; it stops srv again when ctx ends first.
+func (r *rig) launch(ctx context.Context, srv server, dir string, dhcp bool, settle time.Duration) (*proc, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	p, err := srv.start(r, dir, dhcp)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-time.After(settle):
+		return p, nil
+	case <-ctx.Done():
+		p.stop()
+		return nil, ctx.Err()
+	}
+}
+
 // waitTFTP waits until the server answers a read request.
 func (r *rig) waitTFTP(ctx context.Context, p *proc, name string) error {
 	deadline := time.Now().Add(15 * time.Second)
@@ -200,15 +223,15 @@ func (r *rig) waitTFTP(ctx context.Context, p *proc, name string) error {
 			return fmt.Errorf("pfbench: %s exited: %v (log %s)", p.name, err, p.log.Name())
 		}
 		var conn *net.UDPConn
-		err := inNS(r.cli, func() (err error) {
+		err := namespace.Do(r.cli, func() (err error) {
 			conn, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(clientAddr, 0)))
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		c := tftpClient{conn: conn, server: netip.AddrPortFrom(serverAddr, 69), timeout: 300 * time.Millisecond}
-		_, err = c.fetch(name, nil)
+		c := tftpclient.Client{Timeout: 300 * time.Millisecond}
+		_, err = c.Get(ctx, conn, net.UDPAddrFromAddrPort(netip.AddrPortFrom(serverAddr, 69)), name, io.Discard)
 		conn.Close()
 		if err == nil {
 			return nil

@@ -120,20 +120,11 @@ type memFigures struct {
 // samples its memory for two seconds without traffic.
 func (r *rig) measureIdle(ctx context.Context, arm64 string) (memFigures, error) {
 	var m memFigures
-	dir := filepath.Join(r.e.workDir, "idle")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return m, err
-	}
-	p, err := srvPhoneflash.start(r, dir, false)
+	p, err := r.launch(ctx, srvPhoneflash, filepath.Join(r.e.workDir, "idle"), false, time.Second)
 	if err != nil {
 		return m, err
 	}
 	defer p.stop()
-	select {
-	case <-time.After(time.Second):
-	case <-ctx.Done():
-		return m, ctx.Err()
-	}
 	s := startSampler(p.cg)
 	time.Sleep(2 * time.Second)
 	u := s.stop()

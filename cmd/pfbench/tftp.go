@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
+	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
 // image is one file every client fetches, with its expected content.
@@ -81,10 +83,7 @@ func tftpPlan(servers []server, ns []int, reps, bigN int) []tftpPlanItem {
 func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, probe string) (tftpCell, error) {
 	cell := tftpCell{Server: it.srv.name, N: it.n, Blksize: it.bs, Rep: it.rep}
 	dir := filepath.Join(r.e.workDir, fmt.Sprintf("tftp-%s-n%d-b%d-r%d", it.srv.name, it.n, it.bs, it.rep))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return cell, err
-	}
-	p, err := it.srv.start(r, dir, false)
+	p, err := r.launch(ctx, it.srv, dir, false, 0)
 	if err != nil {
 		return cell, err
 	}
@@ -109,14 +108,15 @@ func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, 
 	cell.Sets = make([]time.Duration, it.n)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	server := net.UDPAddrFromAddrPort(netip.AddrPortFrom(serverAddr, 69))
 	start := time.Now()
 	for i := range it.n {
 		wg.Go(func() {
 			set := time.Now()
 			for j, img := range images {
-				c := tftpClient{conn: conns[i][j], server: netip.AddrPortFrom(serverAddr, 69), blksize: it.bs, timeout: 4 * time.Second, retries: 3}
+				c := tftpclient.Client{BlockSize: it.bs, Timeout: 4 * time.Second, Retries: 3}
 				h := sha256.New()
-				res, err := c.fetch(img.Name, h)
+				res, err := c.Get(ctx, conns[i][j], server, img.Name, h)
 				mu.Lock()
 				cell.Bytes += res.Bytes
 				if err == nil && res.Bytes != img.Size {
@@ -131,7 +131,7 @@ func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, 
 						cell.Err = err.Error()
 					}
 				}
-				cell.Granted = max(cell.Granted, res.Blksize)
+				cell.Granted = max(cell.Granted, res.BlockSize)
 				mu.Unlock()
 			}
 			cell.Sets[i] = time.Since(set)
@@ -148,7 +148,7 @@ func (r *rig) runTFTPCell(ctx context.Context, it tftpPlanItem, images []image, 
 // namespace, client i on its own address, each on a fresh port.
 func (r *rig) clientConns(n, files int) ([][]*net.UDPConn, error) {
 	conns := make([][]*net.UDPConn, n)
-	err := inNS(r.cli, func() error {
+	err := namespace.Do(r.cli, func() error {
 		for i := range n {
 			for range files {
 				c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.clientIPs[i], 0)))

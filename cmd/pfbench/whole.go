@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // The whole bench: phoneflash in an appliance namespace with 4 ports, each
@@ -166,28 +168,24 @@ func wholeNetwork(e *env) (app string, ports []string, phones []benchPhone, err 
 	}
 	for i := range benchPorts {
 		br := fmt.Sprintf("%sb%d", prefix, i+1)
-		if err = run(app, "ip", "link", "add", br, "type", "bridge"); err != nil {
-			return
-		}
-		ports = append(ports, br)
+		var members []string
 		for j := range phonesPerPort {
 			var ns string
 			if ns, err = e.ns(fmt.Sprintf("ph%d%d", i+1, j+1)); err != nil {
 				return
 			}
 			a, b := fmt.Sprintf("%s%d%da", prefix, i+1, j+1), fmt.Sprintf("%s%d%dp", prefix, i+1, j+1)
-			if err = veth(app, a, ns, b); err != nil {
+			if err = namespace.Veth(app, a, ns, b); err != nil {
 				return
 			}
-			if err = run(app, "ip", "link", "set", a, "master", br); err != nil {
-				return
-			}
+			members = append(members, a)
 			model := []string{"7906", "7911"}[j%2]
 			phones = append(phones, benchPhone{ns: ns, ifname: b, mac: fmt.Sprintf("00:22:90:00:%02x:%02x", i+1, j+1), model: model})
 		}
-		if err = run(app, "ip", "link", "set", br, "up"); err != nil {
+		if err = namespace.Bridge(app, br, members...); err != nil {
 			return
 		}
+		ports = append(ports, br)
 	}
 	return
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // accBench is the bench of the acceptance tests on the demo's rig: the
@@ -48,20 +48,6 @@ type accPhone struct {
 	name string
 	cmd  *exec.Cmd
 	end  chan error
-}
-
-// Result is the part of phonesim's JSON result the tests read.
-type Result struct {
-	MAC       string `json:"mac"`
-	State     string `json:"state"`
-	Load      string `json:"load"`
-	Exit      string `json:"exit"`
-	Resets    int    `json:"resets"`
-	PowerCuts int    `json:"power_cuts"`
-	Requests  []struct {
-		Name    string `json:"name"`
-		Outcome string `json:"outcome"`
-	} `json:"requests"`
 }
 
 // firmwareStore imports the synthetic loads named into a new store.
@@ -114,10 +100,10 @@ func newBenchWithPrefix(t *testing.T, base, fw string, ports int, accounts strin
 	for i := range ports {
 		sw, err := b.r.addNS(fmt.Sprintf("sw%d", i+1))
 		if err == nil {
-			err = b.r.veth(b.app, fmt.Sprintf("%sp%d", prefix, i+1), sw, "up")
+			err = namespace.Veth(b.app, fmt.Sprintf("%sp%d", prefix, i+1), sw, "up")
 		}
 		if err == nil {
-			err = b.r.bridge(sw, "br0", "up")
+			err = namespace.Bridge(sw, "br0", "up")
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -169,10 +155,10 @@ func (b *accBench) plugPhone(t *testing.T, port int, name string) string {
 	t.Helper()
 	ns, err := b.r.addNS("ph" + name)
 	if err == nil {
-		err = b.r.veth(b.switches[port], "d"+name, ns, phoneIf)
+		err = namespace.Veth(b.switches[port], "d"+name, ns, phoneIf)
 	}
 	if err == nil {
-		err = ip(b.switches[port], "link", "set", "dev", "d"+name, "master", "br0")
+		err = namespace.IP(b.switches[port], "link", "set", "dev", "d"+name, "master", "br0")
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -200,22 +186,18 @@ func (p *accPhone) start(t *testing.T) {
 }
 
 // wait waits for the phone to exit and reads its result.
-func (p *accPhone) wait(t *testing.T, timeout time.Duration) (Result, error) {
+func (p *accPhone) wait(t *testing.T, timeout time.Duration) (phoneResult, error) {
 	t.Helper()
 	var err error
 	select {
 	case err = <-p.end:
 		p.end <- err
 	case <-time.After(timeout):
-		return Result{}, fmt.Errorf("phone %s still running after %s; log:\n%s", p.name, timeout, p.log())
+		return phoneResult{}, fmt.Errorf("phone %s still running after %s; log:\n%s", p.name, timeout, p.log())
 	}
-	b, rerr := os.ReadFile(p.sp.Result)
+	res, rerr := readPhoneResult(p.sp.Result)
 	if rerr != nil {
-		return Result{}, rerr
-	}
-	var res Result
-	if jerr := json.Unmarshal(b, &res); jerr != nil {
-		return res, jerr
+		return res, rerr
 	}
 	return res, err
 }
@@ -322,7 +304,7 @@ func (b *accBench) waitStage(mac string, timeout time.Duration, stages ...string
 }
 
 // requestNames are a phone's file requests as name:outcome.
-func requestNames(r Result) []string {
+func requestNames(r phoneResult) []string {
 	var out []string
 	for _, q := range r.Requests {
 		out = append(out, q.Name+":"+q.Outcome)

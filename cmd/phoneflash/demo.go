@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // demoFlags are the flags of `phoneflash demo` (outer and inner).
@@ -126,7 +127,7 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer unlock()
-	if gone, err := removeStale(f.prefix); len(gone) > 0 || err != nil {
+	if gone, err := namespace.RemoveStale(f.prefix); len(gone) > 0 || err != nil {
 		fmt.Fprintf(stdout, "removed namespaces left by an earlier run: %v\n", gone)
 		if err != nil {
 			fmt.Fprintf(stderr, "phoneflash demo: %v\n", err)
@@ -219,7 +220,7 @@ func buildDemoBench(r *rig, l demoLayout) error {
 		if err != nil {
 			return err
 		}
-		if err := r.veth(app, l.portIf(p.Port), ns, phoneIf); err != nil {
+		if err := namespace.Veth(app, l.portIf(p.Port), ns, phoneIf); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/web/webtest"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // recordStages makes the page remember, per phone row, every stage it has
@@ -44,7 +45,7 @@ func TestIntegrationDemoBrowser(t *testing.T) {
 	nettest.RequireRoot(t)
 	webtest.ChromiumPath(t)
 	prefix := nettest.Unique("pfdb")
-	t.Cleanup(func() { removeStale(prefix) })
+	t.Cleanup(func() { namespace.RemoveStale(prefix) })
 	cmd, out := demoCmd(t, prefix, "-time-scale", "0.15", "-firmware-scale", "1", "-stagger", "3s", "-linger", "2s")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 	for _, p := range demoPhones {
 		phones[board.Channel(p.Port)] = simPhone{NS: l.phoneNS(p.Port), Iface: phoneIf, MAC: p.MAC, Model: p.Model,
 			Scenario: p.Scenario, Flash: l.phoneFile(p.Port, "flash.json"), Result: l.phoneFile(p.Port, "result.json"),
-			Timescale: 1 / f.timeScale, Bin: f.phonesim, LogFile: l.phoneFile(p.Port, "log")}
+			Timescale: 1 / f.timeScale, Until: p.Own.State, Bin: f.phonesim, LogFile: l.phoneFile(p.Port, "log")}
 	}
 	ln := newLauncher(phones, f.stagger)
 	hw := sim.NewWith(len(demoPhones), sim.Options{Phones: ln, PNG: l.oledPNG(), Log: log})
@@ -74,7 +74,8 @@ func runDemoInner(ctx context.Context, f demoFlags, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "phoneflash demo: reading the journal: %v\n", err)
 		return exitFailure
 	}
-	ok := writeDemoReport(stdout, demoResults(demoPhones, hs), time.Since(start), ctx.Err() != nil)
+	own := func(p demoPhone) (phoneResult, error) { return readPhoneResult(l.phoneFile(p.Port, "result.json")) }
+	ok := writeDemoReport(stdout, demoResults(demoPhones, hs, own), time.Since(start), ctx.Err() != nil)
 	switch {
 	case ctx.Err() != nil:
 		return exitInterrupted
@@ -98,9 +99,10 @@ func demoHeader(f demoFlags, l demoLayout) string {
 	return h + fmt.Sprintf("\n  actions (power-cycle, retry, uploads) take the password in %s\n", filepath.Join(l.stateDir(), "web-password"))
 }
 
-// runDemoAppliance runs the appliance until every phone has finished, the
-// timeout passes, the appliance fails or ctx is done. It returns "" when
-// the phones finished.
+// runDemoAppliance runs the appliance until every phone has finished, by
+// the appliance's account and then by its own (its phonesim reached its
+// final state and exited), the timeout passes, the appliance fails or ctx
+// is done. It returns "" when the phones finished.
 func runDemoAppliance(ctx context.Context, cfg appliance.Config, hw board.Hardware, log *slog.Logger,
 	view *demoView, w *demoWatch, timeout, linger time.Duration) string {
 	appCtx, cancel := context.WithCancel(ctx)
@@ -110,19 +112,29 @@ func runDemoAppliance(ctx context.Context, cfg appliance.Config, hw board.Hardwa
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	limit := time.After(timeout)
+	finished, appDone := w.finished, false
 	outcome := ""
 loop:
 	for {
 		select {
 		case <-t.C:
 			view.draw()
+			if appDone && w.ln.Settled() {
+				break loop
+			}
 			continue
-		case <-w.finished:
+		case <-finished:
+			finished, appDone = nil, true
+			view.note("the appliance has a result for every phone; waiting for the phones to finish by their own account")
+			continue
 		case err := <-errc:
 			errc <- err
 			outcome = fmt.Sprintf("the appliance stopped: %v", err)
 		case <-limit:
 			outcome = fmt.Sprintf("gave up after %s", timeout)
+			if appDone {
+				outcome += " waiting for the phones to finish by their own account"
+			}
 		case <-ctx.Done():
 			outcome = "interrupted"
 		}

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/phoneflash/phoneflash/appliance"
 	"github.com/phoneflash/phoneflash/appliance/provision"
 	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
 // demoPhone is one simulated phone of the demo bench and the result the
-// demo expects of it.
+// demo expects of it: from the appliance (Want) and from the phone itself
+// (Own).
 type demoPhone struct {
 	Port     int    // 0-based bench port
 	MAC      string // aa:bb:cc:dd:ee:ff
@@ -19,21 +21,32 @@ type demoPhone struct {
 	Scenario string // phonesim -scenario
 	About    string // what the newcomer is told about it
 	Password string // "" = no row in the account table
-	Want     string // expected result
+	Want     string // expected result in the appliance's journal
+	Own      phoneWant
 }
+
+// demoTarget is the load every demo phone ends on.
+const demoTarget = appliance.DefaultTarget
 
 // demoPhones is the bench: two 7906G with old loaders (the first trusts a
 // CUCM, so the operator keys its reset when the display asks), a 7911G on
-// SCCP 8.5(2), and a 7906G already on SIP whose password is too long.
+// SCCP 8.5(2), and a 7906G already on SIP whose password is too long. By
+// their own account the phones with an account end done with their line;
+// the one without a row has no server to register with (unprovisioned);
+// the one whose password is too long gets its line without the password.
 var demoPhones = []demoPhone{
 	{Port: 0, MAC: "00:22:90:de:00:01", Model: "7906", Scenario: "old-cucm",
-		About: "7906G, old loader, trusts a CUCM: needs its reset keyed", Password: "demo1001", Want: provision.ResultDone},
+		About: "7906G, old loader, trusts a CUCM: needs its reset keyed", Password: "demo1001", Want: provision.ResultDone,
+		Own: phoneWant{State: "done", Line: "1001"}},
 	{Port: 1, MAC: "00:22:90:de:00:02", Model: "7906", Scenario: "formatted-old",
-		About: "7906G, old loader, already formatted; no account row", Want: provision.ResultNoAccount},
+		About: "7906G, old loader, already formatted; no account row", Want: provision.ResultNoAccount,
+		Own: phoneWant{State: "unprovisioned"}},
 	{Port: 2, MAC: "00:22:90:de:00:03", Model: "7911", Scenario: "sccp852",
-		About: "7911G on SCCP 8.5(2)", Password: "demo1003", Want: provision.ResultDone},
+		About: "7911G on SCCP 8.5(2)", Password: "demo1003", Want: provision.ResultDone,
+		Own: phoneWant{State: "done", Line: "1003"}},
 	{Port: 3, MAC: "00:22:90:de:00:04", Model: "7906", Scenario: "sccp852",
-		About: "7906G on SCCP 8.5(2), 40-character password", Password: strings.Repeat("0123456789", 4), Want: provision.ResultPasswordRefused},
+		About: "7906G on SCCP 8.5(2), 40-character password", Password: strings.Repeat("0123456789", 4), Want: provision.ResultPasswordRefused,
+		Own: phoneWant{State: "done", Line: "without a password"}},
 }
 
 // extension is the phone's line in the account table.

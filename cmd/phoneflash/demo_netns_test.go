@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // buildSim builds phoneflash and phonesim into a directory everyone may
@@ -33,7 +34,7 @@ func buildSim(t *testing.T) (phoneflash, phonesim string) {
 func leftovers(t *testing.T, prefix string) []string {
 	t.Helper()
 	var found []string
-	names, err := listNS()
+	names, err := namespace.List()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +80,10 @@ func TestIntegrationDemo(t *testing.T) {
 	prefix := nettest.Unique("pfdt")
 	before := leftovers(t, prefix)
 	cmd, out := demoCmd(t, prefix)
-	t.Cleanup(func() { removeStale(prefix) })
+	t.Cleanup(func() { namespace.RemoveStale(prefix) })
 	// An earlier run that crashed left a namespace with a process in it.
 	stale := prefix + "-ph9"
-	if err := ip("", "netns", "add", stale); err != nil {
+	if err := namespace.IP("", "netns", "add", stale); err != nil {
 		t.Fatal(err)
 	}
 	sleeper := exec.Command("ip", "netns", "exec", stale, "sleep", "300")
@@ -103,16 +104,20 @@ func TestIntegrationDemo(t *testing.T) {
 		"added SCCP11.8-5-2S",
 		"added SIP11.9-4-2SR1-1S",
 		"operator: port 1 002290DE0001 asks for its factory reset; keying 3491672850*#",
-		"1     002290DE0001  CP-7906G  done                     SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
-		"2     002290DE0002  CP-7906G  done (no account)        unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
-		"3     002290DE0003  CP-7911G  done                     SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
-		"4     002290DE0004  CP-7906G  done (password refused)  SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		// The appliance's result, then the phone's own: both must agree.
+		"1     002290DE0001  CP-7906G  done                     done, line 1001                SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"2     002290DE0002  CP-7906G  done (no account)        unprovisioned, no line         unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"3     002290DE0003  CP-7911G  done                     done, line 1003                SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
+		"4     002290DE0004  CP-7906G  done (password refused)  done, line without a password  SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
 		"port 4 002290DE0004: password for 1004 is 40 characters; CP-7906G accepts at most 30",
 		"outcome: as expected (exit 0)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	if strings.Contains(out.String(), "NOT as expected") {
+		t.Error("the report names a disagreement")
 	}
 	if after := leftovers(t, prefix); strings.Join(after, "\n") != strings.Join(before, "\n") {
 		t.Errorf("left behind:\n%s", strings.Join(after, "\n"))
@@ -123,7 +128,7 @@ func TestIntegrationDemoInterrupted(t *testing.T) {
 	nettest.RequireRoot(t)
 	prefix := nettest.Unique("pfdt")
 	cmd, out := demoCmd(t, prefix, "-time-scale", "0.5") // slow: still working when interrupted
-	t.Cleanup(func() { removeStale(prefix) })
+	t.Cleanup(func() { namespace.RemoveStale(prefix) })
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +190,7 @@ func TestIntegrationDemoNotRoot(t *testing.T) {
 func TestIntegrationDemoPowerCuts(t *testing.T) {
 	nettest.RequireRoot(t)
 	prefix := nettest.Unique("pfdc")
-	t.Cleanup(func() { removeStale(prefix) })
+	t.Cleanup(func() { namespace.RemoveStale(prefix) })
 	cmd, out := demoCmd(t, prefix, "-power-cuts", "3", "-time-scale", "0.05", "-firmware-scale", "0.3")
 	err := cmd.Run()
 	t.Logf("phoneflash demo -power-cuts 3:\n%s", out)

@@ -95,6 +95,26 @@ func (l *launcher) Stop(ch board.Channel) error {
 	return nil
 }
 
+// Settled reports whether every phone has been powered and its phonesim
+// has ended by itself (its -until state reached, or an error), with no
+// power-on pending: its result file is then its last word.
+func (l *launcher) Settled() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ch := range l.phones {
+		p := l.procs[ch]
+		if !l.started[ch] || l.pending[ch] != nil || p == nil {
+			return false
+		}
+		select {
+		case <-p.done:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // KeyReset is the operator keying the factory-reset sequence on the phone
 // of channel ch.
 func (l *launcher) KeyReset(ch board.Channel) error {

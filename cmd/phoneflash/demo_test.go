@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"strings"
@@ -66,6 +67,20 @@ func history(mac, result string, d time.Duration, loads ...string) session.Histo
 	return h
 }
 
+// agreeing is the result a demo phone writes when it ends as expected.
+func agreeing(p demoPhone) phoneResult {
+	r := phoneResult{MAC: p.key(), State: p.Own.State, Load: demoTarget, Exit: "until"}
+	switch p.Own.Line {
+	case "":
+		r.Config = &phoneConfig{Outcome: "unprovisioned", Password: "missing"}
+	case "without a password":
+		r.Config = &phoneConfig{Outcome: "provisioned", Password: "missing"}
+	default:
+		r.Config = &phoneConfig{Outcome: "provisioned", Password: "ok", AuthName: p.Own.Line}
+	}
+	return r
+}
+
 func TestDemoReport(t *testing.T) {
 	all := []session.History{
 		history("002290DE0001", "done", 8*time.Second, "old", "SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S"),
@@ -73,24 +88,52 @@ func TestDemoReport(t *testing.T) {
 		history("002290DE0003", "done", 4*time.Second, "SCCP", "SIP11.9-4-2SR1-1S"),
 		history("002290DE0004", "done (password refused)", 4*time.Second, "SCCP", "SIP11.9-4-2SR1-1S"),
 	}
+	// own returns the agreeing results, with change applied to port 1's.
+	own := func(change func(*phoneResult) error) func(demoPhone) (phoneResult, error) {
+		return func(p demoPhone) (phoneResult, error) {
+			r := agreeing(p)
+			if p.Port == 0 && change != nil {
+				return r, change(&r)
+			}
+			return r, nil
+		}
+	}
 	tests := []struct {
-		name   string
-		hs     []session.History
-		wantOK bool
-		want   []string
+		name    string
+		hs      []session.History
+		own     func(demoPhone) (phoneResult, error)
+		wantOK  bool
+		want    []string // lines or parts of lines of the report
+		notWant string   // what the report must not say
 	}{
-		{"as expected", all, true, []string{
-			"1     002290DE0001  CP-7906G  done                     old -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S  8s    as expected",
-			"outcome: as expected (exit 0)"}},
-		{"a phone missing", all[:3], false, []string{
-			"4     002290DE0004  -         never seen", "WANT done (password refused)", "outcome: NOT as expected (exit 1)"}},
-		{"a wrong result", append(all[:3:3], history("002290DE0004", "done", time.Second, "SCCP", "SIP")), false, []string{
-			"WANT done (password refused)"}},
+		{"as expected", all, own(nil), true, []string{
+			"PORT  MAC           MODEL     RESULT                   THE PHONE SAYS                 LOADS                                      TIME  EXPECTED",
+			"1     002290DE0001  CP-7906G  done                     done, line 1001                old -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S  8s    as expected",
+			"2     002290DE0002  CP-7906G  done (no account)        unprovisioned, no line         old -> SIP11.9-4-2SR1-1S                   7s    as expected",
+			"4     002290DE0004  CP-7906G  done (password refused)  done, line without a password  SCCP -> SIP11.9-4-2SR1-1S                  4s    as expected",
+			"outcome: as expected (exit 0)"}, "NOT"},
+		{"a phone missing from the journal", all[:3], own(nil), false, []string{
+			"4     002290DE0004  -         never seen", "port 4 002290DE0004: NOT as expected: appliance: -, want done (password refused)",
+			"outcome: NOT as expected (exit 1)"}, "phone:"},
+		{"a wrong result in the journal", append(all[:3:3], history("002290DE0004", "done", time.Second, "SCCP", "SIP")), own(nil), false, []string{
+			"port 4 002290DE0004: NOT as expected: appliance: done, want done (password refused)"}, "phone:"},
+		{"the phone did not get that far", all, own(func(r *phoneResult) error { r.State, r.Config = "config", nil; return nil }), false, []string{
+			"1     002290DE0001  CP-7906G  done                     config, no line  ",
+			"port 1 002290DE0001: NOT as expected: phone: state config, want done",
+			`port 1 002290DE0001: NOT as expected: phone: line "", want "1001"`,
+			"outcome: NOT as expected (exit 1)"}, "appliance:"},
+		{"the phone has another load", all, own(func(r *phoneResult) error { r.Load = "SCCP11.8-5-2S"; return nil }), false, []string{
+			"port 1 002290DE0001: NOT as expected: phone: load SCCP11.8-5-2S, want SIP11.9-4-2SR1-1S"}, "appliance:"},
+		{"the phone refused its password", all, own(func(r *phoneResult) error { r.Config.Password = "too-long"; return nil }), false, []string{
+			`port 1 002290DE0001: NOT as expected: phone: line "1001 without a password", want "1001"`}, "appliance:"},
+		{"no result from the phone", all, own(func(r *phoneResult) error { *r = phoneResult{}; return errors.New("phone result: no such file") }), false, []string{
+			"1     002290DE0001  CP-7906G  done                     no result  ",
+			"port 1 002290DE0001: NOT as expected: phone: phone result: no such file"}, "appliance:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			ok := writeDemoReport(&b, demoResults(demoPhones, tt.hs), 9*time.Second, false)
+			ok := writeDemoReport(&b, demoResults(demoPhones, tt.hs, tt.own), 9*time.Second, false)
 			if ok != tt.wantOK {
 				t.Errorf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -98,6 +141,9 @@ func TestDemoReport(t *testing.T) {
 				if !strings.Contains(b.String(), w) {
 					t.Errorf("report lacks %q:\n%s", w, b.String())
 				}
+			}
+			if strings.Contains(b.String(), tt.notWant) {
+				t.Errorf("report says %q:\n%s", tt.notWant, b.String())
 			}
 		})
 	}

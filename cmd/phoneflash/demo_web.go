@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"sync"
 	"time"
 
-	"github.com/vishvananda/netns"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // webProxy makes the appliance's web page, which listens on loopback inside
@@ -83,45 +82,20 @@ func (p *webProxy) Close() error {
 	return err
 }
 
-// dialInNS opens a TCP connection from inside namespace ns: on a locked
-// thread switched into ns; the socket stays there.
+// dialInNS opens a TCP connection from inside namespace ns; the socket
+// stays there.
 func dialInNS(ns, addr string) (net.Conn, error) {
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	res := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			res <- result{err: err}
-			return // the thread ends with the locked goroutine
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			res <- result{err: fmt.Errorf("namespace %s: %w", ns, err)}
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			res <- result{err: fmt.Errorf("entering %s: %w", ns, err)}
-			return
-		}
+	var c net.Conn
+	err := namespace.Do(ns, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		c, derr := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-		cancel()
-		if err := netns.Set(orig); err != nil {
-			if c != nil {
-				c.Close()
-			}
-			res <- result{err: fmt.Errorf("leaving %s: %w", ns, err)}
-			return // never reuse a thread stuck in the wrong namespace
-		}
-		runtime.UnlockOSThread()
-		res <- result{c: c, err: derr}
-	}()
-	r := <-res
-	return r.c, r.err
+		defer cancel()
+		var err error
+		c, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		return err
+	})
+	if err != nil && c != nil {
+		c.Close() // the thread could not leave the namespace
+		c = nil
+	}
+	return c, err
 }

@@ -146,7 +146,7 @@ func TestExportFailures(t *testing.T) {
 		{[]string{"-out", out, "-pbx-preset", "nope"}, exitUsage, `phoneflash export: -pbx-preset: unknown PBX preset "nope"`},
 		{[]string{"-out", filepath.Join(dir, "no", "such", "x.zip")}, exitFailure, "phoneflash export: -out " + filepath.Join(dir, "no", "such", "x.zip") + ": its directory"},
 		{[]string{"-out", "/proc/office.zip"}, exitFailure, "phoneflash export: -out /proc/office.zip: cannot write in /proc ("},
-		{[]string{"-out", filepath.Join(dir, "adir")}, exitFailure, "phoneflash export: -out " + filepath.Join(dir, "adir") + ": rename "},
+		{[]string{"-out", filepath.Join(dir, "adir")}, exitFailure, "phoneflash export: -out " + filepath.Join(dir, "adir") + ": atomic write of " + filepath.Join(dir, "adir") + ": rename "},
 		{[]string{"-out", out, "-target", "SIP11.9-9-9"}, exitFailure, "phoneflash export: -target SIP11.9-9-9: not in the firmware store"},
 		{[]string{"-out", out, "-firmware", filepath.Join(dir, "none")}, exitFailure, "phoneflash export: -firmware "},
 	} {

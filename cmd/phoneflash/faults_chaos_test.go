@@ -264,27 +264,39 @@ func remount(t *testing.T, dir, mode string) {
 	}
 }
 
-// score counts the cycle's phones: done on the target, or ended with a
-// reason the appliance gives (failed, needs-reset); anything else fails.
+// score counts the cycle's phones, judged by the phone's own result and
+// the appliance's journal together: done when both say done on the target,
+// honest when the appliance gives a reason (failed, needs-reset) and the
+// phone does not claim to be done; anything else, a disagreement above
+// all, fails the test.
 func (ch *chaos) score(t *testing.T, phones []*faultPhone) {
 	for _, p := range phones {
 		res, err := p.result()
 		ch.rep.PowerCuts += p.cuts
 		ch.rep.Replugs += min(p.replugs, p.cuts)
 		ch.rep.Retries += res.retries()
-		if err == nil && res.State == "done" && res.Load == appliance.DefaultTarget {
+		s, _ := ch.b.summary(macKey(p.sp.MAC))
+		phoneDone := err == nil && res.State == "done" && res.Load == appliance.DefaultTarget
+		appDone := s.Stage == "done" && s.Load == appliance.DefaultTarget
+		switch {
+		case phoneDone && appDone:
 			ch.rep.Done++
 			continue
-		}
-		s, _ := ch.b.summary(macKey(p.sp.MAC))
-		if (s.Stage == "failed" || s.Stage == "needs-reset") && s.Reason != "" {
+		case !phoneDone && !appDone && (s.Stage == "failed" || s.Stage == "needs-reset") && s.Reason != "":
 			ch.rep.Honest++
-			t.Logf("%s (%s, %s) ended %s: %s; removed by the operator: %v; phone log:\n%s",
-				p.sp.MAC, p.sp.Model, p.sp.Scenario, s.Stage, s.Reason, p.removed, tail(p.sp.LogFile))
+			t.Logf("%s (%s, %s) ended %s: %s; the phone says %s on %s; removed by the operator: %v; phone log:\n%s",
+				p.sp.MAC, p.sp.Model, p.sp.Scenario, s.Stage, s.Reason, res.State, res.Load, p.removed, tail(p.sp.LogFile))
 			continue
 		}
-		t.Errorf("%s (%s, %s): phone %s on %s (%v, exit %v), appliance says %s %q; phone log:\n%s",
-			p.sp.MAC, p.sp.Model, p.sp.Scenario, res.State, res.Load, err, p.err, s.Stage, s.Reason, tail(p.sp.LogFile))
+		who := "neither says done"
+		switch {
+		case phoneDone:
+			who = "the phone says done, the appliance does not"
+		case appDone:
+			who = "the appliance says done, the phone does not"
+		}
+		t.Errorf("%s (%s, %s): %s: phone %s on %s (%v, exit %v), appliance says %s on %s %q; phone log:\n%s",
+			p.sp.MAC, p.sp.Model, p.sp.Scenario, who, res.State, res.Load, err, p.err, s.Stage, s.Load, s.Reason, tail(p.sp.LogFile))
 	}
 }
 

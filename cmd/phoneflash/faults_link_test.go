@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // impair makes the link between the appliance and port's switch lose
@@ -44,7 +45,7 @@ func (b *accBench) impair(t *testing.T, port int, loss, reorder float64, seed ui
 		{"link", "set", "dev", "lossy", "promisc", "on"},
 		{"link", "set", "dev", "lossy", "up"},
 	} {
-		if err := ip(sw, step...); err != nil {
+		if err := namespace.IP(sw, step...); err != nil {
 			t.Fatal(err)
 		}
 	}

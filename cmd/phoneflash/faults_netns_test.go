@@ -2,9 +2,9 @@ package main
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -29,6 +29,10 @@ type faultPlan struct {
 	DiskFull, ReadOnly           time.Duration // how long each lasts, once per cycle
 	DiskFullAt, ReadOnlyAt       time.Duration // when in the cycle (± 50%)
 	CycleTimeout                 time.Duration
+	// MinDone is the share of phones that must end done, by their own
+	// result and the appliance's journal alike; the others may end with
+	// an honest reason. See TestIntegrationFaults.
+	MinDone float64
 }
 
 // shortPlan is the run of `make test`; soakPlan of `make soak`. Daemon
@@ -39,11 +43,11 @@ var (
 	shortPlan = faultPlan{Ports: 2, PhonesPerPort: 2, Cycles: 1, FWScale: 0.002, Loss: 0.05, Reorder: 0.1,
 		CutEvery: 3 * time.Second, KillEvery: 25 * time.Second, MaxCuts: 1,
 		DiskFull: 2 * time.Second, ReadOnly: 2 * time.Second, DiskFullAt: 2 * time.Second, ReadOnlyAt: 5 * time.Second,
-		CycleTimeout: 90 * time.Second}
+		CycleTimeout: 90 * time.Second, MinDone: 0.75}
 	soakPlan = faultPlan{Ports: 4, PhonesPerPort: 8, Cycles: 5, FWScale: 0.005, Loss: 0.05, Reorder: 0.1,
 		CutEvery: 700 * time.Millisecond, KillEvery: 30 * time.Second, MaxCuts: 2,
 		DiskFull: 4 * time.Second, ReadOnly: 4 * time.Second, DiskFullAt: 5 * time.Second, ReadOnlyAt: 15 * time.Second,
-		CycleTimeout: 8 * time.Minute}
+		CycleTimeout: 8 * time.Minute, MinDone: 0.95}
 )
 
 // faultReport is what a run says at the end.
@@ -75,6 +79,17 @@ func (r faultReport) String() string {
 // phone ends done (or with a reason), no journal is corrupt after any
 // kill, and the firmware store and account table are intact. `make test`
 // runs four phones through one cycle; `make soak` (-soak) 32 through five.
+//
+// A run where every phone ends failed with a reason would be honest but
+// useless, so a minimum share must end done, judged by each phone's own
+// result and the appliance's journal together (issue 14): 3 of the 4
+// phones of `make test` (75%), and 95% of the soak's 160. Every fault here
+// is one a phone recovers from (a cut costs at most a replug, the daemon
+// picks up its journal, loss costs retransmissions), and the soak of
+// 2026-11-29 ended 160 of 160 done; the allowance is for a phone unlucky
+// enough to need a person for longer than the simulated operator waits
+// (four replugs, then it is taken off the bench with the appliance's
+// reason), which with four phones is one in four.
 func TestIntegrationFaults(t *testing.T) {
 	t.Parallel() // mostly waiting for phones: overlaps the hostile tests
 	plan := shortPlan
@@ -131,23 +146,10 @@ func (p *faultPhone) supervise(r *rand.Rand) {
 	}
 }
 
-func (p *faultPhone) result() (phoneResult, error) {
-	var res phoneResult
-	b, err := os.ReadFile(p.sp.Result)
-	if err == nil {
-		err = json.Unmarshal(b, &res)
-	}
-	return res, err
-}
+func (p *faultPhone) result() (phoneResult, error) { return readPhoneResult(p.sp.Result) }
 
-// phoneResult is the part of phonesim's result a fault run counts.
-type phoneResult struct {
-	State, Load, Exit string
-	PowerCuts         int `json:"power_cuts"`
-	Requests          []struct{ Outcome string }
-	DHCP              []struct{ Discovers, Requests int }
-}
-
+// retries counts the phone's TFTP requests that timed out or failed and
+// its DHCP retransmissions.
 func (r phoneResult) retries() int {
 	n := 0
 	for _, q := range r.Requests {
@@ -196,6 +198,10 @@ func runFaults(t *testing.T, plan faultPlan) faultReport {
 	stopSampling()
 	if b.srv != nil {
 		b.kill()
+	}
+	if need := int(math.Ceil(plan.MinDone * float64(rep.Phones))); rep.Done < need {
+		t.Errorf("%d of %d phones done by their own result and the appliance's; want at least %d (%.0f%%)",
+			rep.Done, rep.Phones, need, plan.MinDone*100)
 	}
 	if rep.Restarts == 0 || rep.DiskFull < plan.Cycles || rep.ReadOnly < plan.Cycles {
 		t.Errorf("faults injected: %d restarts, %d disk-full and %d read-only phases; want each in every cycle", rep.Restarts, rep.DiskFull, rep.ReadOnly)

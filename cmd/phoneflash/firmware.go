@@ -133,23 +133,31 @@ func openExisting(name, dir string, stderr io.Writer) (*firmware.Store, int) {
 	return s, exitOK
 }
 
-func runFirmwareList(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, dir := firmwareFlags("list", "[-firmware DIR]",
-		"Prints one line per load: name, protocol, version, models (from the term files and\n"+
-			"loadNNN.txt), number of files, total bytes, and how many files match Cisco's known-good SHA-1.", stderr)
+// storeCommand parses the flags of a subcommand that takes only -firmware
+// and opens its store, which must exist; s is nil when the command ends
+// with code.
+func storeCommand(name, doc string, args []string, stderr io.Writer) (s *firmware.Store, dir string, code int) {
+	fs, dirFlag := firmwareFlags(name, "[-firmware DIR]", doc, stderr)
 	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+		return nil, "", flagExit(err)
 	}
 	if fs.NArg() > 0 {
-		return usageErr(stderr, "list", "unexpected argument %q", fs.Arg(0))
+		return nil, "", usageErr(stderr, name, "unexpected argument %q", fs.Arg(0))
 	}
-	s, code := openExisting("list", *dir, stderr)
+	s, code = openExisting(name, *dirFlag, stderr)
+	return s, *dirFlag, code
+}
+
+func runFirmwareList(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	s, dir, code := storeCommand("list",
+		"Prints one line per load: name, protocol, version, models (from the term files and\n"+
+			"loadNNN.txt), number of files, total bytes, and how many files match Cisco's known-good SHA-1.", args, stderr)
 	if s == nil {
 		return code
 	}
 	loads := s.Loads()
 	if len(loads) == 0 {
-		fmt.Fprintf(stdout, "no loads in %s; add some with: phoneflash firmware import -firmware %s FILE...\n", *dir, *dir)
+		fmt.Fprintf(stdout, "no loads in %s; add some with: phoneflash firmware import -firmware %s FILE...\n", dir, dir)
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -162,17 +170,10 @@ func runFirmwareList(_ context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runFirmwareVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, dir := firmwareFlags("verify", "[-firmware DIR]",
+	s, dir, code := storeCommand("verify",
 		"Re-reads every file: each signed file's embedded name must be its own name (a renamed\n"+
 			"file is rejected by the phone), every image each .loads names must be present, and each\n"+
-			"file must match its manifest. Exits 1 naming every problem.", stderr)
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr(stderr, "verify", "unexpected argument %q", fs.Arg(0))
-	}
-	s, code := openExisting("verify", *dir, stderr)
+			"file must match its manifest. Exits 1 naming every problem.", args, stderr)
 	if s == nil {
 		return code
 	}
@@ -186,7 +187,7 @@ func runFirmwareVerify(_ context.Context, args []string, stdout, stderr io.Write
 		}
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "ok: %d loads verified in %s\n", rep.Loads, *dir)
+	fmt.Fprintf(stdout, "ok: %d loads verified in %s\n", rep.Loads, dir)
 	return exitOK
 }
 

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -229,14 +227,8 @@ func hostileDatagrams(t *testing.T, c *dhcpClient, mac net.HardwareAddr) {
 // dhcpExchanges is the number of leases a phonesim phone obtained.
 func dhcpExchanges(t *testing.T, p *accPhone) int {
 	t.Helper()
-	b, err := os.ReadFile(p.sp.Result)
+	res, err := readPhoneResult(p.sp.Result)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var res struct {
-		DHCP []json.RawMessage `json:"dhcp"`
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
 	return len(res.DHCP)

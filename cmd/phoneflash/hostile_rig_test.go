@@ -19,6 +19,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // The hostile-traffic and fault tests of issue 11 run on the acceptance
@@ -39,13 +40,13 @@ func (b *accBench) hostileClient(port int, name, addr string) string {
 	b.t.Helper()
 	ns, err := b.r.addNS("hx" + name)
 	if err == nil {
-		err = b.r.veth(b.switches[port], "x"+name, ns, "eth0")
+		err = namespace.Veth(b.switches[port], "x"+name, ns, "eth0")
 	}
 	if err == nil {
-		err = ip(b.switches[port], "link", "set", "dev", "x"+name, "master", "br0")
+		err = namespace.IP(b.switches[port], "link", "set", "dev", "x"+name, "master", "br0")
 	}
 	if err == nil && addr != "" {
-		err = ip(ns, "addr", "add", addr, "dev", "eth0")
+		err = namespace.IP(ns, "addr", "add", addr, "dev", "eth0")
 	}
 	if err != nil {
 		b.t.Fatal(err)
@@ -60,13 +61,13 @@ func (b *accBench) uplink() (ifname, ns string) {
 	ns, err := b.r.addNS("up")
 	ifname = b.r.prefix + "u0"
 	if err == nil {
-		err = b.r.veth(b.app, ifname, ns, "eth0")
+		err = namespace.Veth(b.app, ifname, ns, "eth0")
 	}
 	if err == nil {
-		err = ip(b.app, "addr", "add", "192.0.2.1/24", "dev", ifname)
+		err = namespace.IP(b.app, "addr", "add", "192.0.2.1/24", "dev", ifname)
 	}
 	if err == nil {
-		err = ip(ns, "addr", "add", "192.0.2.2/24", "dev", "eth0")
+		err = namespace.IP(ns, "addr", "add", "192.0.2.2/24", "dev", "eth0")
 	}
 	if err != nil {
 		b.t.Fatal(err)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
 
 // tftpConn is an unconnected UDP socket in a client's namespace.
@@ -54,8 +55,11 @@ func (c tftpConn) replies(t *testing.T, pkt []byte, to *net.UDPAddr, wait time.D
 	}
 }
 
+// tftpRRQ is a read request with another opcode (2: a write request).
 func tftpRRQ(name string, opcode byte) []byte {
-	return append(append([]byte{0, opcode}, name...), "\x00octet\x00"...)
+	p := tftpclient.RRQ(name)
+	p[1] = opcode
+	return p
 }
 
 // Issue 11, hostile TFTP: write requests, traversal names and unknown
@@ -171,7 +175,8 @@ func TestIntegrationHostileTFTP(t *testing.T) {
 
 // lockstep downloads name as a phone does (RFC 1350, 512-byte blocks), but
 // acknowledges every DATA block dup times. It returns the file, and an
-// error when a block came more than twice (one retransmission is allowed).
+// error when a block came more than twice (one retransmission is allowed)
+// or the download took longer than timeout.
 func lockstep(ns, name string, dup int, timeout time.Duration) ([]byte, error) {
 	var conn *net.UDPConn
 	if err := nettest.Do(ns, func() error {
@@ -182,53 +187,18 @@ func lockstep(ns, name string, dup int, timeout time.Duration) ([]byte, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if _, err := conn.WriteTo(tftpRRQ(name, 1), server69); err != nil {
-		return nil, err
-	}
-	var out []byte
 	seen := map[uint16]int{}
-	next := uint16(1)
-	buf := make([]byte, 2048)
-	deadline := time.Now().Add(timeout)
-	for {
-		conn.SetReadDeadline(deadline)
-		n, from, err := conn.ReadFrom(buf)
-		if err != nil {
-			return out, err
+	c := tftpclient.Client{Timeout: timeout, Data: func(block, _ uint16) (int, error) {
+		if seen[block]++; seen[block] > 2 {
+			return 0, fmt.Errorf("DATA block %d came %d times: Sorcerer's Apprentice", block, seen[block])
 		}
-		if n < 4 || buf[1] != 3 {
-			return out, &tftpError{buf[:n]}
-		}
-		blk := binary.BigEndian.Uint16(buf[2:])
-		if seen[blk]++; seen[blk] > 2 {
-			return out, &duplicateError{blk, seen[blk]}
-		}
-		if blk == next {
-			out = append(out, buf[4:n]...)
-			next++
-		}
-		for range dup {
-			conn.WriteTo([]byte{0, 4, byte(blk >> 8), byte(blk)}, from)
-		}
-		if blk == next-1 && n < 4+512 {
-			return out, nil
-		}
-	}
-}
-
-type tftpError struct{ pkt []byte }
-
-func (e *tftpError) Error() string {
-	return fmt.Sprintf("unexpected packet % x", e.pkt[:min(len(e.pkt), 32)])
-}
-
-type duplicateError struct {
-	blk   uint16
-	times int
-}
-
-func (e *duplicateError) Error() string {
-	return fmt.Sprintf("DATA block %d came %d times: Sorcerer's Apprentice", e.blk, e.times)
+		return dup, nil
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out bytes.Buffer
+	_, err := c.Get(ctx, conn, server69, name, &out)
+	return out.Bytes(), err
 }
 
 // ackStorm: a client that acknowledges every block three times gets each

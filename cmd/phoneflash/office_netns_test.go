@@ -18,6 +18,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // officeResult is the part of phonesim's result the office test reads.
@@ -61,7 +62,7 @@ func TestIntegrationOfficeBundle(t *testing.T) {
 	}
 	phoneNS, err := b.r.addNS("oph")
 	if err == nil {
-		err = b.r.veth(office, "lan", phoneNS, phoneIf)
+		err = namespace.Veth(office, "lan", phoneNS, phoneIf)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -17,18 +18,26 @@ import (
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 )
 
-func (b *bench) checkPhoneDiscover(t *testing.T, srv *server) {
-	conn, err := nettest.ListenUDP(b.c2, b.if2, 68)
+// discover broadcasts a Cisco phone's DISCOVER from port 68 on dev in
+// namespace ns and returns the first reply within wait.
+func discover(t *testing.T, ns, dev string, mac net.HardwareAddr, model string, wait time.Duration) (*dhcpv4.DHCPv4, error) {
+	t.Helper()
+	conn, err := nettest.ListenUDP(ns, dev, 68)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	mac := net.HardwareAddr{0x00, 0x1b, 0xd4, 0x79, 0x06, 0x01}
-	reply, err := nettest.Broadcast(conn, 67, nettest.CiscoDiscover(mac, 0x7906, "CP-7906G"), 3*time.Second)
+	xid := uint32(mac[4])<<8 | uint32(mac[5])
+	reply, err := nettest.Broadcast(conn, 67, nettest.CiscoDiscover(mac, xid, model), wait)
 	if err != nil {
-		t.Fatalf("no OFFER for a 7906G: %v", err)
+		return nil, err
 	}
-	offer, err := dhcpv4.FromBytes(reply)
+	return dhcpv4.FromBytes(reply)
+}
+
+func (b *bench) checkPhoneDiscover(t *testing.T, srv *server) {
+	mac := net.HardwareAddr{0x00, 0x1b, 0xd4, 0x79, 0x06, 0x01}
+	offer, err := discover(t, b.c2, b.if2, mac, "CP-7906G", 3*time.Second)
 	if err != nil || offer.MessageType() != dhcpv4.MessageTypeOffer || offer.YourIPAddr.String() != "10.79.2.101" {
 		t.Fatalf("reply %v (%v), want an OFFER of 10.79.2.101", offer, err)
 	}
@@ -39,14 +48,9 @@ func (b *bench) checkPhoneDiscover(t *testing.T, srv *server) {
 }
 
 func (b *bench) checkUplinkSilent(t *testing.T, srv *server) {
-	conn, err := nettest.ListenUDP(b.up, b.ifUp, 68)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	mac := net.HardwareAddr{0x00, 0x1b, 0xd4, 0x00, 0x00, 0x99}
-	if reply, err := nettest.Broadcast(conn, 67, nettest.CiscoDiscover(mac, 0x99, "CP-7911G"), 2*time.Second); err == nil {
-		t.Fatalf("a DISCOVER on the uplink was answered: % x", reply)
+	if reply, err := discover(t, b.up, b.ifUp, mac, "CP-7911G", 2*time.Second); reply != nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a DISCOVER on the uplink was answered: %v (%v)", reply, err)
 	}
 	if strings.Contains(srv.log.String(), mac.String()) {
 		t.Error("the server saw the uplink's DISCOVER")

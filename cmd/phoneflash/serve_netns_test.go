@@ -256,17 +256,8 @@ func TestIntegrationServeEndToEnd(t *testing.T) {
 	// address of the first client.
 	srv.stop(t)
 	srv2 := b.start(t)
-	conn, err := nettest.ListenUDP(b.c1, b.if1, 68)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	mac := net.HardwareAddr{0x00, 0x1b, 0xd4, 0x79, 0x11, 0x01}
-	reply, err := nettest.Broadcast(conn, 67, nettest.CiscoDiscover(mac, 0x7911, "CP-7911G"), 3*time.Second)
-	if err != nil {
-		t.Fatalf("no OFFER after restart: %v", err)
-	}
-	if offer, err := dhcpv4.FromBytes(reply); err != nil || offer.YourIPAddr.String() != "10.79.1.101" {
+	if offer, err := discover(t, b.c1, b.if1, mac, "CP-7911G", 3*time.Second); err != nil || offer.YourIPAddr.String() != "10.79.1.101" {
 		t.Errorf("after restart a new phone was offered %v (%v), want 10.79.1.101: the first lease was lost", offer, err)
 	}
 	srv2.stop(t)

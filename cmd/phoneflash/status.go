@@ -5,13 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/phoneflash/phoneflash/appliance"
 	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // runStatus prints every phone of the journal and optionally writes the CSV
@@ -86,20 +85,5 @@ func dash(s string) string {
 // writeReport writes the CSV report atomically: a reader never sees half a
 // file.
 func writeReport(name string, hs []session.History) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".phoneflash-report-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := session.WriteCSV(tmp, hs); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	return atomicfile.Write(name, 0o644, func(w io.Writer) error { return session.WriteCSV(w, hs) })
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // TestIntegrationWaitPorts: with -wait-ports, a bench NIC that does not
@@ -28,10 +29,10 @@ func TestIntegrationWaitPorts(t *testing.T) {
 	// The NIC is plugged in.
 	sw, err := b.r.addNS("sw2")
 	if err == nil {
-		err = b.r.veth(b.app, late, sw, "up")
+		err = namespace.Veth(b.app, late, sw, "up")
 	}
 	if err == nil {
-		err = b.r.bridge(sw, "br0", "up")
+		err = namespace.Bridge(sw, "br0", "up")
 	}
 	if err != nil {
 		t.Fatal(err)

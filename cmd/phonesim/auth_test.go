@@ -10,9 +10,12 @@ import (
 )
 
 // fwFiles returns fwgen's files of l by name, at a small scale.
-func fwFiles(t *testing.T, l fwgen.Load) map[string][]byte {
+func fwFiles(t *testing.T, l fwgen.Load) map[string][]byte { return filesAt(t, l, 0.001) }
+
+// filesAt returns fwgen's files of l by name, at the given scale.
+func filesAt(t *testing.T, l fwgen.Load, scale float64) map[string][]byte {
 	t.Helper()
-	files, err := fwgen.Files(l, 0.001)
+	files, err := fwgen.Files(l, scale)
 	if err != nil {
 		t.Fatal(err)
 	}

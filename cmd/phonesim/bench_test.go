@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -19,23 +17,14 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/server4"
 	"github.com/pin/tftp/v3"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/phoneflash/phoneflash/appliance/nettest"
 )
 
 // The integration tests run phonesim in its own network namespace against a
 // DHCP responder (insomniacslk server4) and a TFTP server (pin/tftp) in a
 // server namespace, joined by a veth pair. Names start with pfs.
-
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces and veth pairs (run as root, e.g. make integration)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip command")
-	}
-}
 
 var (
 	buildOnce sync.Once
@@ -91,53 +80,22 @@ type bench struct {
 	progress  map[string]int64 // bytes read by the server per file
 }
 
-func ipCmd(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
 // newBench creates the namespaces; n (0..250) keeps names and subnets apart.
 func newBench(t *testing.T, n int) *bench {
 	t.Helper()
-	requireRoot(t)
+	nettest.RequireRoot(t)
 	tag := fmt.Sprintf("%d%d", os.Getpid()%1000, n)
 	b := &bench{t: t, srvNS: "pfs-s" + tag, phoneNS: "pfs-p" + tag, srvIf: "pfs" + tag + "s", phoneIf: "pfs" + tag + "p",
 		serverIP: net.IPv4(198, 18, byte(n), 1).To4(), dir: t.TempDir(), files: map[string][]byte{},
 		throttle: map[string]time.Duration{}, progress: map[string]int64{}}
-	ipCmd(t, "netns", "add", b.srvNS)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", b.srvNS).Run() })
-	ipCmd(t, "netns", "add", b.phoneNS)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", b.phoneNS).Run() })
-	ipCmd(t, "-n", b.srvNS, "link", "add", b.srvIf, "type", "veth", "peer", "name", b.phoneIf, "netns", b.phoneNS)
-	ipCmd(t, "-n", b.srvNS, "addr", "add", b.serverIP.String()+"/24", "dev", b.srvIf)
-	ipCmd(t, "-n", b.srvNS, "link", "set", b.srvIf, "up")
-	ipCmd(t, "-n", b.phoneNS, "link", "set", "lo", "up")
+	nettest.NS(t, b.srvNS)
+	nettest.NS(t, b.phoneNS)
+	// The phone's end stays down: phonesim brings its interface up itself.
+	nettest.Must(t, b.srvNS, "ip", "link", "add", b.srvIf, "type", "veth", "peer", "name", b.phoneIf, "netns", b.phoneNS)
+	nettest.Addr(t, b.srvNS, b.srvIf, b.serverIP.String()+"/24")
+	nettest.Must(t, b.srvNS, "ip", "link", "set", b.srvIf, "up")
 	b.serve()
 	return b
-}
-
-// inNS runs f on a thread switched into the namespace (for socket creation).
-func inNS(t *testing.T, name string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		ns, err := netns.GetFromName(name)
-		if err != nil {
-			t.Errorf("netns %s: %v", name, err)
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			t.Errorf("setns %s: %v", name, err)
-			return
-		}
-		f()
-	}()
-	<-done
 }
 
 // recConn records every DHCP payload the server receives.
@@ -160,7 +118,7 @@ func (c recConn) ReadFrom(p []byte) (int, net.Addr, error) {
 func (b *bench) serve() {
 	t := b.t
 	var dconn, tconn net.PacketConn
-	inNS(t, b.srvNS, func() {
+	err := nettest.Do(b.srvNS, func() error {
 		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 			return c.Control(func(fd uintptr) {
 				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
@@ -169,14 +127,15 @@ func (b *bench) serve() {
 		}}
 		var err error
 		if dconn, err = lc.ListenPacket(t.Context(), "udp4", "0.0.0.0:67"); err != nil {
-			t.Errorf("dhcp listen: %v", err)
+			return fmt.Errorf("dhcp listen: %w", err)
 		}
 		if tconn, err = net.ListenPacket("udp4", b.serverIP.String()+":69"); err != nil {
-			t.Errorf("tftp listen: %v", err)
+			return fmt.Errorf("tftp listen: %w", err)
 		}
+		return nil
 	})
-	if t.Failed() {
-		t.FailNow()
+	if err != nil {
+		t.Fatal(err)
 	}
 	ds, err := server4.NewServer("", nil, b.dhcpHandler, server4.WithConn(recConn{dconn, b}))
 	if err != nil {
@@ -229,7 +188,7 @@ func (b *bench) dhcpHandler(conn net.PacketConn, peer net.Addr, m *dhcpv4.DHCPv4
 func (b *bench) unicastReplies() {
 	yi := append(net.IP(nil), b.serverIP...)
 	yi[3] = 100
-	ipCmd(b.t, "-n", b.srvNS, "neigh", "replace", yi.String(), "lladdr", testMAC.String(), "dev", b.srvIf, "nud", "permanent")
+	nettest.Must(b.t, b.srvNS, "ip", "neigh", "replace", yi.String(), "lladdr", testMAC.String(), "dev", b.srvIf, "nud", "permanent")
 	b.mu.Lock()
 	b.unicast = true
 	b.mu.Unlock()
@@ -266,6 +225,26 @@ func (b *bench) tftpRead(name string, rf io.ReaderFrom) error {
 	}
 	_, err := rf.ReadFrom(&slowReader{bytes.NewReader(data), delay, b, name})
 	return err
+}
+
+// waitUntil waits up to 15 s for done, failing with what did not happen
+// and the phone's output.
+func (b *bench) waitUntil(out fmt.Stringer, what string, done func() bool) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s after 15 s:\n%s", what, out)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// sent is how many bytes of name the TFTP server has sent.
+func (b *bench) sent(name string) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.progress[name]
 }
 
 func (b *bench) setFiles(files map[string][]byte) {
@@ -307,6 +286,22 @@ func (b *bench) run(flash string, args ...string) (int, Result) {
 	code := cmd.ProcessState.ExitCode()
 	b.t.Logf("phonesim (exit %d, %v):\n%s", code, err, out)
 	return code, readResult(b.t, result)
+}
+
+// signalled runs phonesim with args until done holds, sends it sig a
+// moment later (the phone acts on what it got) and returns the result it
+// writes on its way out; it must exit 0.
+func (b *bench) signalled(flash string, sig os.Signal, what string, done func() bool, args ...string) Result {
+	b.t.Helper()
+	result := filepath.Join(b.dir, "result.json")
+	cmd, out := b.start(flash, result, args...)
+	b.waitUntil(out, what, done)
+	time.Sleep(50 * time.Millisecond)
+	cmd.Process.Signal(sig)
+	if err := cmd.Wait(); err != nil {
+		b.t.Fatalf("phonesim: %v\n%s", err, out)
+	}
+	return readResult(b.t, result)
 }
 
 func readResult(t *testing.T, path string) Result {

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // CNU (loader OS) generations. The old one refuses 9.x loads.
@@ -82,28 +83,8 @@ func loadFlash(path string) (Flash, bool, error) {
 
 // saveFlash writes the flash file atomically (temp file, fsync, rename).
 func saveFlash(path string, f Flash) error {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return fmt.Errorf("flash: encode: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".flash-*")
-	if err != nil {
-		return fmt.Errorf("flash: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("flash: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("flash: sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("flash: close %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("flash: rename to %s: %w", path, err)
+	if err := atomicfile.WriteJSON(path, f, 0o600); err != nil {
+		return fmt.Errorf("flash: %w", err)
 	}
 	return nil
 }

@@ -16,15 +16,7 @@ const fwScale = 0.005 // 8.4 MB of SIP images become about 42 kB
 
 func loadFiles(t *testing.T, l fwgen.Load) map[string][]byte {
 	t.Helper()
-	files, err := fwgen.Files(l, fwScale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string][]byte{}
-	for _, f := range files {
-		m[f.Name] = f.Data
-	}
-	return m
+	return filesAt(t, l, fwScale)
 }
 
 func sepConfig(load, pw string) []byte {
@@ -33,6 +25,18 @@ func sepConfig(load, pw string) []byte {
 }
 
 const sepName = "SEP002290BAD777.cnf.xml"
+
+// serveConfig serves the phone a SIP config naming the SIP load, with the
+// line password pw.
+func (b *bench) serveConfig(pw string) {
+	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", pw)})
+}
+
+// serveSIP serves the SIP load's files and a config naming it.
+func (b *bench) serveSIP(t *testing.T, pw string) {
+	b.setFiles(loadFiles(t, fwgen.SIP942()))
+	b.serveConfig(pw)
+}
 
 var sipBoot = []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found",
 	"ITLFile.tlv=not-found", sepName + "=ok", "dialplan.xml=not-found"}
@@ -50,7 +54,7 @@ func withOutcome(outcome string, names ...string) []string {
 func TestIntegrationSIPDone(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 1)
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	code, res := b.run(filepath.Join(b.dir, "flash.json"), "-scenario", "sip", "-model", "7906", "-until", "done")
 	if code != 0 || res.State != "done" || res.Exit != "until" {
 		t.Fatalf("exit %d state %s exit %s, want 0 done until", code, res.State, res.Exit)
@@ -122,7 +126,7 @@ func TestIntegrationSteppingStone(t *testing.T) {
 		delete(sipFiles, tf)
 	}
 	b.setFiles(sipFiles)
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	code, res := b.run(filepath.Join(b.dir, "flash.json"), "-scenario", "formatted-old", "-until", "done")
 	if code != 0 || res.State != "done" || res.Load != "SIP11.9-4-2SR1-1S" || res.CNU != cnuNew9 {
 		t.Fatalf("exit %d state %s load %s cnu %s", code, res.State, res.Load, res.CNU)
@@ -151,27 +155,14 @@ func TestIntegrationPowerCutMidImage(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 4)
 	sip := fwgen.SIP942()
-	b.setFiles(loadFiles(t, sip))
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveSIP(t, "secret12")
 	apps := sip.ImageNames()[2]
 	b.mu.Lock()
 	b.throttle[apps] = 20 * time.Millisecond
 	b.mu.Unlock()
 	flash := filepath.Join(b.dir, "flash.json")
 	cmd, out := b.start(flash, filepath.Join(b.dir, "cut.json"), "-scenario", "sccp852", "-until", "done")
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		b.mu.Lock()
-		sent := b.progress[apps]
-		b.mu.Unlock()
-		if sent >= 2048 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the image never started:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	b.waitUntil(out, "the image never started", func() bool { return b.sent(apps) >= 2048 })
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	f, ok, err := loadFlash(flash)
@@ -203,8 +194,7 @@ func TestIntegrationFlashWriteCut(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 5)
 	sip := fwgen.SIP942()
-	b.setFiles(loadFiles(t, sip))
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "abcdefghijklmnopqrstuvwxyz012345")})
+	b.serveSIP(t, "abcdefghijklmnopqrstuvwxyz012345")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sccp852", "-cut-at", "flash-write")
 	if code != exitCut || res.Exit != "power-cut" || res.State != "flashing" {
@@ -232,21 +222,9 @@ func TestIntegrationKeyedReset(t *testing.T) {
 	b := newBench(t, 6)
 	b.setFiles(loadFiles(t, fwgen.SIP942()))
 	flash := filepath.Join(b.dir, "flash.json")
-	result := filepath.Join(b.dir, "result.json")
-	cmd, out := b.start(flash, result, "-scenario", "old-cucm", "-until", "rejected")
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(strings.Join(b.requests(), " "), sepName+".sgn") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no signed config request:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGUSR1)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("phonesim: %v\n%s", err, out)
-	}
-	res := readResult(t, result)
+	res := b.signalled(flash, syscall.SIGUSR1, "no signed config request", func() bool {
+		return strings.Contains(strings.Join(b.requests(), " "), sepName+".sgn")
+	}, "-scenario", "old-cucm", "-until", "rejected")
 	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + ".sgn=not-found",
 		"term11.default.loads=ok"}
 	if diff := cmp.Diff(want, names(res)); diff != "" {
@@ -269,22 +247,9 @@ func TestIntegrationKeyedReset(t *testing.T) {
 func TestIntegrationIdleSIGTERM(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 7)
-	flash := filepath.Join(b.dir, "flash.json")
-	result := filepath.Join(b.dir, "result.json")
-	cmd, out := b.start(flash, result, "-scenario", "sccp852", "-model", "7906", "-idle-reask", "30s")
-	deadline := time.Now().Add(15 * time.Second)
-	for len(b.requests()) < 8 { // two rounds: -idle-reask asks again
-		if time.Now().After(deadline) {
-			t.Fatalf("no config requests:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("phonesim: %v\n%s", err, out)
-	}
-	res := readResult(t, result)
+	// two rounds: -idle-reask asks again
+	res := b.signalled(filepath.Join(b.dir, "flash.json"), syscall.SIGTERM, "not two rounds of config requests",
+		func() bool { return len(b.requests()) >= 8 }, "-scenario", "sccp852", "-model", "7906", "-idle-reask", "30s")
 	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + "=not-found",
 		"XMLDefault.cnf.xml=not-found"}
 	want = append(want, want...)
@@ -306,8 +271,7 @@ func TestIntegrationNewCNUTakesSIPTermFile(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 8)
 	sip := fwgen.SIP942()
-	b.setFiles(loadFiles(t, sip))
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveSIP(t, "secret12")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sccp852", "-keyed-reset", "-until", "done")
 	if code != 0 || res.Load != "SIP11.9-4-2SR1-1S" || res.Resets != 1 || res.FlashWrites != 1 || res.Reboots != 2 {
@@ -325,7 +289,7 @@ func TestIntegrationNewCNUTakesSIPTermFile(t *testing.T) {
 func TestIntegrationCutAtDHCP(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 9)
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sip", "-cut-at", "dhcp")
 	if code != exitCut || len(res.Requests) != 0 || res.State != "dhcp" {
@@ -347,7 +311,7 @@ func TestIntegrationUnicastReplies(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 10)
 	b.unicastReplies()
-	b.setFiles(map[string][]byte{sepName: sepConfig("SIP11.9-4-2SR1-1S", "secret12")})
+	b.serveConfig("secret12")
 	code, res := b.run(filepath.Join(b.dir, "udp.json"), "-scenario", "sip", "-dhcp-recv", "udp", "-max-time", "1s", "-until", "done")
 	if code != exitMaxTime || len(res.DHCP) != 0 {
 		t.Errorf("udp receiver: exit %d, %d leases; want exit 4 without a lease", code, len(res.DHCP))

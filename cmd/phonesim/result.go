@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
 
 // Request is one file request, in order.
@@ -161,16 +161,8 @@ func orNone(s string) string {
 
 // writeResult writes res as JSON to path (atomically).
 func writeResult(path string, res Result) error {
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return fmt.Errorf("result: encode: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("result: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("result: rename to %s: %w", path, err)
+	if err := atomicfile.WriteJSON(path, res, 0o644); err != nil {
+		return fmt.Errorf("result: %w", err)
 	}
 	return nil
 }

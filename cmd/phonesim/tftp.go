@@ -2,42 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
-
-// TFTP opcodes (RFC 1350).
-const (
-	opRRQ   = 1
-	opDATA  = 3
-	opACK   = 4
-	opERROR = 5
-)
-
-// blockSize is the only block size the phone knows: it sends no options.
-const blockSize = 512
-
-// buildRRQ is the phone's read request: opcode 1, name, "octet", no options.
-func buildRRQ(name string) []byte {
-	b := []byte{0, opRRQ}
-	b = append(b, name...)
-	b = append(b, 0)
-	b = append(b, "octet"...)
-	return append(b, 0)
-}
-
-func buildACK(block uint16) []byte {
-	return []byte{0, opACK, byte(block >> 8), byte(block)}
-}
-
-func buildERROR(code uint16, msg string) []byte {
-	b := []byte{0, opERROR, byte(code >> 8), byte(code)}
-	return append(append(b, msg...), 0)
-}
 
 // Outcomes of one file request, as recorded in the result.
 const (
@@ -61,7 +32,9 @@ type Fetch struct {
 // errCut means the simulated power was cut during a transfer.
 var errCut = errors.New("power cut")
 
-// tftpClient is the phone's RFC 1350 client.
+// tftpClient is the phone's RFC 1350 client: tftpclient with a phone's
+// settings (no options, 512-byte blocks, a larger block aborts the file),
+// and the outcome of each request for the result.
 type tftpClient struct {
 	Timeout time.Duration // select() timeout: 4 s
 	Retries int           // retransmissions of the last packet: 3
@@ -76,133 +49,55 @@ func newTFTPClient(timeout time.Duration) *tftpClient {
 	}}
 }
 
-// transfer is the state of one download.
-type transfer struct {
-	conn   net.PacketConn
-	tid    net.Addr
-	last   []byte   // the packet to retransmit
-	lastTo net.Addr // where it goes
-	block  uint16
-	f      Fetch
+// head keeps the first keep bytes written to it.
+type head struct {
+	keep int
+	b    []byte
+}
+
+func (h *head) Write(p []byte) (int, error) {
+	if room := h.keep - len(h.b); room > 0 {
+		h.b = append(h.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // Get fetches name from server:69, keeping up to keep bytes of its start.
 // cut, when not nil, is asked after each block whether power fails now.
+// A missing file is an outcome, not an error.
 func (c *tftpClient) Get(ctx context.Context, server net.IP, name string, keep int, cut func(int64) bool) (Fetch, error) {
+	f := Fetch{Name: name}
 	conn, err := c.Listen()
 	if err != nil {
-		return Fetch{Name: name, Outcome: outError}, fmt.Errorf("tftp: %s: listen: %w", name, err)
+		f.Outcome, f.Detail = outError, "listen: "+err.Error()
+		return f, fmt.Errorf("tftp: %s: listen: %w", name, err)
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	t := &transfer{conn: conn, f: Fetch{Name: name}, last: buildRRQ(name),
-		lastTo: &net.UDPAddr{IP: server, Port: c.Port}}
-	if _, err := conn.WriteTo(t.last, t.lastTo); err != nil {
-		return c.fail(t, outError, "send RRQ", err)
-	}
-	buf := make([]byte, 2048)
-	tries := c.Retries
-	for {
-		conn.SetReadDeadline(time.Now().Add(c.Timeout))
-		n, from, err := conn.ReadFrom(buf)
-		if ctx.Err() != nil {
-			return c.fail(t, outError, "stopped", ctx.Err())
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if tries == 0 {
-				return c.fail(t, outTimeout, fmt.Sprintf("no answer after %d retransmissions", c.Retries), nil)
+	cl := tftpclient.Client{Timeout: c.Timeout, Retries: c.Retries}
+	if cut != nil {
+		cl.Progress = func(n int64) error {
+			if cut(n) {
+				return errCut
 			}
-			tries--
-			conn.WriteTo(t.last, t.lastTo)
-			continue
-		}
-		if err != nil {
-			return c.fail(t, outError, "receive", err)
-		}
-		done, err := c.handle(t, buf[:n], from, keep, &tries)
-		if err != nil || done {
-			return t.f, err
-		}
-		if cut != nil && cut(t.f.Bytes) {
-			t.f.Outcome, t.f.Detail = outCut, fmt.Sprintf("power cut after %d bytes", t.f.Bytes)
-			return t.f, errCut
+			return nil
 		}
 	}
-}
-
-func (c *tftpClient) fail(t *transfer, outcome, detail string, err error) (Fetch, error) {
-	t.f.Outcome, t.f.Detail = outcome, detail
-	if err != nil {
-		t.f.Detail = detail + ": " + err.Error()
-		return t.f, fmt.Errorf("tftp: %s: %s: %w", t.f.Name, detail, err)
+	h := &head{keep: keep}
+	res, err := cl.Get(ctx, conn, &net.UDPAddr{IP: server, Port: c.Port}, name, h)
+	f.Bytes, f.Head, f.Outcome = res.Bytes, h.b, outOK
+	var se *tftpclient.ServerError
+	switch {
+	case err == nil:
+		return f, nil
+	case tftpclient.IsNotFound(err) && errors.As(err, &se):
+		f.Outcome, f.Detail = outNotFound, se.Message
+		return f, nil
+	case errors.Is(err, errCut):
+		f.Outcome, f.Detail = outCut, fmt.Sprintf("power cut after %d bytes", f.Bytes)
+	case errors.Is(err, tftpclient.ErrTimeout):
+		f.Outcome, f.Detail = outTimeout, fmt.Sprintf("no answer after %d retransmissions", c.Retries)
+	default:
+		f.Outcome, f.Detail = outError, err.Error()
 	}
-	return t.f, fmt.Errorf("tftp: %s: %s", t.f.Name, detail)
-}
-
-// handle processes one datagram; it reports whether the transfer is over.
-func (c *tftpClient) handle(t *transfer, p []byte, from net.Addr, keep int, tries *int) (bool, error) {
-	if t.tid == nil {
-		t.tid = from // the first reply fixes the server's TID
-	} else if from.String() != t.tid.String() {
-		t.conn.WriteTo(buildERROR(5, "Unknown transfer ID"), from)
-		return false, nil
-	}
-	if len(p) < 4 {
-		return false, nil // runt: ignore
-	}
-	switch binary.BigEndian.Uint16(p) {
-	case opERROR:
-		code := binary.BigEndian.Uint16(p[2:])
-		msg := string(trimNUL(p[4:]))
-		if code == 1 {
-			t.f.Outcome, t.f.Detail = outNotFound, msg
-			return true, nil
-		}
-		_, err := c.fail(t, outError, fmt.Sprintf("server error %d %q", code, msg), nil)
-		return true, err
-	case opDATA:
-		return c.data(t, binary.BigEndian.Uint16(p[2:]), p[4:], keep, tries)
-	}
-	_, err := c.fail(t, outError, fmt.Sprintf("unexpected opcode %d", binary.BigEndian.Uint16(p)), nil)
-	return true, err
-}
-
-func (c *tftpClient) data(t *transfer, block uint16, d []byte, keep int, tries *int) (bool, error) {
-	if len(d) > blockSize {
-		// The firmware aborts ("Data block exceeds 512") and drops the port.
-		_, err := c.fail(t, outError, fmt.Sprintf("Data block exceeds 512 (%d bytes)", len(d)), nil)
-		return true, err
-	}
-	if block != t.block+1 {
-		if block == t.block {
-			t.conn.WriteTo(t.last, t.tid) // duplicate: ACK again
-		}
-		return false, nil
-	}
-	t.block = block
-	t.f.Bytes += int64(len(d))
-	if room := keep - len(t.f.Head); room > 0 {
-		t.f.Head = append(t.f.Head, d[:min(room, len(d))]...)
-	}
-	t.last, t.lastTo = buildACK(block), t.tid
-	*tries = c.Retries
-	if _, err := t.conn.WriteTo(t.last, t.tid); err != nil {
-		_, err := c.fail(t, outError, "send ACK", err)
-		return true, err
-	}
-	if len(d) < blockSize {
-		t.f.Outcome = outOK
-		return true, nil
-	}
-	return false, nil
-}
-
-func trimNUL(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
+	return f, err
 }

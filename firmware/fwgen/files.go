@@ -20,11 +20,12 @@ type File struct {
 // CNUMagic starts the payload of every `.sbn` image.
 const CNUMagic = "CNU_File_Archive_3.0"
 
-// Signed returns name's signed form: a Cisco-layout header (placeholder
-// signer, serial 1234567890abcdef, SHA-1, a 256-byte placeholder signature
-// and name as the embedded file name) followed by payload.
-func Signed(name string, payload []byte) ([]byte, error) {
-	h := firmware.Header{
+// Header is the signed header of the synthetic file name, in Cisco's
+// layout: a placeholder signer (as in Cisco's own files), serial
+// 1234567890abcdef, SHA-1, a 256-byte placeholder signature and name as the
+// embedded file name. Its Length is left to Encode.
+func Header(name string) firmware.Header {
+	return firmware.Header{
 		Version:    [2]byte{1, 1},
 		SignerName: "CN=someSigner;OU=someOrgUnit;O=someOrg",
 		Serial:     []byte{0x12, 0x34, 0x56, 0x78, 0x90, 0xab, 0xcd, 0xef},
@@ -34,6 +35,11 @@ func Signed(name string, payload []byte) ([]byte, error) {
 		Signature:  filler("signature:"+name, 256),
 		FileName:   name,
 	}
+}
+
+// Signed returns name's signed form: Header(name) followed by payload.
+func Signed(name string, payload []byte) ([]byte, error) {
+	h := Header(name)
 	hdr, err := h.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("fwgen: sign %s: %w", name, err)
