@@ -262,18 +262,36 @@ func (b *bench) requests() []string {
 }
 
 // start runs phonesim in the phone namespace with the common flags.
-func (b *bench) start(flash, result string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func (b *bench) start(flash, result string, args ...string) (*exec.Cmd, *lockedBuffer) {
 	b.t.Helper()
 	all := append([]string{"netns", "exec", b.phoneNS, phonesimBinary(b.t), "-iface", b.phoneIf,
 		"-mac", testMAC.String(), "-flash", flash, "-result", result, "-timescale", "500", "-seed", "7", "-max-time", "30s"}, args...)
 	cmd := exec.Command("ip", all...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		b.t.Fatal(err)
 	}
 	b.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, &out
+	return cmd, out
+}
+
+// lockedBuffer is phonesim's output, safe to read while it still writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // run runs phonesim to its end and returns its exit code and result.
@@ -291,12 +309,12 @@ func (b *bench) run(flash string, args ...string) (int, Result) {
 // signalled runs phonesim with args until done holds, sends it sig a
 // moment later (the phone acts on what it got) and returns the result it
 // writes on its way out; it must exit 0.
-func (b *bench) signalled(flash string, sig os.Signal, what string, done func() bool, args ...string) Result {
+// done is given phonesim's output so far.
+func (b *bench) signalled(flash string, sig os.Signal, what string, done func(out string) bool, args ...string) Result {
 	b.t.Helper()
 	result := filepath.Join(b.dir, "result.json")
 	cmd, out := b.start(flash, result, args...)
-	b.waitUntil(out, what, done)
-	time.Sleep(50 * time.Millisecond)
+	b.waitUntil(out, what, func() bool { return done(out.String()) })
 	cmd.Process.Signal(sig)
 	if err := cmd.Wait(); err != nil {
 		b.t.Fatalf("phonesim: %v\n%s", err, out)

@@ -222,7 +222,7 @@ func TestIntegrationKeyedReset(t *testing.T) {
 	b := newBench(t, 6)
 	b.setFiles(loadFiles(t, fwgen.SIP942()))
 	flash := filepath.Join(b.dir, "flash.json")
-	res := b.signalled(flash, syscall.SIGUSR1, "no signed config request", func() bool {
+	res := b.signalled(flash, syscall.SIGUSR1, "no signed config request", func(string) bool {
 		return strings.Contains(strings.Join(b.requests(), " "), sepName+".sgn")
 	}, "-scenario", "old-cucm", "-until", "rejected")
 	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + ".sgn=not-found",
@@ -247,9 +247,11 @@ func TestIntegrationKeyedReset(t *testing.T) {
 func TestIntegrationIdleSIGTERM(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 7)
-	// two rounds: -idle-reask asks again
+	// Two rounds (-idle-reask asks again), and the phone says it is idle
+	// after the second: signalled any earlier, it would still be at config.
 	res := b.signalled(filepath.Join(b.dir, "flash.json"), syscall.SIGTERM, "not two rounds of config requests",
-		func() bool { return len(b.requests()) >= 8 }, "-scenario", "sccp852", "-model", "7906", "-idle-reask", "30s")
+		func(out string) bool { return len(b.requests()) >= 8 && strings.Count(out, "state=idle") >= 2 },
+		"-scenario", "sccp852", "-model", "7906", "-idle-reask", "30s")
 	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + "=not-found",
 		"XMLDefault.cnf.xml=not-found"}
 	want = append(want, want...)
