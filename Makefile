@@ -31,6 +31,9 @@ build:
 # the same.
 TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromium kamailio \
 	qemu-system-x86 ovmf mtools squashfs-tools e2fsprogs util-linux gcc libc6-dev
+# The office of the bundle test: tftpd-hpa serves the exported bundle
+# (dnsmasq-base, below, is the office router's DHCP with option 150).
+TEST_DEPS += tftpd-hpa
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the
@@ -195,7 +198,7 @@ FUZZ_TARGETS = \
 	./appliance/dhcpd:FuzzHandle ./appliance/dhcpd:FuzzHandleSequence \
 	./appliance/tftpd:FuzzCleanName ./appliance/tftpd:FuzzRequestPacket \
 	./appliance:FuzzResolveName ./appliance/session:FuzzStep \
-	./appliance/provision:FuzzParseTable ./board:FuzzParseProfile \
+	./appliance/provision:FuzzParseTable ./appliance/provision:FuzzConfigText ./board:FuzzParseProfile \
 	./appliance/sipwatch:FuzzHandleFrames \
 	./firmware:FuzzParseHeader ./firmware:FuzzParseLoads ./firmware:FuzzImport
 fuzz:

@@ -43,6 +43,8 @@ func (a *accounts) Default(loads []firmware.ModelLoad) ([]byte, error) {
 	return a.current().Default(loads)
 }
 
+func (a *accounts) DialPlan() ([]byte, error) { return a.current().DialPlan() }
+
 func (a *accounts) Assign(mac, port string, taken func(key string) bool) (string, bool) {
 	return a.current().Assign(mac, port, taken)
 }
@@ -66,7 +68,11 @@ func loadAccounts(cfg Config) (*accounts, error) {
 			name = up
 		}
 	}
-	a := &accounts{prov: &provision.Provisioner{}}
+	prov, err := benchProvisioner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &accounts{prov: prov}
 	if name == "" {
 		return a, nil
 	}

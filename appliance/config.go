@@ -65,6 +65,8 @@ type Config struct {
 	HTTPAddr     string        // web UI and API listen address; "" disables it
 	Target       string        // load name phones end on
 	AccountsFile string        // operator's account table (CSV), optional
+	PBXPreset    string        // PBX preset of the phones' configs (provision.PresetNames), "" none
+	DialPlanFile string        // dialplan.xml to serve instead of one derived from the accounts
 	Board        string        // sim, pi or none
 	BoardProfile string        // board profile JSON (pi)
 	LeaseTime    time.Duration // DHCP lease time
@@ -229,6 +231,9 @@ func (c Config) validateSettings() error {
 	}
 	if c.RegisterTimeout < 0 || c.RegisterTimeout > MaxRegisterTimeout {
 		return fieldErr("RegisterTimeout", "{RegisterTimeout} %s: use at most %s (0 for the default)", c.RegisterTimeout, MaxRegisterTimeout)
+	}
+	if err := c.CheckPBX(); err != nil {
+		return err
 	}
 	if c.LeaseTime < time.Minute {
 		return fieldErr("LeaseTime", "{LeaseTime} %s: too short for phones that reboot while flashing; use at least 1m", c.LeaseTime)

@@ -65,6 +65,7 @@ func (b *bench) webService() (service, error) {
 		Retry:       b.mgr.Retry,
 		Forget:      b.mgr.Forget,
 		Report:      b.report,
+		Bundle:      b.bundle,
 		Unhealthy:   b.unhealthy,
 		Password:    b.webPassword(),
 		ProtectPage: b.cfg.ProtectPage,

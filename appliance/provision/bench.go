@@ -28,8 +28,8 @@ func (p *Provisioner) Registrar(port, account string) (addr string, bench, ok bo
 		}
 	}
 	sipPort := a.PBXPort
-	if sipPort == 0 {
-		sipPort = 5060
+	if s, err := p.SettingsFor(&a); err == nil {
+		sipPort = s.Port // the row's, else its preset's
 	}
 	return net.JoinHostPort(a.PBXHost, strconv.Itoa(sipPort)), bench, true
 }

@@ -15,11 +15,21 @@ type Phone struct {
 	Account   string // its row's extension, "" for none
 }
 
-// Changed returns the phones whose SEP<MAC>.cnf.xml differs between two
-// provisioners (the account table replaced): the phones to ask to re-read
-// their config (SIP NOTIFY check-sync); the others would read the same
-// bytes again. It is pure: both sides are rendered, nothing is sent.
+// Changed returns the phones whose files differ between two provisioners
+// (the table, or the bench's settings, replaced): their SEP<MAC>.cnf.xml,
+// or the dial plan every SIP config names. These are the phones to ask to
+// re-read their config (SIP NOTIFY check-sync); the others would read the
+// same bytes again. It is pure: both sides are rendered, nothing is sent.
 func Changed(old, next *Provisioner, phones []Phone) ([]Phone, error) {
+	oldPlan, err := old.DialPlan()
+	if err != nil {
+		return nil, err
+	}
+	nextPlan, err := next.DialPlan()
+	if err != nil {
+		return nil, err
+	}
+	planChanged := !bytes.Equal(oldPlan, nextPlan)
 	var out []Phone
 	for _, ph := range phones {
 		a, _, _, err := old.SIP(ph.MAC, ph.Port, ph.Model, ph.Load, ph.Account)
@@ -30,7 +40,7 @@ func Changed(old, next *Provisioner, phones []Phone) ([]Phone, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provision: changes: new config: %w", err)
 		}
-		if !bytes.Equal(a, b) {
+		if planChanged || !bytes.Equal(a, b) {
 			out = append(out, ph)
 		}
 	}

@@ -1,41 +1,60 @@
 package provision
 
 import (
+	"slices"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
+// TestChanged: replacing the table names exactly the phones whose config
+// (or the dial plan) differs: a changed password, a removed row, a new
+// preset on the bench; not the phones whose rows stayed as they were.
 func TestChanged(t *testing.T) {
-	old := testProvisioner(t)
-	tab, err := ParseTable(strings.NewReader("MAC,Port,Extension,Display Name,Auth_Name,Password,PBX_Host,PBX_Port\n" +
-		"00:11:22:aa:bb:01,,1001,Reception,1001,s3cretPass,pbx.example.org,5060\n" + // unchanged
-		",eth2,1002,Port Two,,newpw,192.0.2.10,\n" + // a new password
-		",,1004,Warned,,0123456789abcdef,192.0.2.11,5060\n")) // another PBX; 1003 is gone
-	if err != nil {
-		t.Fatal(err)
+	table := func(rows string) *Table {
+		t.Helper()
+		tab, err := ParseTable(strings.NewReader("extension,pbx_host,password\n" + rows))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tab
 	}
-	next := &Provisioner{Table: tab}
 	phones := []Phone{
 		{MAC: "001122AABB01", Port: "eth1", Model: m7906, Load: target, Account: "1001"},
-		{MAC: "001122AABB02", Port: "eth2", Model: m7906, Load: target, Account: "1002"},
-		{MAC: "001122AABB03", Port: "eth1", Model: m7911, Load: target, Account: "1003"},
-		{MAC: "001122AABB04", Port: "eth1", Model: m7911, Load: target, Account: "1004"},
-		{MAC: "001122AABB05", Port: "eth1", Model: m7911, Load: target, Account: ""},
+		{MAC: "001122AABB02", Port: "eth2", Model: m7911, Load: target, Account: "1002"},
+		{MAC: "001122AABB03", Port: "eth3", Model: m7911, Load: target, Account: "1003"},
+		{MAC: "001122AABB09", Port: "eth4", Model: m7911, Load: target}, // no account
 	}
-	got, err := Changed(old, next, phones)
-	if err != nil {
-		t.Fatal(err)
+	old := &Provisioner{Table: table("1001,pbx,pw1\n1002,pbx,pw2\n1003,pbx,pw3\n")}
+	macs := func(ps []Phone) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.MAC)
+		}
+		return out
 	}
-	var macs []string
-	for _, p := range got {
-		macs = append(macs, p.MAC)
+	for _, tt := range []struct {
+		name string
+		next *Provisioner
+		want []string
+	}{
+		{"same table", &Provisioner{Table: table("1001,pbx,pw1\n1002,pbx,pw2\n1003,pbx,pw3\n")}, nil},
+		{"rows reordered", &Provisioner{Table: table("1003,pbx,pw3\n1001,pbx,pw1\n1002,pbx,pw2\n")}, nil},
+		{"one password", &Provisioner{Table: table("1001,pbx,pw1\n1002,pbx,new\n1003,pbx,pw3\n")}, []string{"001122AABB02"}},
+		{"row removed", &Provisioner{Table: table("1001,pbx,pw1\n1002,pbx,pw2\n")}, []string{"001122AABB03"}},
+		{"bench preset", &Provisioner{Table: old.Table, Preset: "freepbx-pjsip"}, macs(phones)},
+		{"dial plan", &Provisioner{Table: table("1001,pbx,pw1\n1002,pbx,pw2\n1003,pbx,pw3\n10001,pbx,pw4\n")}, macs(phones)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Changed(old, tt.next, phones)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(macs(got), tt.want) {
+				t.Errorf("changed %v, want %v", macs(got), tt.want)
+			}
+		})
 	}
-	if diff := cmp.Diff([]string{"001122AABB02", "001122AABB03", "001122AABB04"}, macs); diff != "" {
-		t.Errorf("changed (-want +got):\n%s", diff)
-	}
-	if same, _ := Changed(old, old, phones); len(same) != 0 {
-		t.Errorf("the same table changed %d phones", len(same))
+	if _, err := Changed(old, &Provisioner{Table: old.Table, Preset: "nope"}, phones); err == nil {
+		t.Error("a bad preset gave no error")
 	}
 }

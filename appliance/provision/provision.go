@@ -14,14 +14,26 @@ import (
 // Provisioner makes the configuration files and assigns accounts. It
 // satisfies session.Configs and session.Accounts. What it knows of a model
 // (its password limit, its loadInformationNNN) comes from the model's row
-// of firmware's model table.
+// of firmware's model table. A phone's config takes each setting from its
+// row of the table, else from the row's preset, else from the bench's
+// (the fields below), else from Base.
 type Provisioner struct {
 	Table    *Table // nil: no account table
-	TimeZone string // Cisco time zone name; "" means "Greenwich Standard Time"
+	TimeZone string // the phone's own time zone name; "" is DefaultTimeZone
+	Preset   string // the bench's PBX preset (-pbx-preset); "" is Base
+	NTP      string // the bench's NTP server; "" is DefaultNTP
+	// DialTemplate is dialplan.xml as the operator gave it (-dialplan), already
+	// checked by ParseDialPlan; nil derives one from the table.
+	DialTemplate []byte
 	// Bench is the bench registrar's address on each bench port: a phone
 	// without an account registers there (bench.go). nil: none.
 	Bench map[string]netip.AddrPort
 }
+
+// DefaultNTP is the NTP server of a config that names none: the public
+// pool, which an office that reaches its PBX over the internet reaches
+// too; give the row an ntp (or the bench one) for a local server.
+const DefaultNTP = "pool.ntp.org"
 
 // Assign gives a phone its row of the table (see Table.Assign).
 func (p *Provisioner) Assign(mac, port string, taken func(key string) bool) (string, bool) {
@@ -55,15 +67,20 @@ func (p *Provisioner) SIP(mac, port string, model firmware.Model, load, account 
 	bench := false
 	if !ok {
 		if a, bench = p.benchLine(mac, port); !bench {
-			data, err = marshal(p.sipDevice(load, nil))
+			d, err := p.sipDevice(load, nil)
+			if err == nil {
+				data, err = marshal(d)
+			}
 			return data, ResultNoAccount, "no account", wrap(mac, err)
 		}
 	}
+	d, err := p.sipDevice(load, &a)
+	if err != nil {
+		return nil, "", "", wrap(mac, err)
+	}
 	result, note = ResultDone, ""
+	line := &d.SIPProfile.Lines[0]
 	lim := model.Password
-	line := sipLine{Button: 1, FeatureID: 9, FeatureLabel: label(a.DisplayName), Proxy: "USECALLMANAGER",
-		Port: a.PBXPort, Name: a.Extension, DisplayName: a.DisplayName, Contact: a.Extension,
-		AuthName: a.AuthName, AuthPassword: a.Password, MessagesNumber: ""}
 	switch n := len([]rune(a.Password)); {
 	case n > lim.Max:
 		line.AuthName, line.AuthPassword = "", ""
@@ -73,9 +90,6 @@ func (p *Provisioner) SIP(mac, port string, model firmware.Model, load, account 
 		result = ResultPasswordLongWarn
 		note = fmt.Sprintf("password for %s is %d characters; some %s firmware rejects more than %d: shorten it if the line does not register", a.Extension, n, modelName(model), lim.Warn)
 	}
-	d := p.sipDevice(load, &a)
-	d.SIPProfile.Lines = []sipLine{line}
-	d.SIPProfile.PhoneLabel = label(a.Extension)
 	data, err = marshal(d)
 	if bench {
 		result, note = ResultNoAccount, "no account"
@@ -100,28 +114,10 @@ func modelName(m firmware.Model) string {
 // label fits the 12-character, space-free phone label.
 func label(s string) string {
 	s = strings.ReplaceAll(s, " ", "")
-	if r := []rune(s); len(r) > 12 {
-		return string(r[:12])
+	if r := []rune(s); len(r) > maxLabel {
+		return string(r[:maxLabel])
 	}
 	return s
-}
-
-func (p *Provisioner) sipDevice(load string, a *Account) device {
-	tz := p.TimeZone
-	if tz == "" {
-		tz = "Greenwich Standard Time"
-	}
-	d := device{DeviceProtocol: "SIP", LoadInformation: load,
-		SIPProfile: &sipProfile{RegisterWithProxy: a != nil, TimerRegisterExpires: 3600, TimerRegisterDelta: 5,
-			TimerT1: 500, TimerT2: 4000, VoipControlPort: 5060}}
-	pool := &devicePool{DateTime: dateTime{DateTemplate: "D/M/Y", TimeZone: tz}}
-	if a != nil {
-		pool.CallManagerGroup.Members = []member{{Priority: 0, CallManager: callManager{
-			Ports:           cmPorts{EthernetPhonePort: 2000, SIPPort: a.PBXPort, SecuredSIPPort: 5061},
-			ProcessNodeName: a.PBXHost}}}
-	}
-	d.DevicePool = pool
-	return d
 }
 
 // Default is XMLDefault.cnf.xml with one loadInformationNNN per model, by

@@ -192,7 +192,7 @@ func TestSIPEscapesOperatorText(t *testing.T) {
 	}
 	got := parseSIP(t, data)
 	want := parsed{Protocol: "SIP", Node: "192.0.2.10", SIPPort: 5080, Load: target}
-	want.Line.Button, want.Line.FeatureID, want.Line.Label, want.Line.Proxy = "1", 9, "Long<Pass>&C", "USECALLMANAGER"
+	want.Line.Button, want.Line.FeatureID, want.Line.Label, want.Line.Proxy = "1", 9, "Long <Pass> & Co", "USECALLMANAGER"
 	want.Line.Port, want.Line.Name, want.Line.DisplayName, want.Line.Contact = 5080, "1003", "Long <Pass> & Co", "1003"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parsed (-want +got):\n%s", diff)
@@ -264,8 +264,8 @@ func TestParseTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Account{
-		{Line: 2, Extension: "1001", DisplayName: "1001", AuthName: "1001", Password: "pw", PBXHost: "pbx.example.org", PBXPort: 5060},
-		{Line: 4, Extension: "1002", DisplayName: "1002", AuthName: "1002", PBXHost: "192.0.2.1", PBXPort: 5060},
+		{Line: 2, Extension: "1001", DisplayName: "1001", AuthName: "1001", Password: "pw", PBXHost: "pbx.example.org"},
+		{Line: 4, Extension: "1002", DisplayName: "1002", AuthName: "1002", PBXHost: "192.0.2.1"},
 	}
 	if diff := cmp.Diff(want, tab.Rows); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)

@@ -1,7 +1,11 @@
 // Package provision makes the configuration files phones ask for by TFTP
-// (SEP<MAC>.cnf.xml for the stepping phase and on SIP, XMLDefault.cnf.xml)
-// and reads the operator's account table, which gives each phone its SIP
-// line. It checks passwords against the limit of each phone model.
+// (SEP<MAC>.cnf.xml for the stepping phase and on SIP, XMLDefault.cnf.xml,
+// the dialplan.xml every SIP config names) and reads the operator's account
+// table, which gives each phone its SIP line and settings (transport,
+// voicemail, NTP, time zone, label, PBX preset). It checks passwords against
+// the limit of each phone model, knows what each kind of PBX needs
+// (presets), which phones' configs a new table changes, and writes the
+// office bundle: a TFTP root that keeps the phones working off the bench.
 package provision
 
 import (
@@ -9,38 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"strconv"
+	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
-
-// Account is one row of the operator's account table.
-type Account struct {
-	Line        int    // line in the file, for messages
-	MAC         string // normalised (001122AABBCC); "" matches any phone
-	Port        string // bench port name; "" matches any port
-	Extension   string // the row's key: unique
-	DisplayName string
-	AuthName    string
-	Password    string
-	PBXHost     string
-	PBXPort     int
-}
-
-// Table is the operator's account table.
-type Table struct {
-	Rows []Account
-}
-
-// columns maps the accepted header names (lower case, '-' and ' ' as '_')
-// to whether the column is required.
-var columns = map[string]bool{
-	"mac": false, "port": false, "extension": true, "display_name": false,
-	"auth_name": false, "password": false, "pbx_host": true, "pbx_port": false,
-}
 
 // LoadTable reads the account table from a file.
 func LoadTable(name string) (*Table, error) {
@@ -57,9 +33,9 @@ func LoadTable(name string) (*Table, error) {
 }
 
 // ParseTable reads a CSV account table with a header line. Header names are
-// case-insensitive (mac, port, extension, display_name, auth_name, password,
-// pbx_host, pbx_port); extension and pbx_host are required. Lines starting
-// with # are comments. Every error names its line.
+// case-insensitive, '-' and ' ' count as '_' (the columns are listed in
+// columns.go); extension and pbx_host are required. Lines starting with #
+// are comments. Every error names its line.
 func ParseTable(r io.Reader) (*Table, error) {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
@@ -110,70 +86,20 @@ func parseHeader(header []string) (map[string]int, error) {
 	for i, h := range header {
 		h = strings.TrimPrefix(h, "\ufeff")
 		name := strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(h)))
-		if _, ok := columns[name]; !ok {
-			return nil, fmt.Errorf("header: unknown column %q; use mac, port, extension, display_name, auth_name, password, pbx_host, pbx_port", h)
+		if !slices.Contains(columnNames, name) {
+			return nil, fmt.Errorf("header: unknown column %q; use %s", h, strings.Join(columnNames, ", "))
 		}
 		if _, dup := idx[name]; dup {
 			return nil, fmt.Errorf("header: column %q appears twice", h)
 		}
 		idx[name] = i
 	}
-	for name, required := range columns {
-		if _, ok := idx[name]; required && !ok {
+	for _, name := range requiredColumns {
+		if _, ok := idx[name]; !ok {
 			return nil, fmt.Errorf("header: column %s is missing", name)
 		}
 	}
 	return idx, nil
-}
-
-func parseRow(rec []string, idx map[string]int, line int) (Account, error) {
-	get := func(name string) string {
-		if i, ok := idx[name]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
-	a := Account{Line: line, Port: get("port"), Extension: get("extension"), DisplayName: get("display_name"),
-		AuthName: get("auth_name"), Password: get("password"), PBXHost: get("pbx_host"), PBXPort: 5060}
-	for name, v := range map[string]string{"port": a.Port, "extension": a.Extension, "display_name": a.DisplayName,
-		"auth_name": a.AuthName, "password": a.Password, "pbx_host": a.PBXHost} {
-		if err := printable(v); err != nil {
-			return a, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	if mac := get("mac"); mac != "" {
-		n, ok := normalizeMAC(mac)
-		if !ok {
-			return a, fmt.Errorf("mac %q: not a MAC address; write it like 00:11:22:AA:BB:CC", mac)
-		}
-		a.MAC = n
-	}
-	if a.Extension == "" {
-		return a, errors.New("extension is empty")
-	}
-	if len(a.Extension) > 30 || strings.ContainsAny(a.Extension, " \t@:;<>\"") {
-		return a, fmt.Errorf("extension %q: use at most 30 characters without spaces, @, :, ;, <, > or quotes", a.Extension)
-	}
-	if a.PBXHost == "" {
-		return a, errors.New("pbx_host is empty: give the PBX's address or host name")
-	}
-	if len(a.PBXHost) > 50 || (net.ParseIP(a.PBXHost) == nil && !hostname(a.PBXHost)) {
-		return a, fmt.Errorf("pbx_host %q: not an IP address or host name of at most 50 characters", a.PBXHost)
-	}
-	if p := get("pbx_port"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return a, fmt.Errorf("pbx_port %q: not a port number from 1 to 65535", p)
-		}
-		a.PBXPort = n
-	}
-	if a.DisplayName == "" {
-		a.DisplayName = a.Extension
-	}
-	if a.AuthName == "" {
-		a.AuthName = a.Extension
-	}
-	return a, nil
 }
 
 // check rejects duplicate extensions and MACs.
@@ -187,31 +113,6 @@ func (t *Table) check(a Account) error {
 		}
 	}
 	return nil
-}
-
-// printable rejects text XML cannot carry or a phone cannot show.
-func printable(s string) error {
-	if !utf8.ValidString(s) {
-		return errors.New("not valid UTF-8")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("contains the control character %U", r)
-		}
-	}
-	return nil
-}
-
-func hostname(s string) bool {
-	if s == "" || strings.HasPrefix(s, "-") || strings.HasPrefix(s, ".") {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // normalizeMAC accepts 00:11:22:aa:bb:cc, 00-11-22-AA-BB-CC, 0011.22aa.bbcc

@@ -94,3 +94,5 @@ func (fakeConfigs) Default(loads []firmware.ModelLoad) ([]byte, error) {
 	}
 	return []byte(s), nil
 }
+
+func (fakeConfigs) DialPlan() ([]byte, error) { return []byte("dialplan"), nil }

@@ -157,3 +157,16 @@ func TestStoneIsSCCP(t *testing.T) {
 	r.boot(vci06)
 	r.wantAnswer(r.req("term06.default.loads"), AnswerFile, stepLoad, "")
 }
+
+// TestDialPlanAnswer: dialplan.xml is answered with the Configs' dial
+// plan, and asking for it right after a SIP config still proves the phone
+// runs the load that config named (it is done at once).
+func TestDialPlanAnswer(t *testing.T) {
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
+	r.boot(vci06)
+	r.wantAnswer(r.sipBoot(), AnswerBytes, "", "sip "+testMAC+" "+targetLoad)
+	r.want(StageConfig)
+	r.wantAnswer(r.req("dialplan.xml"), AnswerBytes, "", "dialplan")
+	r.want(StageDone)
+	r.wantAnswer(r.req("/DialPlan.XML"), AnswerBytes, "", "dialplan")
+}

@@ -30,6 +30,8 @@ type Configs interface {
 	SIP(mac, port string, model firmware.Model, load, account string) (data []byte, label, note string, err error)
 	// Default is XMLDefault.cnf.xml: one loadInformationNNN per model.
 	Default(loads []firmware.ModelLoad) ([]byte, error)
+	// DialPlan is dialplan.xml, the dial template SIP configs name.
+	DialPlan() ([]byte, error)
 }
 
 // Accounts assigns rows of the operator's account table to phones.

@@ -38,7 +38,20 @@ func (m Machine) request(s *State, file string, o *out, now time.Time) Answer {
 		// Locale, dial plan and ring lists come after an accepted config.
 		m.runsOffered(s, o, now, "asked for "+name+" after its SIP config")
 	}
+	if lower == "dialplan.xml" {
+		return m.dialPlan(name, o)
+	}
 	return notFound(name)
+}
+
+// dialPlan answers dialplan.xml, the dial template SIP configs name.
+func (m Machine) dialPlan(name string, o *out) Answer {
+	data, err := m.Configs.DialPlan()
+	if err != nil {
+		o.log(slog.LevelWarn, "cannot make the dial plan", name, err.Error())
+		return notFound(name)
+	}
+	return Answer{Kind: AnswerBytes, File: name, Data: data}
 }
 
 func notFound(name string) Answer { return Answer{Kind: AnswerNotFound, File: name} }

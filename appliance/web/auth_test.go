@@ -20,6 +20,7 @@ func TestActionsNeedPassword(t *testing.T) {
 		{"POST", "/api/firmware"},
 		{"POST", "/api/accounts"},
 		{"GET", "/report.csv"},
+		{"GET", "/bundle.zip"},
 	}
 	ts, c := newTestServer(t, Options{Password: password})
 	none, _ := newTestServer(t, Options{})

@@ -62,6 +62,7 @@ func (plainConfigs) SIP(mac, port string, model firmware.Model, load, account st
 	return []byte("<device/>"), "done", "", nil
 }
 func (plainConfigs) Default([]firmware.ModelLoad) ([]byte, error) { return []byte("<Default/>"), nil }
+func (plainConfigs) DialPlan() ([]byte, error)                    { return []byte("<DIALTEMPLATE/>"), nil }
 
 // memJournal keeps records in memory, for the history view.
 type memJournal struct {

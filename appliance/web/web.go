@@ -69,6 +69,7 @@ type Options struct {
 	Retry      func(mac string) error
 	Forget     func(mac string) error
 	Report     func(w io.Writer) error // the CSV report
+	Bundle     func(w io.Writer) error // the office bundle (a zip)
 	// Unhealthy lists what keeps the appliance from doing its job (state
 	// that is being forgotten, hardware that does not answer); /healthz
 	// answers 503 with them and the page shows them. nil: always healthy.
@@ -205,6 +206,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/summary", s.viewer(s.summary))
 	m.Handle("GET /metrics", s.viewer(s.metrics.handler().ServeHTTP))
 	m.HandleFunc("GET /report.csv", s.action(s.report))
+	m.HandleFunc("GET /bundle.zip", s.action(s.bundle))
 	m.HandleFunc("POST /api/ports/{port}/power-cycle", s.action(s.powerCycle))
 	m.HandleFunc("POST /api/phones/{mac}/retry", s.action(s.retry))
 	m.HandleFunc("POST /api/phones/{mac}/forget", s.action(s.forget))

@@ -36,7 +36,7 @@ func wantRequests(scenario, model, mac string) []string {
 		term = "term11.default.loads:ok"
 	}
 	ctl := []string{"CTLSEP" + m + ".tlv:not-found", "ITLSEP" + m + ".tlv:not-found"}
-	sipBoot := append(append([]string{}, ctl...), "ITLFile.tlv:not-found", "SEP"+m+".cnf.xml:ok")
+	sipBoot := append(append([]string{}, ctl...), "ITLFile.tlv:not-found", "SEP"+m+".cnf.xml:ok", "dialplan.xml:ok") // the dial template SIP configs name
 	toSIP := append(append(append([]string{}, ctl...), "SEP"+m+".cnf.xml:ok", "SIP11.9-4-2SR1-1S.loads:ok"), images(fwgen.SIP942())...)
 	var seq []string
 	switch scenario {

@@ -146,7 +146,7 @@ func TestIntegrationHostileTFTP(t *testing.T) {
 		}
 		t.Logf("3,000 spoofed RRQs sent in %s", time.Since(start).Round(time.Millisecond))
 		// A phone-like client downloads during the flood's aftermath.
-		got, err := lockstep(ns, image, 1, 10*time.Second)
+		got, err := lockstep(ns, image, 1, 30*time.Second)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("download during the flood: %d bytes, %v; want %d identical bytes", len(got), err, len(want))
 		}
@@ -173,7 +173,9 @@ func TestIntegrationHostileTFTP(t *testing.T) {
 	peak.check(t, "TFTP attack")
 }
 
-// lockstep downloads name as a phone does (RFC 1350, 512-byte blocks), but
+// lockstep downloads name as a phone does (RFC 1350, 512-byte blocks, 4 s
+// for each packet and 3 retransmissions of the last one: a request lost in
+// a flooded socket buffer is asked again, as a phone would), but
 // acknowledges every DATA block dup times. It returns the file, and an
 // error when a block came more than twice (one retransmission is allowed)
 // or the download took longer than timeout.
@@ -188,7 +190,7 @@ func lockstep(ns, name string, dup int, timeout time.Duration) ([]byte, error) {
 	}
 	defer conn.Close()
 	seen := map[uint16]int{}
-	c := tftpclient.Client{Timeout: timeout, Data: func(block, _ uint16) (int, error) {
+	c := tftpclient.Client{Timeout: 4 * time.Second, Retries: 3, Data: func(block, _ uint16) (int, error) {
 		if seen[block]++; seen[block] > 2 {
 			return 0, fmt.Errorf("DATA block %d came %d times: Sorcerer's Apprentice", block, seen[block])
 		}
@@ -205,7 +207,7 @@ func lockstep(ns, name string, dup int, timeout time.Duration) ([]byte, error) {
 // block once (no Sorcerer's Apprentice), and a stranger spraying ACKs at the
 // server's ports during a download does not disturb it.
 func ackStorm(t *testing.T, ns, image string, want []byte) {
-	got, err := lockstep(ns, image, 3, 10*time.Second)
+	got, err := lockstep(ns, image, 3, 30*time.Second)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Errorf("download acknowledging each block 3 times: %d bytes, %v; want %d identical bytes", len(got), err, len(want))
 	}
@@ -232,7 +234,7 @@ func ackStorm(t *testing.T, ns, image string, want []byte) {
 			}
 		}
 	}()
-	got, err = lockstep(ns, image, 1, 10*time.Second)
+	got, err = lockstep(ns, image, 1, 30*time.Second)
 	close(stop)
 	<-done
 	if err != nil || !bytes.Equal(got, want) {

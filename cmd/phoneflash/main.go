@@ -35,6 +35,7 @@ func commands() []command {
 		{"serve", "run the appliance: DHCP, TFTP, phone sessions, display", runServe},
 		{"firmware", "import, list, verify firmware and plan upgrades", runFirmware},
 		{"status", "print every phone's stage and the CSV report", runStatus},
+		{"export", "write the office bundle: the phones' TFTP root for the office", runExport},
 		{"demo", "run the whole job on simulated hardware (root)", runDemo},
 		{"version", "print the version", runVersion},
 		{"help", "explain a subcommand", nil},

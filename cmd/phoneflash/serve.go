@@ -33,7 +33,8 @@ var flagOf = map[string]string{
 	"HTTPAddr": "-http", "Target": "-target", "AccountsFile": "-accounts", "Board": "-board",
 	"BoardProfile": "-board-profile", "LeaseTime": "-lease-time", "Policy": "-policy",
 	"TimeScale": "-time-scale", "WebPassword": "-web-password", "ProtectPage": "-protect-page",
-	"WaitPorts": "-wait-ports", "Route": "-route", "RegisterTimeout": "-register-timeout",
+	"WaitPorts": "-wait-ports", "Route": "-route", "PBXPreset": "-pbx-preset", "DialPlanFile": "-dialplan",
+	"RegisterTimeout": "-register-timeout",
 }
 
 // flagWording turns a *appliance.ConfigError into the flags' words; other
@@ -63,6 +64,8 @@ func serveFlags(args []string, stderr io.Writer) (serveOpts, error) {
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8079", "web page and API listen `address`; keep it off the bench ports (an uplink address, or empty to disable)")
 	fs.StringVar(&cfg.Target, "target", appliance.DefaultTarget, "the `load` every phone ends on")
 	fs.StringVar(&cfg.AccountsFile, "accounts", "", "operator's account table, CSV with a header (`file`); without it phones end 'done (no account)'")
+	fs.StringVar(&cfg.PBXPreset, "pbx-preset", "", appliance.PresetUsage)
+	fs.StringVar(&cfg.DialPlanFile, "dialplan", "", "dial plan `file` (the phone's DIALTEMPLATE XML), served as dialplan.xml instead of one made from the account table")
 	fs.StringVar(&cfg.Board, "board", "none", "hardware: sim (simulated PSE, display, LEDs), pi (the Raspberry Pi bench) or none (no power control)")
 	fs.StringVar(&cfg.BoardProfile, "board-profile", "", "board profile JSON (`file`): I2C bus, PSE and OLED addresses, per-port PoE channel, LED and NIC pin\n(mac or usb_path); required for -board pi, read with any -board for its NIC pins")
 	fs.DurationVar(&cfg.LeaseTime, "lease-time", time.Hour, "DHCP lease `duration` handed to phones")
