@@ -103,13 +103,15 @@ func TestIntegrationDemo(t *testing.T) {
 		"web page: http://127.0.0.1:",
 		"added SCCP11.8-5-2S",
 		"added SIP11.9-4-2SR1-1S",
+		"added SCCP42.8-5-2S",
+		"added SIP45.9-4-2SR3-1S",
 		"operator: port 1 002290DE0001 asks for its factory reset; keying 3491672850*#",
 		// The appliance's result, then the phone's own: both must agree.
 		"1     002290DE0001  CP-7906G  done                     done, line 1001                SCCP with a CUCM trust list -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
-		"2     002290DE0002  CP-7906G  done (no account)        unprovisioned, no line         unknown (factory reset) -> SCCP11.8-5-2S -> SIP11.9-4-2SR1-1S",
+		"2     002290DE0002  CP-7942G  done (no account)        unprovisioned, no line         unknown (factory reset) -> SCCP42.8-5-2S -> SIP42.9-4-2SR3-1S",
 		"3     002290DE0003  CP-7911G  done                     done, line 1003                SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
-		"4     002290DE0004  CP-7906G  done (password refused)  done, line without a password  SCCP (load unknown) -> SIP11.9-4-2SR1-1S",
-		"port 4 002290DE0004: password for 1004 is 40 characters; CP-7906G accepts at most 30",
+		"4     002290DE0004  CP-7965G  done (password refused)  done, line without a password  SCCP (load unknown) -> SIP45.9-4-2SR3-1S",
+		"port 4 002290DE0004: password for 1004 is 40 characters; CP-7965G accepts at most 30",
 		"outcome: as expected (exit 0)",
 	} {
 		if !strings.Contains(out.String(), want) {
