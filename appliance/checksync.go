@@ -33,7 +33,7 @@ func (b *bench) replaceAccounts(csv []byte) (string, error) {
 func (b *bench) tableChanged(old, next *provision.Provisioner) string {
 	var phones []provision.Phone
 	for _, ph := range b.mgr.Snapshot() {
-		md, ok := firmware.BuiltinModels().Named(firmware.ModelName(ph.Model))
+		md, ok := b.models.Named(firmware.ModelName(ph.Model))
 		if ph.Registration == nil || !ok {
 			continue // no SIP config served yet: it reads the new table when it asks
 		}

@@ -81,7 +81,7 @@ func (b *bench) storeFile(name string) (tftpd.Content, error) {
 	if !nested {
 		load, file = "", name
 		if firmware.IsTermFile(name) {
-			load = b.cfg.Target
+			load = b.termLoad(name)
 		} else if l, _, ok := b.store.FindFile(name); ok {
 			load = l.Name
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/netconf"
 	"github.com/phoneflash/phoneflash/appliance/status"
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // DefaultTarget is the SIP load phones are taken to unless -target says
@@ -63,7 +64,7 @@ type Config struct {
 	FirmwareDir  string        // the firmware store
 	StateDir     string        // leases, journal, account table uploads
 	HTTPAddr     string        // web UI and API listen address; "" disables it
-	Target       string        // load name phones end on
+	Target       string        // loads phones end on, per family (firmware.ParseTargets)
 	AccountsFile string        // operator's account table (CSV), optional
 	PBXPreset    string        // PBX preset of the phones' configs (provision.PresetNames), "" none
 	DialPlanFile string        // dialplan.xml to serve instead of one derived from the accounts
@@ -91,6 +92,10 @@ type Config struct {
 	// /healthz unhealthy, e.g. a /perm that could not be used, so that the
 	// appliance runs from temporary directories and forgets its state.
 	Problems []string
+
+	// Models is the model table; nil reads the built-in rows and
+	// <StateDir>/models.json at start (LoadModels).
+	Models firmware.Models
 
 	// OnStatus, when set, is called with the bench's status whenever a
 	// phone changes and at least once a second (the demo's terminal view).
@@ -215,8 +220,8 @@ func (c Config) validatePorts(env Env) error {
 }
 
 func (c Config) validateSettings() error {
-	if strings.TrimSpace(c.Target) == "" || strings.ContainsAny(c.Target, "/\\ ") {
-		return fieldErr("Target", "{Target} %q: not a load name; write it like %s", c.Target, DefaultTarget)
+	if _, err := firmware.ParseTargets(c.Target); err != nil {
+		return fieldErr("Target", "{Target} %s", strings.TrimPrefix(err.Error(), "target "))
 	}
 	switch c.Policy {
 	case "", "stepping", "direct":

@@ -31,7 +31,9 @@ type bench struct {
 	hw       board.Hardware
 	log      *slog.Logger
 	store    *firmware.Store
-	jrnl     *journal.Journal // nil when the state directory cannot be written
+	models   firmware.Models   // the model table: built-in rows and models.json
+	targets  *firmware.Targets // -target, per family
+	jrnl     *journal.Journal  // nil when the state directory cannot be written
 	mgr      *session.Manager
 	leases   *leaseIndex // who holds which bench address, for TFTP
 	accounts *accounts
@@ -58,6 +60,13 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 		return nil, fmt.Errorf("opening firmware store %s: %w", cfg.FirmwareDir, err)
 	}
 	b.store = store
+	if b.models, err = benchModels(cfg); err != nil {
+		return nil, err
+	}
+	store.SetModels(b.models)
+	if b.targets, err = benchTargets(cfg); err != nil {
+		return nil, err
+	}
 	prov, err := loadAccounts(cfg)
 	if err != nil {
 		return nil, err
@@ -72,11 +81,12 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 	mc := session.ManagerConfig{
 		Machine: session.Machine{
 			Catalog: store, Configs: prov, Policy: firmware.Policy(cfg.Policy),
+			Models: b.models, Targets: b.targets,
 			Timeouts:     timeouts(cfg),
 			PowerControl: b.powerControl,
 			Registration: b.registrationPlan,
 		},
-		Target: cfg.Target, Accounts: prov, PowerCycle: b.powerCycle, CheckSync: b.checkSync,
+		Accounts: prov, PowerCycle: b.powerCycle, CheckSync: b.checkSync,
 		Log: log.With("component", "session"),
 	}
 	if b.jrnl != nil {
@@ -281,8 +291,8 @@ func (b *bench) firmwareProblem() string {
 	if len(b.store.Loads()) == 0 {
 		return "no firmware: import it"
 	}
-	if _, ok := b.store.Load(b.cfg.Target); !ok {
-		return "target " + b.cfg.Target + " not imported"
+	if l := b.missingTarget(); l != "" {
+		return "target " + l + " not imported"
 	}
 	return ""
 }
@@ -307,8 +317,13 @@ func (b *bench) stateLine() string {
 
 // snapshot is what the display, the LEDs and observers show.
 func (b *bench) snapshot() status.Snapshot {
-	s := status.Snapshot{State: b.stateLine(), Target: b.cfg.Target, Uplink: b.uplinkAddr()}
+	s := status.Snapshot{State: b.stateLine(), Uplink: b.uplinkAddr()}
 	phones := b.mgr.Snapshot()
+	var targets []string
+	for _, ph := range phones {
+		targets = append(targets, ph.Target)
+	}
+	s.Target = b.targetSummary(targets)
 	for i, p := range b.cfg.Ports {
 		pv := status.PortView{Index: i, Name: p.Name}
 		for _, ph := range phones {

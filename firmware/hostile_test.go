@@ -147,7 +147,7 @@ func TestImportHostile(t *testing.T) {
 		{"truncated gzip", "a.cop.sgn", cop[:len(cop)/2], 0, "truncated (the archive ends early)"},
 		{"truncated gzip trailer", "a.tar.gz", tgz[:len(tgz)-4], 0, "end of the gzip stream: truncated (the archive ends early)"},
 		{"corrupt gzip", "a.tar.gz", append(bytes.Clone(tgz[:len(tgz)-8]), 1, 2, 3, 4, 5, 6, 7, 8), 0, "corrupt gzip stream"},
-		{"zip that is not firmware", "photos.zip", zipOf(t, []entry{{name: "readme.txt", data: []byte("hi")}, {name: "cat.jpg", data: []byte{0xff, 0xd8}}}), 0, "holds no load's own .loads file (such as SIP11.9-4-2SR1-1S.loads): not 7906/7911 firmware"},
+		{"zip that is not firmware", "photos.zip", zipOf(t, []entry{{name: "readme.txt", data: []byte("hi")}, {name: "cat.jpg", data: []byte{0xff, 0xd8}}}), 0, "holds no load's own .loads file (such as SIP42.9-4-2SR3-1S.loads): not firmware of a SEP-XML 79xx phone"},
 		{"empty zip", "e.zip", zipOf(t, nil), 0, "the archive is empty"},
 		{"not an archive", "a.txt", []byte("hello, world"), 0, "not a COP (.cop.sgn), zip, tar.gz or folder (it starts with 68 65 6c 6c 6f 2c 20 77)"},
 		{"COP payload not gzip", "x.cop.sgn", signedNotGzip, 0, "the payload after the 396-byte signed header (embedded name x.cop.sgn) is not gzip"},

@@ -127,7 +127,7 @@ func (g sourceGroup) extract(x *extractor) error {
 // several sources hold (the COP and the zip of one release, say).
 func (s *Store) stageSources(stage string, srcs []string, res *ImportResult) ([]stagedLoad, error) {
 	s.mu.RLock()
-	limits := s.limits
+	limits, models := s.limits, s.models
 	s.mu.RUnlock()
 	var written int64
 	byName := map[string]*stagedLoad{}
@@ -140,7 +140,7 @@ func (s *Store) stageSources(stage string, srcs []string, res *ImportResult) ([]
 		if err := g.extract(x); err != nil {
 			return nil, err
 		}
-		loads, ignored, err := assemble(dir, g.label())
+		loads, ignored, err := assemble(dir, g.label(), models)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,9 +89,10 @@ type stagedLoad struct {
 	infos map[string]FileInfo // file name → what it is
 }
 
-// assemble groups the files one source yielded (flat in dir) into loads.
-// It returns the loads and the names of files no load uses.
-func assemble(dir, src string) ([]stagedLoad, []string, error) {
+// assemble groups the files one source yielded (flat in dir) into loads,
+// knowing the models of table. It returns the loads and the names of files
+// no load uses.
+func assemble(dir, src string, table Models) ([]stagedLoad, []string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, err
@@ -112,7 +114,7 @@ func assemble(dir, src string) ([]stagedLoad, []string, error) {
 		if in.loads == nil || IsTermFile(name) {
 			continue
 		}
-		sl, err := namedLoad(dir, src, in, files)
+		sl, err := namedLoad(dir, src, in, files, table)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,12 +124,12 @@ func assemble(dir, src string) ([]stagedLoad, []string, error) {
 		out = append(out, sl)
 	}
 	if len(out) == 0 {
-		return nil, nil, fmt.Errorf("import %s: holds no load's own .loads file (such as SIP11.9-4-2SR1-1S.loads): not 7906/7911 firmware", src)
+		return nil, nil, fmt.Errorf("import %s: holds no load's own .loads file (such as SIP42.9-4-2SR3-1S.loads): not firmware of a SEP-XML 79xx phone", src)
 	}
-	if err := attachTermFiles(dir, src, names, files, out, used); err != nil {
+	if err := attachTermFiles(dir, src, names, files, out, used, table); err != nil {
 		return nil, nil, err
 	}
-	attachLoadTxt(dir, names, out, used)
+	attachLoadTxt(dir, names, out, used, table)
 	var ignored []string
 	for _, name := range names {
 		if !used[name] {
@@ -145,13 +147,14 @@ func assemble(dir, src string) ([]stagedLoad, []string, error) {
 }
 
 // namedLoad makes a load from its own .loads file; every image must be there.
-func namedLoad(dir, src string, in inspected, files map[string]inspected) (stagedLoad, error) {
+func namedLoad(dir, src string, in inspected, files map[string]inspected, table Models) (stagedLoad, error) {
 	ln, err := ParseLoadName(in.info.Name)
 	if err != nil {
 		return stagedLoad{}, fmt.Errorf("import %s: %w", src, err)
 	}
-	if models := BuiltinModels(); !models.HasFamily(ln.Family) {
-		return stagedLoad{}, fmt.Errorf("import %s: %s is for phone family %s, which no model phoneflash knows runs (%s)", src, ln.Name, ln.Family, models.Names())
+	if !table.HasFamily(ln.Family) {
+		return stagedLoad{}, fmt.Errorf("import %s: %s is for phone family %s, which no model of the table runs (families %s); add a row for its models to models.json in the state directory first",
+			src, ln.Name, ln.Family, strings.Join(table.Families(), ", "))
 	}
 	sl := stagedLoad{
 		load:  Load{Name: ln.Name, Protocol: ln.Protocol, Version: ln.Version, Release: ln.Version.String(), Images: in.loads.Images, Source: filepath.Base(src)},
@@ -168,17 +171,17 @@ func namedLoad(dir, src string, in inspected, files map[string]inspected) (stage
 }
 
 // attachTermFiles gives each termNN.default.loads to the load whose own
-// .loads lists the same images.
-func attachTermFiles(dir, src string, names []string, files map[string]inspected, loads []stagedLoad, used map[string]bool) error {
+// .loads lists the same images (one package holds a pair's term files:
+// term42 and term62 with SIP42.*). A term file of a model the table does
+// not know goes with its load too, so that a row added later finds it; one
+// that matches no load is ignored.
+func attachTermFiles(dir, src string, names []string, files map[string]inspected, loads []stagedLoad, used map[string]bool, table Models) error {
 	for _, name := range names {
 		in := files[name]
 		if in.loads == nil || !IsTermFile(name) {
 			continue
 		}
-		models := modelsOf(func(m Model) bool { return m.TermFile() == name })
-		if len(models) == 0 {
-			continue // a default load of a model phoneflash does not know
-		}
+		models := modelsOf(table, func(m Model) bool { return m.TermFile() == name })
 		found := false
 		for i := range loads {
 			if slices.Equal(loads[i].load.Images, in.loads.Images) {
@@ -187,7 +190,7 @@ func attachTermFiles(dir, src string, names []string, files map[string]inspected
 				used[name], found = true, true
 			}
 		}
-		if !found {
+		if !found && len(models) > 0 {
 			return fmt.Errorf("import %s: %s lists %s, which no load's own .loads in %s lists: import it together with its load",
 				src, name, strings.Join(in.loads.Images, ", "), src)
 		}
@@ -197,7 +200,7 @@ func attachTermFiles(dir, src string, names []string, files map[string]inspected
 
 // attachLoadTxt reads loadNNN.txt files ("307 SIP11.9-4-2SR1-1S ...") and
 // adds the device type's model to the load they name.
-func attachLoadTxt(dir string, names []string, loads []stagedLoad, used map[string]bool) {
+func attachLoadTxt(dir string, names []string, loads []stagedLoad, used map[string]bool, table Models) {
 	for _, name := range names {
 		if !isLoadTxt(name) {
 			continue
@@ -207,7 +210,7 @@ func attachLoadTxt(dir string, names []string, loads []stagedLoad, used map[stri
 			continue
 		}
 		dt, load := parseLoadTxt(name, string(b))
-		models := modelsOf(func(m Model) bool { return m.DeviceType == dt })
+		models := modelsOf(table, func(m Model) bool { return m.DeviceType == dt })
 		for i := range loads {
 			if len(models) > 0 && loads[i].load.Name == load {
 				loads[i].load.Models = append(loads[i].load.Models, models...)
@@ -218,9 +221,9 @@ func attachLoadTxt(dir string, names []string, loads []stagedLoad, used map[stri
 }
 
 // modelsOf names the models of the table that match.
-func modelsOf(match func(Model) bool) []ModelName {
+func modelsOf(table Models, match func(Model) bool) []ModelName {
 	var out []ModelName
-	for _, m := range BuiltinModels() {
+	for _, m := range table {
 		if match(m) {
 			out = append(out, m.Name)
 		}
@@ -251,11 +254,9 @@ func finishLoad(sl *stagedLoad) {
 	slices.Sort(l.Models)
 	l.Models = slices.Compact(l.Models)
 	l.Files = []FileInfo{sl.infos[l.LoadsFile()]}
-	seen := map[string]bool{}
-	for _, m := range BuiltinModels() {
-		if f, ok := sl.infos[m.TermFile()]; ok && !seen[f.Name] {
-			seen[f.Name] = true
-			l.Files = append(l.Files, f)
+	for _, name := range slices.Sorted(maps.Keys(sl.infos)) {
+		if IsTermFile(name) {
+			l.Files = append(l.Files, sl.infos[name])
 		}
 	}
 	for _, img := range l.Images {

@@ -45,6 +45,18 @@ func (v Version) String() string {
 	return s
 }
 
+// Dashed is the form of load names: 8-5-2, 9-4-2SR1-1.
+func (v Version) Dashed() string {
+	s := fmt.Sprintf("%d-%d-%d", v.Major, v.Minor, v.Maint)
+	if v.SR > 0 {
+		s += fmt.Sprintf("SR%d", v.SR)
+	}
+	if v.Build > 0 {
+		s += fmt.Sprintf("-%d", v.Build)
+	}
+	return s
+}
+
 // ParseVersion parses Cisco's notation (8.3(3), 9.4(2)SR1) or the dashed
 // form of load names (8-3-3, 9-4-2SR1-1).
 func ParseVersion(s string) (Version, error) {
@@ -102,10 +114,16 @@ func parseDashed(s string) (Version, bool) {
 	return v, parseSR(last[end:], &v)
 }
 
-// parseSR parses the tail after the maintenance number: "", "SR1", "SR1-1".
+// parseSR parses the tail after the maintenance number: "", "SR1", "SR1-1",
+// or a build without a service release, "-1" (the 7970's 9-4-2-1).
 func parseSR(s string, v *Version) bool {
 	if s == "" {
 		return true
+	}
+	if build, ok := strings.CutPrefix(s, "-"); ok {
+		n, good := number(build)
+		v.Build = n
+		return good && n > 0
 	}
 	sr, ok := strings.CutPrefix(s, "SR")
 	if !ok {

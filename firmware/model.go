@@ -66,6 +66,13 @@ type Model struct {
 	Stall StallTimers
 	// Quirks are what a bench must do differently for this model.
 	Quirks Quirks
+	// Path lists the loads a phone of this model passes through before a
+	// target newer than them, in order: each a version (8.5(2)SR1) or a
+	// range (8.3(3)-8.5(2)) of SCCP loads of its family. A phone that runs
+	// a load older than a hop gets the newest load of the store in it.
+	// nil means DefaultPath: the stepping stone for loaders older than
+	// 8.3(3).
+	Path []string
 }
 
 // PasswordLimit is the authPassword length a model accepts: a longer one is
@@ -83,6 +90,7 @@ type StallTimers struct {
 	Config   time.Duration // a config or term file named a load, nothing fetched
 	Loading  time.Duration // no progress during an image transfer
 	Applying time.Duration // after the last image, until the phone is back
+	Boot     time.Duration // after a power cut and power back on, no DHCP (watched for FewPowerCycles models)
 }
 
 // Quirks are model facts that change what the bench does.
@@ -115,9 +123,35 @@ func (m Model) TermFile() string { return "term" + m.Term + ".default.loads" }
 
 // COPName is the name Cisco gives the COP file of load ln for this model's
 // family: cmterm-7911_7906-sip.9-4-2SR1-1.cop.sgn for SIP11.9-4-2SR1-1S.
+// Without a COP in the row it describes the package instead.
 func (m Model) COPName(ln LoadName) string {
 	_, ver, _ := strings.Cut(ln.Name, ".")
+	if m.COP == "" {
+		return fmt.Sprintf("the Cisco package (COP or zip) holding %s.loads and %s", ln.Name, m.TermFile())
+	}
 	return fmt.Sprintf("cmterm-%s-%s.%s.cop.sgn", m.COP, strings.ToLower(string(ln.Protocol)), strings.TrimSuffix(ver, "S"))
+}
+
+// DefaultPath is the path of a model whose row names none: the stepping
+// stone, an SCCP load from 8.3(3) to 8.5(2), for phones older than 8.3(3)
+// (families "Stepping stone", H).
+func DefaultPath() []string { return []string{SteppingRange()} }
+
+// Hops is the model's path, parsed.
+func (m Model) Hops() ([]Hop, error) {
+	path := m.Path
+	if path == nil {
+		path = DefaultPath()
+	}
+	hops := make([]Hop, 0, len(path))
+	for _, p := range path {
+		h, err := ParseHop(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: path: %w", m.Name, err)
+		}
+		hops = append(hops, h)
+	}
+	return hops, nil
 }
 
 // ModelLoad is the load that phones of a model are to run: one
@@ -162,6 +196,28 @@ func (t Models) ForDeviceType(dt int) (Model, bool) {
 func (t Models) HasFamily(family string) bool {
 	_, ok := t.find(func(m Model) bool { return m.Family == family })
 	return ok
+}
+
+// Family returns the rows of a load family, in table order.
+func (t Models) Family(family string) Models {
+	var out Models
+	for _, m := range t {
+		if m.Family == family {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Families lists the table's load families in table order: 11, 41, ...
+func (t Models) Families() []string {
+	var out []string
+	for _, m := range t {
+		if !slices.Contains(out, m.Family) {
+			out = append(out, m.Family)
+		}
+	}
+	return out
 }
 
 // Names lists the table's model names for messages: "CP-7906G, CP-7911G".

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/phoneflash/phoneflash/firmware"
 )
@@ -20,46 +21,75 @@ func model(t testing.TB, name firmware.ModelName) firmware.Model {
 	return m
 }
 
-// TestModelTable checks the rows against the domain notes and that every
-// row is complete and tells models apart: a row issue 18 adds is checked
-// the same way.
+// TestModelTable checks every row against the domain notes
+// (cisco-79xx-families.md, "Models") and that the table has no problems:
+// complete rows that tell models apart.
 func TestModelTable(t *testing.T) {
 	type facts struct {
 		Family, Term string
 		DeviceType   int
-		XMLModel     string
 		VendorClass  string
 		COP          string
 		Password     firmware.PasswordLimit
+		FewCycles    bool
+		MorePower    bool
 	}
+	pw := firmware.PasswordLimit{Max: 30, Warn: 12}
 	want := map[firmware.ModelName]facts{
-		"CP-7906G": {"11", "06", 369, "Cisco IP Phone 7906", "CP-7906G", "7911_7906", firmware.PasswordLimit{Max: 30, Warn: 12}},
-		"CP-7911G": {"11", "11", 307, "Cisco IP Phone 7911", "CP-7911G", "7911_7906", firmware.PasswordLimit{Max: 30, Warn: 12}},
+		"CP-7906G":    {"11", "06", 369, "CP-7906G", "7911_7906", pw, false, false},
+		"CP-7911G":    {"11", "11", 307, "CP-7911G", "7911_7906", pw, false, false},
+		"CP-7941G":    {"41", "41", 115, "CP-7941G", "7941_7961", pw, false, false},
+		"CP-7941G-GE": {"41", "41", 309, "CP-7941G-GE", "7941_7961", pw, false, false},
+		"CP-7961G":    {"41", "61", 30018, "CP-7961G", "7941_7961", pw, false, false},
+		"CP-7961G-GE": {"41", "61", 308, "CP-7961G-GE", "7941_7961", pw, false, false},
+		"CP-7942G":    {"42", "42", 434, "CP-7942G", "7942_7962", pw, true, false},
+		"CP-7962G":    {"42", "62", 404, "CP-7962G", "7942_7962", pw, true, false},
+		"CP-7945G":    {"45", "45", 435, "CP-7945G", "7945_7965", pw, true, false},
+		"CP-7965G":    {"45", "65", 436, "CP-7965G", "7945_7965", pw, true, false},
+		"CP-7970G":    {"70", "70", 30006, "CP-7970G", "7970_7971", pw, false, true},
+		"CP-7971G-GE": {"70", "71", 119, "CP-7971G-GE", "7970_7971", pw, false, true},
+		"CP-7975G":    {"75", "75", 437, "CP-7975G", "7975", pw, true, true},
 	}
-	seen := map[string]firmware.ModelName{}
-	unique := func(kind, v string, m firmware.ModelName) {
-		if other, dup := seen[kind+" "+v]; dup {
-			t.Errorf("%s and %s have the same %s %s", other, m, kind, v)
-		}
-		seen[kind+" "+v] = m
+	table := firmware.BuiltinModels()
+	if len(table) != len(want) {
+		t.Errorf("%d rows, want %d", len(table), len(want))
 	}
-	for _, m := range firmware.BuiltinModels() {
-		if w, ok := want[m.Name]; ok {
-			got := facts{m.Family, m.Term, m.DeviceType, m.XMLModel, m.VendorClass, m.COP, m.Password}
-			if d := diff(w, got); d != "" {
-				t.Errorf("%s (-want +got):\n%s", m.Name, d)
-			}
+	for _, m := range table {
+		w, ok := want[m.Name]
+		if !ok {
+			t.Errorf("row %s is not in the notes' table", m.Name)
+			continue
 		}
-		if _, err := strconv.Atoi(m.Family); err != nil || m.Name == "" || len(m.Term) != 2 || m.DeviceType <= 0 ||
-			m.XMLModel == "" || m.VendorClass == "" || m.COP == "" || m.Password.Warn <= 0 || m.Password.Max < m.Password.Warn {
-			t.Errorf("incomplete row %+v", m)
+		got := facts{m.Family, m.Term, m.DeviceType, m.VendorClass, m.COP, m.Password, m.Quirks.FewPowerCycles, m.Quirks.MorePower}
+		if d := diff(w, got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", m.Name, d)
 		}
-		unique("name", string(m.Name), m.Name)
-		unique("vendor class", m.VendorClass, m.Name)
-		unique("device type", strconv.Itoa(m.DeviceType), m.Name)
+		if m.XMLModel == "" || m.Path != nil {
+			t.Errorf("%s: XML model %q, path %v", m.Name, m.XMLModel, m.Path)
+		}
 	}
-	for name := range want {
-		model(t, name)
+	if p := table.Problems(); len(p) > 0 {
+		t.Errorf("the built-in table has problems:\n%s", strings.Join(p, "\n"))
+	}
+	if m := model(t, "CP-7961G"); m.Stall.Applying < 20*time.Minute {
+		t.Errorf("7961 flash write limit %s: its loader takes minutes (families notes)", m.Stall.Applying)
+	}
+	if d := diff([]string{"11", "41", "42", "45", "70", "75"}, table.Families()); d != "" {
+		t.Errorf("families (-want +got):\n%s", d)
+	}
+}
+
+// TestModelTableProblems: Problems catches what a broken row would do.
+func TestModelTableProblems(t *testing.T) {
+	bad := append(firmware.BuiltinModels(), firmware.Model{Name: "CP-7999G", Family: "x", Term: "42", DeviceType: 434,
+		XMLModel: "", VendorClass: "CP-7942G", Password: firmware.PasswordLimit{Max: 99, Warn: 12}, Path: []string{"8.5"}})
+	got := strings.Join(bad.Problems(), "\n")
+	for _, want := range []string{`CP-7999G: family "x"`, `CP-7999G: term "42" is the CP-7942G's (family 42)`,
+		"CP-7999G: device_type 434 is the CP-7942G's", "CP-7999G: no xml_model", `CP-7999G: vendor_class "CP-7942G" is the CP-7942G's`,
+		"CP-7999G: password.max 99: out of range", `CP-7999G: path: "8.5": want a version`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
 	}
 }
 
@@ -76,7 +106,16 @@ func TestModelLookups(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, %v; want %v", in, got.Name, err, want)
 		}
 	}
-	for _, bad := range []string{"", "7941", "CP-7941G", "Cisco Systems, Inc. IP Phone CP-7941G\x00", "6", "G"} {
+	for in, want := range map[string]firmware.ModelName{
+		"7942": "CP-7942G", "62": "CP-7962G", "term65.default.loads": "CP-7965G", "30006": "CP-7970G", "7971G-GE": "CP-7971G-GE",
+		"CP-7941G-GE": "CP-7941G-GE", "7941": "CP-7941G", "Cisco Systems, Inc. IP Phone CP-7975G\x00": "CP-7975G",
+	} {
+		got, err := models.Parse(in)
+		if err != nil || got.Name != want {
+			t.Errorf("Parse(%q) = %v, %v; want %v", in, got.Name, err, want)
+		}
+	}
+	for _, bad := range []string{"", "7960", "CP-7960G", "Cisco Systems, Inc. IP Phone CP-8945\x00", "6", "G"} {
 		if m, err := models.Parse(bad); err == nil {
 			t.Errorf("Parse(%q) = %s", bad, m)
 		}
@@ -91,11 +130,20 @@ func TestModelLookups(t *testing.T) {
 	if got, ok := models.ForDeviceType(369); !ok || got.Name != "CP-7906G" {
 		t.Errorf("ForDeviceType(369) = %s, %v", got, ok)
 	}
-	if _, ok := models.ForTermFile("term42.default.loads"); ok {
-		t.Error("ForTermFile(term42) found a model")
+	if got, ok := models.ForTermFile("term42.default.loads"); !ok || got.Name != "CP-7942G" {
+		t.Errorf("ForTermFile(term42) = %s, %v", got, ok)
 	}
-	if !models.HasFamily("11") || models.HasFamily("42") || models.Names() != "CP-7906G, CP-7911G" {
+	if got, ok := models.ForTermFile("term41.default.loads"); !ok || got.Name != "CP-7941G" {
+		t.Errorf("ForTermFile(term41) = %s, %v: the 7941G-GE shares it, the 7941G comes first", got, ok)
+	}
+	if _, ok := models.ForTermFile("term99.default.loads"); ok {
+		t.Error("ForTermFile(term99) found a model")
+	}
+	if !models.HasFamily("11") || !models.HasFamily("42") || models.HasFamily("99") || !strings.HasPrefix(models.Names(), "CP-7906G, CP-7911G, CP-7941G") {
 		t.Errorf("families or names wrong: %s", models.Names())
+	}
+	if d := diff([]firmware.ModelName{"CP-7942G", "CP-7962G"}, []firmware.ModelName{models.Family("42")[0].Name, models.Family("42")[1].Name}); d != "" {
+		t.Errorf("Family(42) (-want +got):\n%s", d)
 	}
 	if !firmware.IsTermFile("term41.default.loads") || firmware.IsTermFile("termxx.default.loads") || firmware.IsTermFile("SIP11.9-4-2SR1-1S.loads") {
 		t.Errorf("IsTermFile wrong")
@@ -112,8 +160,11 @@ func TestVendorClass(t *testing.T) {
 		{"Cisco Systems, Inc. IP Phone CP-7906G\x00", "CP-7906G", true, "CP-7906G"},
 		{"Cisco Systems, Inc. IP Phone CP-7906G", "CP-7906G", true, "CP-7906G"},
 		{"Cisco Systems, Inc. IP Phone CP-7911G\x00", "CP-7911G", true, "CP-7911G"},
-		{"Cisco Systems, Inc. IP Phone CP-7942G\x00", "CP-7942G", true, ""}, // a phone, not in the table
-		{"Cisco Systems, Inc. IP Phone 79XX\x00", "79XX", true, ""},         // the firmware's default model
+		{"Cisco Systems, Inc. IP Phone CP-7942G\x00", "CP-7942G", true, "CP-7942G"},
+		{"Cisco Systems, Inc. IP Phone CP-7941G-GE", "CP-7941G-GE", true, "CP-7941G-GE"},
+		{"Cisco Systems, Inc. IP Phone CP-7960G\x00", "CP-7960G", true, ""}, // a phone, not in the table
+		{"Cisco Systems, Inc. IP Phone CP-8945\x00", "CP-8945", true, ""},
+		{"Cisco Systems, Inc. IP Phone 79XX\x00", "79XX", true, ""}, // the firmware's default model
 		{"Cisco Systems, Inc. IP Phone \x01bad", "", false, ""},
 		{"Cisco Systems, Inc. IP Phone \x00", "", false, ""},
 		{"udhcp 1.36.1", "", false, ""},

@@ -118,19 +118,70 @@ func (e *ImportHintError) Error() string {
 // base drops the service release and build: 8.5(2)SR1 → 8.5(2).
 func base(v Version) Version { return Version{Major: v.Major, Minor: v.Minor, Maint: v.Maint} }
 
-// inSteppingRange reports whether v is an accepted intermediate version.
-func inSteppingRange(v Version) bool {
-	b := base(v)
-	return b.Compare(steppingLow()) >= 0 && b.Compare(steppingHigh()) <= 0
+// release drops the build only: 9.4(2)SR1-1 → 9.4(2)SR1.
+func release(v Version) Version { v.Build = 0; return v }
+
+// Hop is one step of a model's path: an SCCP load of the model's family
+// from Low to High. A hop of one version (Low == High) takes that release
+// only, any build; a range whose High has no service release takes High's
+// service releases too (8.3(3)-8.5(2) holds 8.5(2)SR1).
+type Hop struct {
+	Low, High Version
+}
+
+// ParseHop parses a path entry: a version in Cisco's notation (8.5(2)SR1)
+// or a range of two (8.3(3)-8.5(2)).
+func ParseHop(s string) (Hop, error) {
+	lo, hi, isRange := strings.Cut(strings.TrimSpace(s), ")-")
+	if isRange {
+		lo += ")"
+	} else {
+		hi = lo
+	}
+	l, okL := parseDotted(strings.TrimSpace(lo))
+	h, okH := parseDotted(strings.TrimSpace(hi))
+	if !okL || !okH {
+		return Hop{}, fmt.Errorf("%q: want a version like 8.5(2)SR1 or a range like 8.3(3)-8.5(2)", s)
+	}
+	if h.Less(l) {
+		return Hop{}, fmt.Errorf("%q: the range ends before it starts", s)
+	}
+	return Hop{Low: release(l), High: release(h)}, nil
+}
+
+func (h Hop) String() string {
+	if h.Low == h.High {
+		return h.Low.String()
+	}
+	return h.Low.String() + "-" + h.High.String()
+}
+
+// holds reports whether a load of version v fits the hop.
+func (h Hop) holds(v Version) bool {
+	v = release(v)
+	if h.Low == h.High {
+		return v == h.Low
+	}
+	return h.Low.Compare(v) <= 0 && h.notBeyond(v)
+}
+
+// notBeyond reports whether v is not newer than the hop's end: a target
+// this old needs no hop.
+func (h Hop) notBeyond(v Version) bool {
+	if h.High.SR == 0 {
+		return base(v).Compare(h.High) <= 0
+	}
+	return release(v).Compare(h.High) <= 0
 }
 
 // Plan returns the loads a phone of model goes through, in order, to end on
 // target: empty when it runs target already, [target] when it can go
-// straight there, or [stepping stone, target] when it may be older than
-// 8.3(3) and the target is newer than 8.5(2). The stepping stone is the
-// newest SCCP load from 8.3(3) to 8.5(2) in loads that has the model's term
-// file. When loads lack what the plan needs, the error is an
-// *ImportHintError naming the file to import. Plan is pure.
+// straight there, else the loads of the model's path (its row's Path, by
+// default the stepping stone 8.3(3)-8.5(2)) that it has not reached yet,
+// then the target. Each hop is the newest SCCP load of the model's family
+// in loads that fits the hop and has the model's term file. When loads lack
+// what the plan needs, the error is an *ImportHintError naming the file to
+// import. Plan is pure.
 func Plan(model Model, current Current, target string, loads []Load) ([]string, error) {
 	tn, err := ParseLoadName(target)
 	if err != nil {
@@ -146,50 +197,75 @@ func Plan(model Model, current Current, target string, loads []Load) ([]string, 
 	if !ok {
 		return nil, &ImportHintError{Target: tn.Name, Need: "its own files in the firmware store", Import: model.COPName(tn)}
 	}
-	if len(tl.Models) > 0 && !tl.HasModel(model.Name) {
-		return nil, fmt.Errorf("plan: %s in the store is for %s, not the %s (it has no %s)", tn.Name, modelList(tl.Models), model, model.TermFile())
+	if err := servesModel(tl, tn, model); err != nil {
+		return nil, err
 	}
-	if !needsStepping(current, tn.Version) {
-		return []string{tn.Name}, nil
+	hops, err := model.Hops()
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
 	}
-	stone, ok := steppingStone(model, loads)
-	if !ok {
-		return nil, &ImportHintError{
-			Target: tn.Name,
-			Need:   fmt.Sprintf("a stepping stone %s for phones older than %s", SteppingRange(), steppingLow()),
-			Import: model.COPName(LoadName{Name: "SCCP" + model.Family + ".8-5-2S", Protocol: SCCP}),
+	var plan []string
+	cur := current
+	for _, h := range hops {
+		if h.notBeyond(tn.Version) || !needsHop(cur, h) {
+			continue
 		}
+		stone, ok := hopLoad(model, h, loads)
+		if !ok {
+			return nil, hopHint(model, h, tn.Name)
+		}
+		plan = append(plan, stone.Name)
+		cur = Current{Kind: CurrentLoad, Load: stone.Name}
 	}
-	return []string{stone.Name, tn.Name}, nil
+	return append(plan, tn.Name), nil
 }
 
-// needsStepping reports whether a phone in state current needs the stepping
-// stone before a target of version tv.
-func needsStepping(current Current, tv Version) bool {
-	if base(tv).Compare(steppingHigh()) <= 0 {
-		return false // the target is itself old enough for an old loader
+// servesModel checks that load l (named tn) is one for the model: of its
+// family, and with its term file where the load names its models.
+func servesModel(l Load, tn LoadName, model Model) error {
+	if tn.Family != model.Family {
+		return fmt.Errorf("plan: %s is a load of family %s; the %s runs family %s loads (%s%s.*)", tn.Name, tn.Family, model, model.Family, tn.Protocol, model.Family)
 	}
+	if len(l.Models) > 0 && !l.HasModel(model.Name) && l.TermFile(model) == "" {
+		return fmt.Errorf("plan: %s in the store is for %s, not the %s (it has no %s)", tn.Name, modelList(l.Models), model, model.TermFile())
+	}
+	return nil
+}
+
+// hopHint says which package holds a missing hop.
+func hopHint(model Model, h Hop, target string) error {
+	stone := LoadName{Name: "SCCP" + model.Family + "." + h.High.Dashed() + "S", Protocol: SCCP, Family: model.Family, Version: h.High}
+	need := fmt.Sprintf("a stepping stone %s for phones older than %s", h, h.Low)
+	if model.Path != nil {
+		need = fmt.Sprintf("SCCP %s of family %s, on the path of the %s's row (%s)", h, model.Family, model, strings.Join(model.Path, ", "))
+	}
+	return &ImportHintError{Target: target, Need: need, Import: model.COPName(stone)}
+}
+
+// needsHop reports whether a phone in state current needs hop h: it may run
+// something older than the hop's start.
+func needsHop(current Current, h Hop) bool {
 	switch current.Kind {
 	case CurrentOldLoader:
 		return true
 	case CurrentNewLoader:
-		return false
+		return false // taken to accept the target directly
 	case CurrentLoad:
 		cn, err := ParseLoadName(current.Load)
 		if err == nil {
-			return base(cn.Version).Compare(steppingLow()) < 0
+			return release(cn.Version).Less(h.Low)
 		}
 	}
 	return true // unknown: it may be older than 8.3(3)
 }
 
-// steppingStone picks the newest SCCP load in the stepping range that has
-// the model's term file (a factory-reset phone asks for it).
-func steppingStone(model Model, loads []Load) (Load, bool) {
+// hopLoad picks the newest SCCP load of the model's family in hop h that
+// has the model's term file (a factory-reset phone asks for it).
+func hopLoad(model Model, h Hop, loads []Load) (Load, bool) {
 	var best Load
 	found := false
 	for _, l := range loads {
-		if l.Protocol != SCCP || !inSteppingRange(l.Version) || l.TermFile(model) == "" {
+		if l.Protocol != SCCP || l.Family() != model.Family || !h.holds(l.Version) || l.TermFile(model) == "" {
 			continue
 		}
 		if !found || best.Version.Less(l.Version) {

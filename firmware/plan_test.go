@@ -2,6 +2,7 @@ package firmware_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/phoneflash/phoneflash/firmware"
@@ -126,5 +127,119 @@ func TestParseCurrentAndPolicy(t *testing.T) {
 	}
 	if _, err := firmware.ParsePolicy("fast"); err == nil {
 		t.Error("ParsePolicy(fast) succeeded")
+	}
+}
+
+// TestPlanPerFamily: every model's stepping stone is its own family's SCCP
+// 8.5(2), never another family's (the store holds all of them), and a
+// store without it names the family's package.
+func TestPlanPerFamily(t *testing.T) {
+	var loads []firmware.Load
+	for _, fam := range firmware.BuiltinModels().Families() {
+		rows := firmware.BuiltinModels().Family(fam)
+		loads = append(loads, mkLoad(t, "SCCP"+fam+".8-5-2S", rows...), mkLoad(t, "SIP"+fam+".9-4-2SR3-1S", rows...))
+	}
+	cops := map[string]string{"11": "7911_7906", "41": "7941_7961", "42": "7942_7962", "45": "7945_7965", "70": "7970_7971", "75": "7975"}
+	unknown := firmware.Current{Kind: firmware.CurrentUnknown}
+	for _, m := range firmware.BuiltinModels() {
+		t.Run(string(m.Name), func(t *testing.T) {
+			target := "SIP" + m.Family + ".9-4-2SR3-1S"
+			got, err := firmware.Plan(m, unknown, target, loads)
+			if d := diff([]string{"SCCP" + m.Family + ".8-5-2S", target}, got); err != nil || d != "" {
+				t.Errorf("plan %v (-want +got):\n%s", err, d)
+			}
+			var rest []firmware.Load // every other family's stone, not this one's
+			for _, l := range loads {
+				if l.Name != "SCCP"+m.Family+".8-5-2S" {
+					rest = append(rest, l)
+				}
+			}
+			_, err = firmware.Plan(m, unknown, target, rest)
+			want := target + " needs a stepping stone 8.3(3)-8.5(2) for phones older than 8.3(3): import cmterm-" + cops[m.Family] + "-sccp.8-5-2.cop.sgn"
+			var h *firmware.ImportHintError
+			if err == nil || err.Error() != want || !errors.As(err, &h) {
+				t.Errorf("without its stone: %v, want %q", err, want)
+			}
+			_, err = firmware.Plan(m, unknown, "SIP"+m.Family+".9-4-2SR2-1S", loads)
+			if want := "needs its own files in the firmware store: import cmterm-" + cops[m.Family] + "-sip.9-4-2SR2-1.cop.sgn"; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("target not in the store: %v, want %q", err, want)
+			}
+		})
+	}
+	m7942 := model(t, "CP-7942G")
+	if _, err := firmware.Plan(m7942, unknown, "SIP11.9-4-2SR3-1S", loads); err == nil || !strings.Contains(err.Error(), "SIP11.9-4-2SR3-1S is a load of family 11; the CP-7942G runs family 42 loads") {
+		t.Errorf("a 7911 target for a 7942: %v", err)
+	}
+}
+
+// TestPlanPath: a row's path makes a plan of several hops, each the newest
+// SCCP load of the family in it, skipping what the phone has reached.
+func TestPlanPath(t *testing.T) {
+	m := model(t, "CP-7941G")
+	m.Path = []string{"8.5(2)", "8.5(2)SR1", "8.5(3)"}
+	stone, sr1, s853 := mkLoad(t, "SCCP41.8-5-2S", m), mkLoad(t, "SCCP41.8-5-2SR1S", m), mkLoad(t, "SCCP41.8-5-3S", m)
+	s853b := mkLoad(t, "SCCP41.8-5-3SR1S", m) // not 8.5(3) itself: the hop is one release
+	other := mkLoad(t, "SCCP11.8-5-2SR1S", model(t, "CP-7911G"))
+	sip := mkLoad(t, "SIP41.9-4-2SR3-1S", m)
+	all := []firmware.Load{sip, s853b, s853, sr1, stone, other}
+	run := func(l string) firmware.Current { return firmware.Current{Kind: firmware.CurrentLoad, Load: l} }
+	tests := []struct {
+		name    string
+		current firmware.Current
+		loads   []firmware.Load
+		want    []string
+		err     string
+	}{
+		{"unknown: every hop", firmware.Current{Kind: firmware.CurrentUnknown}, all, []string{stone.Name, sr1.Name, s853.Name, sip.Name}, ""},
+		{"old loader", firmware.Current{Kind: firmware.CurrentOldLoader}, all, []string{stone.Name, sr1.Name, s853.Name, sip.Name}, ""},
+		{"on the first hop", run(stone.Name), all, []string{sr1.Name, s853.Name, sip.Name}, ""},
+		{"on the second", run(sr1.Name), all, []string{s853.Name, sip.Name}, ""},
+		{"past the path", run(s853.Name), all, []string{sip.Name}, ""},
+		{"new loader", firmware.Current{Kind: firmware.CurrentNewLoader}, all, []string{sip.Name}, ""},
+		{"a hop missing", run(stone.Name), []firmware.Load{sip, stone, s853, other}, nil,
+			"SIP41.9-4-2SR3-1S needs SCCP 8.5(2)SR1 of family 41, on the path of the CP-7941G's row (8.5(2), 8.5(2)SR1, 8.5(3)): import cmterm-7941_7961-sccp.8-5-2SR1.cop.sgn"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := firmware.Plan(m, tt.current, sip.Name, tt.loads)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Errorf("Plan = %v, %v; want %q", got, err, tt.err)
+				}
+				return
+			}
+			if d := diff(tt.want, got); err != nil || d != "" {
+				t.Errorf("Plan %v (-want +got):\n%s", err, d)
+			}
+		})
+	}
+	// A range takes the newest in it; a target inside a hop skips it.
+	m.Path = []string{"8.3(3)-8.5(2)", "8.5(3)"}
+	got, err := firmware.Plan(m, firmware.Current{Kind: firmware.CurrentUnknown}, sip.Name, all)
+	if d := diff([]string{sr1.Name, s853.Name, sip.Name}, got); err != nil || d != "" {
+		t.Errorf("range path %v (-want +got):\n%s", err, d)
+	}
+	got, err = firmware.Plan(m, firmware.Current{Kind: firmware.CurrentUnknown}, s853.Name, all)
+	if d := diff([]string{sr1.Name, s853.Name}, got); err != nil || d != "" {
+		t.Errorf("target on the path %v (-want +got):\n%s", err, d)
+	}
+	m.Path = []string{}
+	got, err = firmware.Plan(m, firmware.Current{Kind: firmware.CurrentUnknown}, sip.Name, all)
+	if d := diff([]string{sip.Name}, got); err != nil || d != "" {
+		t.Errorf("an empty path %v (-want +got):\n%s", err, d)
+	}
+}
+
+func TestParseHop(t *testing.T) {
+	for in, want := range map[string]string{"8.3(3)-8.5(2)": "8.3(3)-8.5(2)", " 8.5(2)SR1 ": "8.5(2)SR1", "8.5(2)-8.5(2)": "8.5(2)"} {
+		h, err := firmware.ParseHop(in)
+		if err != nil || h.String() != want {
+			t.Errorf("ParseHop(%q) = %v, %v; want %s", in, h, err, want)
+		}
+	}
+	for _, bad := range []string{"", "8.5", "8-5-2", "8.5(3)-8.5(2)", "8.3(3)-", "SCCP41.8-5-2S"} {
+		if _, err := firmware.ParseHop(bad); err == nil {
+			t.Errorf("ParseHop(%q) succeeded", bad)
+		}
 	}
 }

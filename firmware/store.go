@@ -43,6 +43,16 @@ const ManifestName = "manifest.json"
 // LoadsFile is the load's own .loads file name.
 func (l Load) LoadsFile() string { return l.Name + ".loads" }
 
+// Family is the load family of its name: "42" for SIP42.9-4-2SR3-1S, "" if
+// the name does not parse.
+func (l Load) Family() string {
+	ln, err := ParseLoadName(l.Name)
+	if err != nil {
+		return ""
+	}
+	return ln.Family
+}
+
 // TermFile is the model's termNN.default.loads if the load has it, else "".
 func (l Load) TermFile(m Model) string {
 	if _, ok := l.File(m.TermFile()); ok {
@@ -104,6 +114,7 @@ type Store struct {
 
 	mu     sync.RWMutex
 	limits Limits
+	models Models // what imports know of phone models
 	loads  map[string]Load
 	broken map[string]error // folders whose manifest cannot be read
 }
@@ -118,7 +129,7 @@ func OpenStore(dir string) (*Store, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("firmware store: %s is not a directory", dir)
 	}
-	s := &Store{dir: dir, limits: DefaultLimits()}
+	s := &Store{dir: dir, limits: DefaultLimits(), models: BuiltinModels()}
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
@@ -130,6 +141,22 @@ func (s *Store) SetLimits(l Limits) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limits = l
+}
+
+// SetModels sets the model table later imports use: which families a load
+// may be of and which term files name which models (BuiltinModels by
+// default; the appliance adds the user's rows).
+func (s *Store) SetModels(t Models) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.models = slices.Clone(t)
+}
+
+// Models is the model table imports use.
+func (s *Store) Models() Models {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.models)
 }
 
 // Dir is the store's directory.

@@ -21,7 +21,10 @@ func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time
 	s.Active = now
 	md, ok := m.model(s)
 	if !ok {
-		m.fail(s, fmt.Sprintf("model unknown: no DHCP request naming one of %s was seen from it; unplug and replug it so the appliance sees one (other models are not supported)", m.Models.Names()), o, now)
+		return m.unsupported(s, name, o, now)
+	}
+	if err := m.target(s, md); err != nil {
+		m.fatalTarget(s, err, o, now)
 		return notFound(name)
 	}
 	if s.Current.Kind == firmware.CurrentLoad && s.Current.Load == s.Target {
@@ -58,18 +61,21 @@ func (m Machine) config(s *State, name string, xmlDefault bool, o *out, now time
 }
 
 // stepConfig names next to the phone: in its own config, or in
-// XMLDefault.cnf.xml, which names the target for every other model.
+// XMLDefault.cnf.xml, which names for every other model the target of its
+// family, when the store has one.
 func (m Machine) stepConfig(s *State, md firmware.Model, next string, xmlDefault bool) ([]byte, error) {
 	if !xmlDefault {
 		return m.Configs.Stepping(s.MAC, md, next)
 	}
 	var loads []firmware.ModelLoad
 	for _, other := range m.Models {
-		load := s.Target
+		load := m.targetOf(other, s)
 		if other.Name == md.Name {
 			load = next
 		}
-		loads = append(loads, firmware.ModelLoad{Model: other, Load: load})
+		if load != "" {
+			loads = append(loads, firmware.ModelLoad{Model: other, Load: load})
+		}
 	}
 	return m.Configs.Default(loads)
 }

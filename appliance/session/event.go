@@ -139,6 +139,7 @@ type Timeouts struct {
 	Config   time.Duration // config named a load, no .loads/.sbn fetched; or a term file without images
 	Loading  time.Duration // no progress during an image transfer
 	Applying time.Duration // after the last image until the phone is back by DHCP
+	Boot     time.Duration // after a power cut, until a phone of a FewPowerCycles model asks for DHCP again
 	Settle   time.Duration // after a SIP config naming the running load: no .loads, so it runs it
 	Pair     time.Duration // term requests closer than this count once
 	Loop     int           // the same term file this many times without an image is a loop
@@ -160,6 +161,7 @@ func DefaultTimeouts() Timeouts {
 		Config:   6 * time.Minute,
 		Loading:  60 * time.Second,
 		Applying: 10 * time.Minute,
+		Boot:     3 * time.Minute,
 		Settle:   20 * time.Second,
 		Pair:     5 * time.Second,
 		Loop:     3,
@@ -174,6 +176,7 @@ func (t Timeouts) forModel(st firmware.StallTimers) Timeouts {
 	t.Config = cmp.Or(st.Config, t.Config)
 	t.Loading = cmp.Or(st.Loading, t.Loading)
 	t.Applying = cmp.Or(st.Applying, t.Applying)
+	t.Boot = cmp.Or(st.Boot, t.Boot)
 	return t
 }
 

@@ -38,7 +38,8 @@ func (c fakeCatalog) with(l firmware.Load) fakeCatalog {
 	return c
 }
 
-// fakeLoad is a load of the 7906/7911 family with both term files.
+// fakeLoad is a load with the term files of every model of its family
+// (06 and 11 for the 7906/7911 family).
 func fakeLoad(name string, images []string) firmware.Load {
 	ln, err := firmware.ParseLoadName(name)
 	if err != nil {
@@ -46,7 +47,7 @@ func fakeLoad(name string, images []string) firmware.Load {
 	}
 	l := firmware.Load{Name: ln.Name, Protocol: ln.Protocol, Version: ln.Version, Images: images,
 		Files: []firmware.FileInfo{{Name: ln.FileName(), Size: 660}}}
-	for _, m := range firmware.BuiltinModels() {
+	for _, m := range firmware.BuiltinModels().Family(ln.Family) {
 		l.Models = append(l.Models, m.Name)
 		l.Files = append(l.Files, firmware.FileInfo{Name: m.TermFile(), Size: 660})
 	}

@@ -45,7 +45,8 @@ func TestModelDetection(t *testing.T) {
 		vci06:                                   "CP-7906G",
 		vci11:                                   "CP-7911G",
 		"Cisco Systems, Inc. IP Phone CP-7911G": "CP-7911G", // without its NUL
-		"Cisco Systems, Inc. IP Phone CP-7942G\x00": "",
+		"Cisco Systems, Inc. IP Phone CP-7942G\x00": "CP-7942G",
+		"Cisco Systems, Inc. IP Phone CP-8945\x00":  "",
 		"udhcp 1.36.1": "",
 		"":             "",
 	} {
@@ -116,16 +117,16 @@ func TestTransferFailures(t *testing.T) {
 
 func TestOtherModels(t *testing.T) {
 	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
-	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
-	r.probe("term42.default.loads")
+	r.boot("Cisco Systems, Inc. IP Phone CP-8945\x00")
+	r.probe("term89.default.loads")
 	r.want(StageFailed)
-	r.wantReason("asks for term42.default.loads: not a model phoneflash reflashes (CP-7906G, CP-7911G)")
+	r.wantReason("CP-8945 (DHCP option 60) asks for term89.default.loads: not supported yet: no row of the model table has term89.default.loads")
 
 	r = newRig(t, testMachine(true, false, firmware.PolicyStepping))
-	r.boot("Cisco Systems, Inc. IP Phone CP-7942G\x00")
+	r.boot("Cisco Systems, Inc. IP Phone CP-8945\x00")
 	r.probe("SEP" + testMAC + ".cnf.xml")
 	r.want(StageFailed)
-	r.wantReason("model unknown")
+	r.wantReason("not supported yet: add a row for CP-8945 to models.json")
 	// Seen properly after a replug, it carries on.
 	r.cut(vci11)
 	r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)

@@ -44,6 +44,12 @@ type Accounts interface {
 // model returns the table's row of the phone's model.
 func (m Machine) model(s *State) (firmware.Model, bool) { return m.Models.Named(s.Model) }
 
+// known reports whether the phone's model is a row of the table.
+func (m Machine) known(s *State) bool {
+	_, ok := m.model(s)
+	return ok
+}
+
 // planFor asks the firmware planner for the loads that take the phone from
 // cur to its target. An unknown model has no plan; the error says so.
 func (m Machine) planFor(s *State, cur firmware.Current) ([]string, error) {

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -48,15 +49,18 @@ type State struct {
 	PortIndex int                `json:"port_index"`
 	IP        string             `json:"ip,omitempty"`
 	Model     firmware.ModelName `json:"model"` // "" until a DHCP request or term file names a model of the table
-	Stage     Stage              `json:"stage"`
-	Since     time.Time          `json:"since"`
-	Active    time.Time          `json:"active"` // last sign of life; stall timers run from here
-	Started   time.Time          `json:"started"`
-	Current   firmware.Current   `json:"current"`
-	From      string             `json:"from,omitempty"` // what it ran when first seen, as far as inferred (the report's from)
-	FromKnown bool               `json:"from_known,omitempty"`
-	Target    string             `json:"target"`
-	Plan      []string           `json:"plan,omitempty"` // loads still to install, in order
+	// VendorModel is the model string of the phone's DHCP option 60, also
+	// of a model the table does not know (CP-8945).
+	VendorModel string           `json:"vendor_model,omitempty"`
+	Stage       Stage            `json:"stage"`
+	Since       time.Time        `json:"since"`
+	Active      time.Time        `json:"active"` // last sign of life; stall timers run from here
+	Started     time.Time        `json:"started"`
+	Current     firmware.Current `json:"current"`
+	From        string           `json:"from,omitempty"` // what it ran when first seen, as far as inferred (the report's from)
+	FromKnown   bool             `json:"from_known,omitempty"`
+	Target      string           `json:"target"`
+	Plan        []string         `json:"plan,omitempty"` // loads still to install, in order
 	// Refused says which load the phone's loader refused and how that
 	// showed; RefusedLoad is that load.
 	Refused     string    `json:"refused,omitempty"`
@@ -72,8 +76,10 @@ type State struct {
 	TermCount   int       `json:"term_count,omitempty"` // term file requests without an image (pairs count once)
 	TermAt      time.Time `json:"term_at"`
 	Cycled      bool      `json:"cycled,omitempty"` // the one automatic power cycle for this stall is used
-	AutoCycles  int       `json:"auto_cycles,omitempty"`
-	Reason      string    `json:"reason,omitempty"`
+	// PowerCut: its port lost power and it has not asked for DHCP since.
+	PowerCut   bool   `json:"power_cut,omitempty"`
+	AutoCycles int    `json:"auto_cycles,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 	// Fatal: failed because no plan exists; the phone's next term file or
 	// config request plans again (the store may have the load by then).
 	Fatal    bool   `json:"fatal,omitempty"`
@@ -110,7 +116,7 @@ func DecodeState(data []byte) (State, error) {
 // Phone is the public snapshot of the state.
 func (s State) Phone() Phone {
 	p := Phone{
-		MAC: s.MAC, Port: s.Port, PortIndex: s.PortIndex, IP: s.IP, Model: string(s.Model),
+		MAC: s.MAC, Port: s.Port, PortIndex: s.PortIndex, IP: s.IP, Model: cmp.Or(string(s.Model), s.VendorModel),
 		Stage: s.Stage, Target: s.Target, Plan: slices.Clone(s.Plan), File: s.File,
 		FileIndex: s.FileIndex, FileCount: s.FileCount, Bytes: s.Bytes, Total: s.Total,
 		Reason: s.Reason, Account: s.Label, Since: s.Since, Started: s.Started, Result: s.result(),

@@ -14,9 +14,12 @@ import (
 // clock and no I/O; everything it needs comes in through these fields.
 // Catalog and Configs are required.
 type Machine struct {
-	Catalog  Catalog
-	Configs  Configs
-	Models   firmware.Models // the model table; nil means firmware.BuiltinModels()
+	Catalog Catalog
+	Configs Configs
+	Models  firmware.Models // the model table; nil means firmware.BuiltinModels()
+	// Targets chooses each phone's target by its model's family once the
+	// model is known (-target); nil keeps the target of NewState.
+	Targets  *firmware.Targets
 	Policy   firmware.Policy // "" means firmware.PolicyStepping
 	Timeouts Timeouts        // zero means DefaultTimeouts()
 	// PowerControl reports whether the board can switch a port's power;
@@ -131,12 +134,16 @@ func (m Machine) port(s *State, up bool, what string, o *out, now time.Time) {
 		if s.Stage == StageEmpty {
 			m.enter(s, StagePowered, "", o, now)
 		}
+		if what == "power" {
+			m.powerBack(s, now)
+		}
 		return
 	}
 	if what == "power" {
 		// Unpowered, the phone starts afresh: term requests before the cut
 		// are no loop, and a loader refusal gets another chance.
 		s.TermCount, s.Refused, s.RefusedLoad = 0, "", ""
+		m.cut(s, o)
 	}
 	switch s.Stage {
 	case StageLoading:
@@ -153,12 +160,11 @@ func (m Machine) dhcp(s *State, e DHCP, o *out, now time.Time) {
 	if e.Port != "" {
 		s.Port, s.PortIndex = e.Port, e.PortIndex
 	}
-	if md, ok := m.Models.ForVendorClass(e.VendorClass); ok {
-		s.Model = md.Name
-	}
+	m.fromVendorClass(s, e.VendorClass)
 	switch e.Kind {
 	case DHCPDiscover, DHCPRequest:
-		s.SIPBoot = false // a new boot shows its protocol again
+		s.SIPBoot = false  // a new boot shows its protocol again
+		s.PowerCut = false // it booted again
 		if s.Stage == StageDone || s.Stage == StageNeedsReset || (s.Stage == StageFailed && s.Fatal) {
 			return
 		}

@@ -22,13 +22,15 @@ func (m Machine) request(s *State, file string, o *out, now time.Time) Answer {
 		return notFound(name)
 	case strings.HasPrefix(lower, "ctlsep") || strings.HasPrefix(lower, "itlsep"):
 		return notFound(name)
+	case firmware.IsTermFile(lower):
+		return m.term(s, name, o, now)
+	case !m.known(s):
+		return m.unsupported(s, name, o, now)
 	case strings.EqualFold(name, "SEP"+s.MAC+".cnf.xml"):
 		m.reread(s, name, o, now)
 		return m.config(s, name, false, o, now)
 	case lower == "xmldefault.cnf.xml":
 		return m.config(s, name, true, o, now)
-	case firmware.IsTermFile(lower):
-		return m.term(s, name, o, now)
 	case strings.HasSuffix(lower, ".loads"):
 		return m.loadsFile(s, name, o, now)
 	case strings.HasSuffix(lower, ".sbn"):
@@ -68,15 +70,17 @@ func (m Machine) secure(s *State, name string, o *out, now time.Time) Answer {
 // a factory reset) and gets the next load of its plan, by that load's own
 // term file. Asking again without fetching an image is a loader refusing it.
 func (m Machine) term(s *State, name string, o *out, now time.Time) Answer {
-	md, ok := m.Models.ForTermFile(name)
+	md, ok := m.fromTermFile(s, name)
 	if !ok {
-		m.fail(s, fmt.Sprintf("asks for %s: not a model phoneflash reflashes (%s)", name, m.Models.Names()), o, now)
-		return notFound(name)
+		return m.unsupported(s, name, o, now)
 	}
-	s.Model = md.Name
 	s.SIPBoot = false
 	s.Active = now
-	s.guessFrom("unknown (factory reset)")
+	s.guessFrom(fromFactoryReset)
+	if err := m.target(s, md); err != nil {
+		m.fatalTarget(s, err, o, now)
+		return notFound(name)
+	}
 	if s.Offer.Via == ViaTerm && !s.Offer.Started && s.Offer.Load != "" {
 		if now.Sub(s.TermAt) >= m.Timeouts.scaled(m.Timeouts.Pair) {
 			s.TermCount++

@@ -15,6 +15,9 @@ func (m Machine) limit(s *State) time.Duration {
 	if md, ok := m.model(s); ok {
 		t = t.forModel(md.Stall)
 	}
+	if d := m.bootLimit(s, t); d > 0 {
+		return t.scaled(d)
+	}
 	var d time.Duration
 	switch s.Stage {
 	case StageDHCP:
@@ -47,6 +50,10 @@ func (m Machine) tick(s *State, o *out, now time.Time) {
 		m.runsOffered(s, o, now, fmt.Sprintf("fetched no %s.loads within %s of its SIP config", s.Offer.Load, limit))
 		return
 	}
+	if _, known := m.model(s); !known && s.VendorModel != "" {
+		m.unsupported(s, "", o, now) // a model the table lacks that asked for nothing
+		return
+	}
 	why, todo := m.stallReason(s, limit)
 	if s.Offer.Via == ViaConfig && s.Offer.Loads && s.Offer.LoadsSent && !s.Offer.Started {
 		m.refused(s, "fetched "+s.Offer.Load+".loads but no image", o, now)
@@ -55,8 +62,9 @@ func (m Machine) tick(s *State, o *out, now time.Time) {
 			return
 		}
 	}
+	why, todo = m.quirkReason(s, why, todo, limit)
 	s.Active = now
-	if m.canCycle(s) && !s.Cycled && s.AutoCycles < maxAutoCycles {
+	if m.autoCycle(s) && !s.Cycled && s.AutoCycles < maxAutoCycles {
 		s.Cycled = true
 		s.AutoCycles++
 		s.Reason = why + ": power-cycled it automatically"

@@ -35,7 +35,7 @@ type Phone struct {
 	Port      string    `json:"port"`             // bench interface name
 	PortIndex int       `json:"port_index"`       // 0-based bench port number
 	IP        string    `json:"ip,omitempty"`     // leased address
-	Model     string    `json:"model,omitempty"`  // the model's name (CP-7906G); "" until known
+	Model     string    `json:"model,omitempty"`  // the model's name (CP-7906G), or what its DHCP option 60 says of a model the table lacks; "" until known
 	Stage     Stage     `json:"stage"`            //
 	Load      string    `json:"load,omitempty"`   // load the phone runs, as far as known
 	Target    string    `json:"target"`           // load it ends on

@@ -199,7 +199,11 @@ func prepareDemo(ctx context.Context, f demoFlags, l demoLayout, r *rig, stdout,
 		return err
 	}
 	args := []string{"firmware", "import", "-firmware", l.firmwareDir()}
-	for _, load := range fwgen.Loads() {
+	var loads []fwgen.Load
+	for _, fam := range demoFamilies {
+		loads = append(loads, fwgen.Builtin(fam).Stone(), fwgen.Builtin(fam).Target())
+	}
+	for _, load := range loads {
 		p, err := fwgen.WriteCOP(cops, load, f.fwScale)
 		if err != nil {
 			return fmt.Errorf("generating %s: %w", load.Name, err)

@@ -69,7 +69,7 @@ func history(mac, result string, d time.Duration, loads ...string) session.Histo
 
 // agreeing is the result a demo phone writes when it ends as expected.
 func agreeing(p demoPhone) phoneResult {
-	r := phoneResult{MAC: p.key(), State: p.Own.State, Load: demoTarget, Exit: "until"}
+	r := phoneResult{MAC: p.key(), State: p.Own.State, Load: p.target(), Exit: "until"}
 	switch p.Own.Line {
 	case "":
 		r.Config = &phoneConfig{Outcome: "unprovisioned", Password: "missing"}

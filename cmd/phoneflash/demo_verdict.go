@@ -149,7 +149,7 @@ func (r demoResult) Disagreements() []string {
 	if r.OwnErr != nil {
 		return append(out, "phone: "+r.OwnErr.Error())
 	}
-	for _, d := range r.Phone.Own.disagreements(r.Own, demoTarget) {
+	for _, d := range r.Phone.Own.disagreements(r.Own, r.Phone.target()) {
 		out = append(out, "phone: "+d)
 	}
 	return out

@@ -62,7 +62,9 @@ func serveFlags(args []string, stderr io.Writer) (serveOpts, error) {
 	fs.StringVar(&cfg.FirmwareDir, "firmware", permDir+"/firmware", "firmware store `dir`ectory (created with its parents when missing)")
 	fs.StringVar(&cfg.StateDir, "state", permDir+"/state", "state `dir`ectory: leases, phone journal, uploads (created with its parents when missing)")
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8079", "web page and API listen `address`; keep it off the bench ports (an uplink address, or empty to disable)")
-	fs.StringVar(&cfg.Target, "target", appliance.DefaultTarget, "the `load` every phone ends on")
+	fs.StringVar(&cfg.Target, "target", appliance.DefaultTarget, "the `loads` phones end on, one per family, comma-separated (SIP11.9-4-2SR1-1S,SIP42.9-4-2SR3-1S),\n"+
+		"and at most one release (9.4(2)SR3): a family the list names no load of gets the store's SIP load of that\n"+
+		"release (or of the first load named), else the newest SIP load the store holds for it")
 	fs.StringVar(&cfg.AccountsFile, "accounts", "", "operator's account table, CSV with a header (`file`); without it phones end 'done (no account)'")
 	fs.StringVar(&cfg.PBXPreset, "pbx-preset", "", appliance.PresetUsage)
 	fs.StringVar(&cfg.DialPlanFile, "dialplan", "", "dial plan `file` (the phone's DIALTEMPLATE XML), served as dialplan.xml instead of one made from the account table")
@@ -121,6 +123,11 @@ func serveConfig(args []string, env appliance.Env, stderr io.Writer) (appliance.
 	}
 	if err := o.cfg.Validate(env); err != nil {
 		return o.cfg, board.Profile{}, flagWording(err)
+	}
+	// The user's rows of the model table: <state>/models.json, one line a
+	// mistake.
+	if o.cfg.Models, err = appliance.LoadModels(o.cfg.StateDir); err != nil {
+		return o.cfg, board.Profile{}, err
 	}
 	var profile board.Profile
 	if o.cfg.BoardProfile != "" {

@@ -46,17 +46,23 @@ func checkSigned(name string, head []byte) (int, error) {
 	return h.Length, nil
 }
 
-// knownReleases names the load a default-load file installs, by the release
-// in its "# RELEASE load version" comment and its protocol. Term files name
-// no load; the real phone reads the load id out of its images, which
-// synthetic images do not carry. Others get PROTO11.<maj>-<min>-<maint>S.
+// knownReleases names the version of the load a default-load file installs,
+// by the release in its "# RELEASE load version" comment and its protocol:
+// the 9.4(2)SR1 images of the 7906/7911 are *.9-4-2ES9.sbn (protocol notes
+// §7), the 9.4(2)SR3 images of the other families *.9-4-2ES26.sbn
+// (families notes), fwgen's SCCP 8.5(2) ones *.8-5-2TH1-9.sbn. Term files
+// name no load; the real phone reads the load id out of its images, which
+// synthetic images do not carry. Other releases give their leading
+// N-N-N[SRn]: PROTO<family>.<version>S.
 var knownReleases = map[string]string{
-	"SIP 9-4-2ES9":    "SIP11.9-4-2SR1-1S",
-	"SCCP 8-5-2TH1-9": "SCCP11.8-5-2S",
+	"SIP 9-4-2ES9":    "9-4-2SR1-1",
+	"SIP 9-4-2ES26":   "9-4-2SR3-1",
+	"SCCP 8-5-2TH1-9": "8-5-2",
 }
 
-// parseLoadsFile authenticates a whole .loads file fetched as name.
-func parseLoadsFile(name string, data []byte) (LoadsInfo, error) {
+// parseLoadsFile authenticates a whole .loads file fetched as name by a
+// phone of family (its model's: a term file names no load).
+func parseLoadsFile(name string, data []byte, family string) (LoadsInfo, error) {
 	hl, err := checkSigned(name, data)
 	if err != nil {
 		return LoadsInfo{}, err
@@ -74,15 +80,15 @@ func parseLoadsFile(name string, data []byte) (LoadsInfo, error) {
 		return info, nil
 	}
 	release := releaseOf(lf.Comments)
-	v, err := firmware.ParseVersion(dashedPrefix(release))
+	ver, ok := knownReleases[string(info.Protocol)+" "+release]
+	if !ok {
+		ver = dashedPrefix(release)
+	}
+	ln, err := firmware.ParseLoadName(string(info.Protocol) + family + "." + ver + "S")
 	if err != nil {
 		return LoadsInfo{}, fmt.Errorf("%s: no load version (release %q): %w", name, release, err)
 	}
-	info.Version = v
-	info.Name = knownReleases[string(info.Protocol)+" "+release]
-	if info.Name == "" {
-		info.Name = fmt.Sprintf("%s11.%d-%d-%dS", info.Protocol, v.Major, v.Minor, v.Maint)
-	}
+	info.Name, info.Version = ln.Name, ln.Version
 	return info, nil
 }
 
@@ -106,7 +112,8 @@ func releaseOf(comments []string) string {
 	return ""
 }
 
-// dashedPrefix keeps the leading N-N-N of a release such as 8-5-2TH1-9.
+// dashedPrefix keeps the leading N-N-N of a release such as 8-5-2TH1-9,
+// with a service release that follows it: 8-5-2SR1 of 8-5-2SR1TH1-1.
 func dashedPrefix(s string) string {
 	dashes := 0
 	for i, c := range s {
@@ -117,6 +124,12 @@ func dashedPrefix(s string) string {
 				return s[:i]
 			}
 		case c < '0' || c > '9':
+			if sr, ok := strings.CutPrefix(s[i:], "SR"); ok && dashes == 2 {
+				n := len(sr) - len(strings.TrimLeft(sr, "0123456789"))
+				if n > 0 {
+					return s[:i+2+n]
+				}
+			}
 			return s[:i]
 		}
 	}

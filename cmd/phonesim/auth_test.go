@@ -40,14 +40,14 @@ func TestParseLoadsFile(t *testing.T) {
 		{"own loads", "SIP11.9-4-2SR1-1S.loads", sip["SIP11.9-4-2SR1-1S.loads"],
 			LoadsInfo{"SIP11.9-4-2SR1-1S", firmware.Version{Major: 9, Minor: 4, Maint: 2, SR: 1, Build: 1}, firmware.SIP, sipImages}, ""},
 		{"sip term file", "term06.default.loads", sip["term06.default.loads"],
-			LoadsInfo{"SIP11.9-4-2SR1-1S", firmware.Version{Major: 9, Minor: 4, Maint: 2}, firmware.SIP, sipImages}, ""},
+			LoadsInfo{"SIP11.9-4-2SR1-1S", firmware.Version{Major: 9, Minor: 4, Maint: 2, SR: 1, Build: 1}, firmware.SIP, sipImages}, ""},
 		{"sccp term file", "term11.default.loads", sccp["term11.default.loads"],
 			LoadsInfo{"SCCP11.8-5-2S", firmware.Version{Major: 8, Minor: 5, Maint: 2}, firmware.SCCP, sccpImages}, ""},
 		{"renamed", "term11.default.loads", sip["term06.default.loads"], LoadsInfo{}, "filename doesn't match"},
 		{"not signed", "term11.default.loads", []byte("jar11sip.9-4-2ES9.sbn\r\n"), LoadsInfo{}, "File is not signed!"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseLoadsFile(tc.asked, tc.data)
+			got, err := parseLoadsFile(tc.asked, tc.data, "11")
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -70,7 +70,7 @@ func TestHardwareCompatibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := parseLoadsFile("SIP11.9-4-2SR1-1S.loads", data); err == nil || !strings.Contains(err.Error(), "hardware compatibility") {
+	if _, err := parseLoadsFile("SIP11.9-4-2SR1-1S.loads", data, "11"); err == nil || !strings.Contains(err.Error(), "hardware compatibility") {
 		t.Errorf("err = %v, want a hardware compatibility mismatch", err)
 	}
 }
@@ -126,5 +126,20 @@ func TestCheckSignedImage(t *testing.T) {
 	}
 	if _, err := checkSigned("cnu11.8-5-2TH1-9.sbn", img); err == nil {
 		t.Error("a renamed image was accepted")
+	}
+}
+
+// TestParseLoadsFileFamilies: a term file names no load; the phone names
+// the one it installs from its family and the release of the images.
+func TestParseLoadsFileFamilies(t *testing.T) {
+	for _, f := range fwgen.Families() {
+		for _, l := range []fwgen.Load{f.Stone(), f.Target(), f.SCCP("8-5-2SR1"), f.SCCP("8-5-3")} {
+			files := fwFiles(t, l)
+			term := l.TermFiles()[0]
+			got, err := parseLoadsFile(term, files[term], f.Family)
+			if err != nil || got.Name != l.Name {
+				t.Errorf("%s of %s: %q, %v", term, l.Name, got.Name, err)
+			}
+		}
 	}
 }

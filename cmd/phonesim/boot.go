@@ -125,7 +125,7 @@ func (p *phone) provision(ctx context.Context, cfgName string, cfg phoneConfig) 
 	switch {
 	case c.Outcome != "provisioned":
 		p.rec.enter("unprovisioned", "reason", c.Reason)
-	case p.flash.Load == p.opt.Target:
+	case p.flash.Load == p.opt.Target || p.opt.Target == "":
 		p.rec.enter("done", "register_to", c.ProcessNode+":"+c.SIPPort, "password", c.Password)
 	default:
 		p.rec.enter("provisioned", "register_to", c.ProcessNode+":"+c.SIPPort, "password", c.Password)

@@ -5,10 +5,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 func TestBootFiles(t *testing.T) {
-	id := Identity{testMAC, "06"}
+	id := Identity{MAC: testMAC, Model: "06"}
 	ctl, itl := "CTLSEP002290BAD777.tlv", "ITLSEP002290BAD777.tlv"
 	for _, tc := range []struct {
 		scenario string
@@ -20,7 +22,7 @@ func TestBootFiles(t *testing.T) {
 		{"sip", []string{ctl, itl, "ITLFile.tlv"}, []string{"SEP002290BAD777.cnf.xml", "XMLDefault.cnf.xml"}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
-			f, err := scenarioFlash(tc.scenario)
+			f, err := scenarioFlash(tc.scenario, "11")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +38,7 @@ func TestBootFiles(t *testing.T) {
 }
 
 func TestFormatKeepsCNU(t *testing.T) {
-	f, err := scenarioFlash("old-cucm")
+	f, err := scenarioFlash("old-cucm", "11")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,20 +95,22 @@ func TestParseCut(t *testing.T) {
 
 func TestIdentity(t *testing.T) {
 	for _, tc := range []struct{ in, model, str, dev string }{
-		{"7906", "06", "CP-7906G", "369"},
-		{"CP-7911G", "11", "CP-7911G", "307"},
-		{"7911g", "11", "CP-7911G", "307"},
+		{"7906", "CP-7906G", "CP-7906G", "369"},
+		{"CP-7911G", "CP-7911G", "CP-7911G", "307"},
+		{"7911g", "CP-7911G", "CP-7911G", "307"},
+		{"7942", "CP-7942G", "CP-7942G", "434"},
+		{"CP-7971G-GE", "CP-7971G-GE", "CP-7971G-GE", "119"},
 	} {
-		m, err := parseModel(tc.in)
+		m, err := parseModel(firmware.BuiltinModels(), tc.in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := Identity{testMAC, m}
+		id := Identity{MAC: testMAC, Model: m}
 		if m != tc.model || id.ModelString() != tc.str || id.DeviceType() != tc.dev || id.Hostname() != "SEP002290BAD777" {
 			t.Errorf("%s: model %s %s %s %s", tc.in, m, id.ModelString(), id.DeviceType(), id.Hostname())
 		}
 	}
-	if _, err := parseModel("7940"); err == nil {
+	if _, err := parseModel(firmware.BuiltinModels(), "7940"); err == nil {
 		t.Error("7940 accepted")
 	}
 }

@@ -36,13 +36,13 @@ func TestWantedLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := wantedLoad(cfg, Identity{testMAC, "11"}); got != "SCCP11.8-5-2S" {
+	if got := wantedLoad(cfg, Identity{MAC: testMAC, Model: "11"}); got != "SCCP11.8-5-2S" {
 		t.Errorf("7911: %q", got)
 	}
-	if got := wantedLoad(cfg, Identity{testMAC, "06"}); got != "SIP11.9-4-2SR1-1S" {
+	if got := wantedLoad(cfg, Identity{MAC: testMAC, Model: "06"}); got != "SIP11.9-4-2SR1-1S" {
 		t.Errorf("7906: %q", got)
 	}
-	if got := wantedLoad(sipCfg(t, "x"), Identity{testMAC, "06"}); got != "SIP11.9-4-2SR1-1S" {
+	if got := wantedLoad(sipCfg(t, "x"), Identity{MAC: testMAC, Model: "06"}); got != "SIP11.9-4-2SR1-1S" {
 		t.Errorf("SEP config: %q", got)
 	}
 	if _, err := parseConfig([]byte("<html></html>")); err == nil {

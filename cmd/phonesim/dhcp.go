@@ -43,7 +43,9 @@ func buildDHCP(id Identity, msgType byte, xid uint32, secs uint16, server, reque
 	}
 	add(61, append([]byte{1}, id.MAC...))
 	add(12, []byte(capString(id.Hostname(), 63)))
-	add(60, append([]byte(capString(id.VendorClass(), 63)), 0))
+	if vc := id.VendorClass(); vc != "" {
+		add(60, append([]byte(capString(vc, 63)), 0))
+	}
 	if requested != nil {
 		add(50, requested.To4())
 	}

@@ -42,11 +42,11 @@ func TestBuildDHCP(t *testing.T) {
 		header  []byte
 		options string
 	}{
-		{"discover 7911", Identity{testMAC, "11"}, msgDiscover, 0, nil, nil, bootpHeader(t, "12345678", "0000"),
+		{"discover 7911", Identity{MAC: testMAC, Model: "11"}, msgDiscover, 0, nil, nil, bootpHeader(t, "12345678", "0000"),
 			"350101 3d07 01002290bad777 0c0f" + host + " 3c26" + vci7911 + "00 3707 0142 0603 0f96 23 ff"},
-		{"discover 7906 retransmitted", Identity{testMAC, "06"}, msgDiscover, 12, nil, nil, bootpHeader(t, "12345678", "000c"),
+		{"discover 7906 retransmitted", Identity{MAC: testMAC, Model: "06"}, msgDiscover, 12, nil, nil, bootpHeader(t, "12345678", "000c"),
 			"350101 3d07 01002290bad777 0c0f" + host + " 3c26" + vci7906 + "00 3707 0142 0603 0f96 23 ff"},
-		{"request", Identity{testMAC, "11"}, msgRequest, 4, net.IPv4(10, 79, 1, 1), net.IPv4(10, 79, 1, 100), bootpHeader(t, "12345678", "0004"),
+		{"request", Identity{MAC: testMAC, Model: "11"}, msgRequest, 4, net.IPv4(10, 79, 1, 1), net.IPv4(10, 79, 1, 100), bootpHeader(t, "12345678", "0004"),
 			"350103 3604 0a4f0101 3d07 01002290bad777 0c0f" + host + " 3c26" + vci7911 + "00 3204 0a4f0164 3707 0142 0603 0f96 23 ff"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,7 +72,7 @@ func TestBuildDHCP(t *testing.T) {
 }
 
 func TestParseReplyAndLease(t *testing.T) {
-	req, err := dhcpv4.FromBytes(buildDHCP(Identity{testMAC, "11"}, msgDiscover, 0xabcdef01, 0, nil, nil))
+	req, err := dhcpv4.FromBytes(buildDHCP(Identity{MAC: testMAC, Model: "11"}, msgDiscover, 0xabcdef01, 0, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

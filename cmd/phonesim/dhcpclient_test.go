@@ -71,7 +71,7 @@ func TestDHCPBackoff(t *testing.T) {
 	}
 	defer cli.Close()
 	got := fakeDHCPServer(t, srv, 5, 7)
-	c := &dhcpClient{id: Identity{testMAC, "11"}, conn: cli, dst: srv.LocalAddr(),
+	c := &dhcpClient{id: Identity{MAC: testMAC, Model: "11"}, conn: cli, dst: srv.LocalAddr(),
 		clock: simClock{scale: 1000, rng: rand.New(rand.NewPCG(1, 2))}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

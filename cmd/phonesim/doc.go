@@ -1,6 +1,10 @@
-// Binary phonesim simulates one Cisco CP-7906G or CP-7911G phone on the
-// wire, for tests, `phoneflash demo` and benchmarks. It follows the domain
-// notes (cisco-79x1-protocol.md §9, scenarios A to E).
+// Binary phonesim simulates one SEP-XML Cisco 79xx phone on the wire (a
+// CP-7906G/7911G, 7941G/7961G and their -GE, 7942G/7962G, 7945G/7965G,
+// 7970G/7971G-GE or 7975G: -model; a model of a models.json file with
+// -models), for tests, `phoneflash demo` and benchmarks. It follows the
+// domain notes (cisco-79x1-protocol.md §9, scenarios A to E; the model's
+// row of phoneflash's model table for its term file, loads, option 60 and
+// device type, cisco-79xx-families.md).
 //
 // One process is one phone. It runs as root inside a network namespace on
 // one interface:
@@ -14,7 +18,8 @@
 //   - Cold-boot wait of 1..10 s, then DHCP from a UDP socket on 0.0.0.0:68
 //     bound to the interface: a 548-byte BOOTP DISCOVER with options 53, 61
 //     (01+MAC), 12 ("SEP"+MAC), 60 ("Cisco Systems, Inc. IP Phone CP-79xxG"
-//     plus a NUL, length strlen+1), 55 (1,66,6,3,15,150,35), 255; REQUEST
+//     plus a NUL, length strlen+1; -vendor-class changes the model string
+//     or drops the option), 55 (1,66,6,3,15,150,35), 255; REQUEST
 //     adds 54 and 50 (order 53, 54, 61, 12, 60, 50, 55). Retransmissions
 //     after 4, 8, 16, 32 and 64 s add to secs; then INIT again with a new
 //     xid. The leased address is put on the interface over netlink.
@@ -25,11 +30,14 @@
 //     the file), a 4 s timeout (real time unless -scale-tftp) and 3
 //     retransmissions of the last packet; ERROR 1 is "not found".
 //   - Default-load mode (no app load, e.g. after the keyed reset): RRQ
-//     term06/term11.default.loads. Normal boot: CTLSEP<MAC>.tlv,
+//     its model's termNN.default.loads (term42 for a 7942), which names
+//     no load: the phone takes its family's load of the images' release.
+//     Scenarios start on its family's loads (SCCP42.8-0-3S ...). Normal
+//     boot: CTLSEP<MAC>.tlv,
 //     ITLSEP<MAC>.tlv, (SIP:) ITLFile.tlv, SEP<MAC>.cnf.xml, else
 //     XMLDefault.cnf.xml; a phone with an ITL asks only for
 //     SEP<MAC>.cnf.xml.sgn. A config whose loadInformation (or
-//     loadInformation307/369) differs from the running load makes the phone
+//     loadInformation<its device type>) differs from the running load makes the phone
 //     fetch <load>.loads and its images.
 //   - Loading: every .sbn in .loads order, staged in "RAM" (counted, not
 //     kept), each with its signed header and embedded name checked; then a

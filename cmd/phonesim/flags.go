@@ -19,6 +19,8 @@ type config struct {
 	MAC        net.HardwareAddr
 	RandomMAC  bool
 	Model      string
+	Table      firmware.Models // -models: the built-in rows and the file's
+	Vendor     string          // -vendor-class
 	FlashPath  string
 	Scenario   string
 	CNU, Load  string
@@ -42,13 +44,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: phonesim -iface IF -flash FILE [flags]\n\n"+
-			"Simulates one Cisco CP-7906G/7911G phone on IF (run as root inside a network namespace):\n"+
+			"Simulates one SEP-XML Cisco 79xx phone (-model) on IF (run as root inside a network namespace):\n"+
 			"DHCP, TFTP, the firmware loader, flash writes and reboots, and the SIP config check.\n"+
 			"Exit codes: 0 -until reached or SIGTERM/SIGINT, 1 error, 2 usage, 3 -cut-at power cut, 4 -max-time.\n\n")
 		fs.PrintDefaults()
 	}
 	mac := fs.String("mac", "", "phone MAC (set on IF), or \"random\" for one in Cisco's 00:22:90 OUI; default: the flash file's, else IF's")
-	model := fs.String("model", "7911", "model when the flash file does not exist: "+firmware.BuiltinModels().Names()+" (or 7906, 06, ...)")
+	model := fs.String("model", "7911", "model when the flash file does not exist: "+firmware.BuiltinModels().Names()+"\n(or 7942, 42, 434, ...), or one of -models")
+	models := fs.String("models", "", "a model `file` as phoneflash's models.json in its state directory: its rows add models (a fictional\none with its own term file, family and option 60) or change the built-in rows")
+	fs.StringVar(&c.Vendor, "vendor-class", "", "the model `string` of DHCP option 60 instead of the model's (79XX: an unprovisioned phone's; none: no option 60)")
 	fs.StringVar(&c.Iface, "iface", "", "the phone's interface (required)")
 	fs.StringVar(&c.FlashPath, "flash", "", "flash state file (JSON), kept across power cuts (required)")
 	fs.StringVar(&c.Scenario, "scenario", "old-cucm", "initial flash when the flash file does not exist: old-cucm, formatted-old, sccp852, sip")
@@ -73,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.Opt.IdleReask, "idle-reask", 0, "an idle phone asks for its config again after this (0: never; unconfirmed on real phones)")
 	fs.IntVar(&c.Opt.PwMax, "pw-max", 0, "longest authPassword the phone takes (default: its model's limit in phoneflash's model table,\nthe one the appliance checks; 12 is the strict report)")
 	fs.StringVar(&c.Opt.PwMode, "pw-mode", pwParseError, "too-long password: parse_error (unprovisioned) or truncate")
-	fs.StringVar(&c.Opt.Target, "target", "SIP11.9-4-2SR1-1S", "the SIP load that counts as done")
+	fs.StringVar(&c.Opt.Target, "target", "", "the SIP `load` that counts as done (default: the one its SIP config names)")
 	cut := fs.String("cut-at", "", "cut power by itself at: dhcp, loads, config, flash-write or image:K:BYTES (exit 3)")
 	sipFlags(fs, &c.Opt.SIP)
 	if err := fs.Parse(args); err != nil {
@@ -82,11 +86,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return c, c.finish(*mac, *model, *until, *cut)
+	return c, c.finish(*mac, *model, *models, *until, *cut)
 }
 
 // finish validates and converts the string flags.
-func (c *config) finish(mac, model, until, cut string) error {
+func (c *config) finish(mac, model, models, until, cut string) error {
 	var errs []error
 	if c.Iface == "" || c.FlashPath == "" {
 		errs = append(errs, errors.New("-iface and -flash are required"))
@@ -100,7 +104,15 @@ func (c *config) finish(mac, model, until, cut string) error {
 		}
 		c.MAC = m
 	}
-	m, err := parseModel(model)
+	c.Table = firmware.BuiltinModels()
+	var err error
+	if models != "" {
+		if c.Table, err = firmware.LoadModels(models, c.Table); err != nil {
+			errs = append(errs, fmt.Errorf("-models: %w", err))
+			c.Table = firmware.BuiltinModels()
+		}
+	}
+	m, err := parseModel(c.Table, model)
 	errs = append(errs, err)
 	c.Model = m
 	c.Until, c.UntilN = until, 1
@@ -131,7 +143,7 @@ func (c *config) finish(mac, model, until, cut string) error {
 
 // initialFlash is the flash of a phone whose flash file does not exist yet.
 func (c *config) initialFlash() (Flash, error) {
-	f, err := scenarioFlash(c.Scenario)
+	f, err := scenarioFlash(c.Scenario, Identity{Model: c.Model, Table: c.Table}.Info().Family)
 	if err != nil {
 		return f, err
 	}

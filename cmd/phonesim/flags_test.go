@@ -34,14 +34,14 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Model != "06" || c.Until != "rejected" || c.UntilN != 3 || c.Opt.TFTPTimeout != time.Second {
+	if c.Model != "CP-7906G" || c.Until != "rejected" || c.UntilN != 3 || c.Opt.TFTPTimeout != time.Second {
 		t.Errorf("config = %+v", c)
 	}
 	f, err := c.initialFlash()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(Flash{Model: "06", CNU: cnuNew9}, f); diff != "" {
+	if diff := cmp.Diff(Flash{Model: "CP-7906G", CNU: cnuNew9}, f); diff != "" {
 		t.Errorf("initial flash (-want +got):\n%s", diff)
 	}
 }

@@ -37,17 +37,23 @@ type Flash struct {
 	PowerCuts   int    `json:"power_cuts"`
 }
 
-// scenarioFlash is the initial flash of each scenario.
-func scenarioFlash(name string) (Flash, error) {
+// scenarioFlash is the initial flash of each scenario, with the loads of
+// the model's family: SCCP42.8-0-3S for a 7942 on old-cucm. On "sip" it
+// runs the family's 9.4(2) (SR1 for the 7906/7911, SR3 for the others, as
+// fwgen's targets).
+func scenarioFlash(name, family string) (Flash, error) {
 	switch name {
 	case "old-cucm":
-		return Flash{CNU: cnuOld, Load: "SCCP11.8-0-3S", HasITL: true}, nil
+		return Flash{CNU: cnuOld, Load: "SCCP" + family + ".8-0-3S", HasITL: true}, nil
 	case "formatted-old":
 		return Flash{CNU: cnuOld}, nil
 	case "sccp852":
-		return Flash{CNU: cnuNew, Load: "SCCP11.8-5-2S"}, nil
+		return Flash{CNU: cnuNew, Load: "SCCP" + family + ".8-5-2S"}, nil
 	case "sip":
-		return Flash{CNU: cnuNew9, Load: "SIP11.9-4-2SR1-1S"}, nil
+		if family == "11" {
+			return Flash{CNU: cnuNew9, Load: "SIP11.9-4-2SR1-1S"}, nil
+		}
+		return Flash{CNU: cnuNew9, Load: "SIP" + family + ".9-4-2SR3-1S"}, nil
 	}
 	return Flash{}, fmt.Errorf("scenario %q: want old-cucm, formatted-old, sccp852 or sip", name)
 }

@@ -10,14 +10,35 @@ import (
 
 // Identity is what makes one simulated phone: its MAC and model.
 type Identity struct {
-	MAC   net.HardwareAddr
-	Model string // the term number, as the flash file keeps it: "06" (CP-7906G) or "11" (CP-7911G)
+	MAC net.HardwareAddr
+	// Model names the phone's row of the model table as the flash file
+	// keeps it: the model's name (CP-7942G), or its term number ("06",
+	// "11") in flash files written before the other families.
+	Model string
+	// Table is the model table: phoneflash's own rows and those of a
+	// -models file (a model the built-in table lacks); nil means the
+	// built-in rows.
+	Table firmware.Models
+	// Vendor overrides the model string of DHCP option 60: "" sends the
+	// row's, "none" sends no option 60.
+	Vendor string
 }
 
-// Info is the phone's row of phoneflash's model table; the appliance
-// decides with the same row.
+// table is the phone's model table.
+func (id Identity) table() firmware.Models {
+	if id.Table == nil {
+		return firmware.BuiltinModels()
+	}
+	return id.Table
+}
+
+// Info is the phone's row of the model table; the appliance decides with
+// the same row (a -models file is the appliance's models.json).
 func (id Identity) Info() firmware.Model {
-	m, _ := firmware.BuiltinModels().ForTermFile("term" + id.Model + ".default.loads")
+	if m, ok := id.table().Named(firmware.ModelName(id.Model)); ok {
+		return m
+	}
+	m, _ := id.table().ForTermFile("term" + id.Model + ".default.loads")
 	return m
 }
 
@@ -26,8 +47,17 @@ func (id Identity) MACU() string {
 	return strings.ToUpper(strings.ReplaceAll(id.MAC.String(), ":", ""))
 }
 
-// ModelString is the model as the phone names it in DHCP option 60.
-func (id Identity) ModelString() string { return id.Info().VendorClass }
+// ModelString is the model as the phone names it in DHCP option 60: its
+// row's, or -vendor-class's ("" for none).
+func (id Identity) ModelString() string {
+	switch id.Vendor {
+	case "":
+		return id.Info().VendorClass
+	case "none":
+		return ""
+	}
+	return id.Vendor
+}
 
 // DeviceType is the Cisco device-type id of loadInformationNNN.
 func (id Identity) DeviceType() string { return strconv.Itoa(id.Info().DeviceType) }
@@ -35,8 +65,14 @@ func (id Identity) DeviceType() string { return strconv.Itoa(id.Info().DeviceTyp
 // Hostname is DHCP option 12: "SEP" + uppercase MAC.
 func (id Identity) Hostname() string { return "SEP" + id.MACU() }
 
-// VendorClass is DHCP option 60 without its trailing NUL.
-func (id Identity) VendorClass() string { return firmware.VendorClassPrefix + id.ModelString() }
+// VendorClass is DHCP option 60 without its trailing NUL; "" when the
+// phone sends none.
+func (id Identity) VendorClass() string {
+	if id.ModelString() == "" {
+		return ""
+	}
+	return firmware.VendorClassPrefix + id.ModelString()
+}
 
 // PasswordMax is the longest authPassword the phone takes: flag (-pw-max)
 // when set, else its model's limit in the model table, the limit the
@@ -48,14 +84,14 @@ func (id Identity) PasswordMax(flag int) int {
 	return id.Info().Password.Max
 }
 
-// parseModel accepts what phoneflash's model table does (7906, 7906G,
-// CP-7906G, 06, ...) and returns the model's term number.
-func parseModel(s string) (string, error) {
-	m, err := firmware.BuiltinModels().Parse(s)
+// parseModel accepts what phoneflash's model table does (7942, 7942G,
+// CP-7942G, 42, ...) and returns the model's name.
+func parseModel(table firmware.Models, s string) (string, error) {
+	m, err := table.Parse(s)
 	if err != nil {
 		return "", err
 	}
-	return m.Term, nil
+	return string(m.Name), nil
 }
 
 // ciscoMAC is a MAC in Cisco's 00:22:90 OUI (seen on a 7906G) with the low

@@ -71,7 +71,7 @@ func TestIntegrationSIPDone(t *testing.T) {
 	b.mu.Lock()
 	first := b.discovers[0]
 	b.mu.Unlock()
-	want := buildDHCP(Identity{testMAC, "06"}, msgDiscover, 0, 0, nil, nil)
+	want := buildDHCP(Identity{MAC: testMAC, Model: "06"}, msgDiscover, 0, 0, nil, nil)
 	if len(first) != 548 || !bytesEqualFrom(first, want, 8) {
 		t.Errorf("DISCOVER on the wire (%d bytes) differs from the expected packet after the xid", len(first))
 	}

@@ -27,7 +27,7 @@ func (p *phone) fetchLoads(ctx context.Context, name string) (LoadsInfo, verdict
 	if f.Outcome != outOK {
 		return LoadsInfo{}, vMissing, nil
 	}
-	info, err := parseLoadsFile(name, f.Head)
+	info, err := parseLoadsFile(name, f.Head, p.id.Info().Family)
 	if err == nil {
 		err = acceptLoad(p.flash.CNU, info)
 	}
@@ -44,7 +44,7 @@ func (p *phone) fetchLoads(ctx context.Context, name string) (LoadsInfo, verdict
 // file; a refused load is asked again about 1 s later (the observed pair),
 // then again after retry_default_load, forever.
 func (p *phone) defaultLoad(ctx context.Context) (next, error) {
-	name := "term" + p.id.Model + ".default.loads"
+	name := p.id.Info().TermFile()
 	p.rec.enter("default-load", "file", name)
 	info, v, err := p.fetchLoads(ctx, name)
 	if err != nil {

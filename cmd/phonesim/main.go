@@ -189,7 +189,7 @@ func powerOn(c config, nif *phoneIface, log *slog.Logger) (Flash, Identity, erro
 	if mac, err = nif.prepare(mac); err != nil {
 		return f, Identity{}, err
 	}
-	id := Identity{MAC: mac, Model: f.Model}
+	id := Identity{MAC: mac, Model: f.Model, Table: c.Table, Vendor: c.Vendor}
 	f.MAC = mac.String()
 	log = log.With("mac", id.MACU(), "model", id.ModelString())
 	if f.Powered {

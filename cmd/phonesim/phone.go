@@ -24,7 +24,7 @@ type Options struct {
 	IdleReask   time.Duration // 0: an idle phone never asks again
 	PwMax       int
 	PwMode      string
-	Target      string // the SIP load that counts as done
+	Target      string // the SIP load that counts as done; "": the one its SIP config names
 	Cut         cutPoint
 	SIP         sipOptions // registration after provisioning (sipreg.go)
 }

@@ -91,7 +91,7 @@ func (l sipLine) refreshAfter(expires int) time.Duration {
 // userAgent is the phone's User-Agent: "Cisco-" + model + "/" + version,
 // e.g. Cisco-CP7906G/9.4.2SR1 on SIP11.9-4-2SR1-1S.
 func userAgent(id Identity, load string) string {
-	v := strings.TrimPrefix(load, "SIP11.")
+	_, v, _ := strings.Cut(load, ".") // SIP42.9-4-2SR3-1S: any family's
 	if i := strings.LastIndex(v, "-"); i > 0 {
 		v = v[:i]
 	}

@@ -79,11 +79,11 @@ func TestRefreshAfter(t *testing.T) {
 }
 
 func TestUserAgentAndInstance(t *testing.T) {
-	id := Identity{testMAC, "06"}
+	id := Identity{MAC: testMAC, Model: "06"}
 	if got := userAgent(id, "SIP11.9-4-2SR1-1S"); got != "Cisco-CP7906G/9.4.2SR1" {
 		t.Errorf("user agent %q", got)
 	}
-	if got := userAgent(Identity{testMAC, "11"}, "SIP11.9-4-2-1S"); got != "Cisco-CP7911G/9.4.2" {
+	if got := userAgent(Identity{MAC: testMAC, Model: "11"}, "SIP11.9-4-2-1S"); got != "Cisco-CP7911G/9.4.2" {
 		t.Errorf("user agent %q", got)
 	}
 	if got := instance(id); got != `"<urn:uuid:00000000-0000-0000-0000-002290bad777>"` {

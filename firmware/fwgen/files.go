@@ -1,11 +1,13 @@
 package fwgen
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/phoneflash/phoneflash/firmware"
@@ -54,7 +56,7 @@ func Signed(name string, payload []byte) ([]byte, error) {
 func LoadsBody(l Load) []byte {
 	var b strings.Builder
 	b.WriteString("# synthetic load written by phoneflash fwgen: not Cisco firmware\r\n")
-	b.WriteString("# for 7906 and 7911.\r\n")
+	b.WriteString("# for " + cmp.Or(l.For, "7906 and 7911") + ".\r\n")
 	b.WriteString("# RELEASE load version " + l.Release + "\r\n")
 	b.WriteString("#HARDWARE_COMP_1 1\r\n\r\n")
 	for i, img := range l.Images {
@@ -111,7 +113,10 @@ func Files(l Load, scale float64) ([]File, error) {
 // LoadTxt is the loadNNN.txt of a COP: device type, load name, description.
 func LoadTxt(l Load, deviceType int) File {
 	model := map[int]string{307: "7911G", 369: "7906G"}[deviceType]
-	proto, _, _ := strings.Cut(l.Name, "1")
+	if i := slices.Index(l.Models, deviceType); i >= 0 && i < len(l.ModelNames) {
+		model = l.ModelNames[i]
+	}
+	proto := strings.TrimRight(strings.SplitN(l.Name, ".", 2)[0], "0123456789")
 	return File{
 		Name: fmt.Sprintf("load%d.txt", deviceType),
 		Data: fmt.Appendf(nil, "%d %s Cisco IP Phone %s %s\n", deviceType, l.Name, model, proto),
