@@ -59,7 +59,7 @@ func (b *bench) webService() (service, error) {
 		History:     b.history,
 		Frame:       b.frame,
 		Firmware:    b.store,
-		Target:      b.cfg.Target,
+		Target:      strings.Join(b.targets.Loads(), ", "),
 		Accounts:    b.replaceAccounts,
 		PowerCycle:  b.powerCycle,
 		Retry:       b.mgr.Retry,

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ type Summary struct {
 	Working     int     `json:"working"` // on their way: powered to stepping
 	Person      int     `json:"person"`  // failed or needs-reset: a person must act
 	PerPhone    float64 `json:"per_phone_s"`
-	Target      string  `json:"target"` // the load phones end on
+	Target      string  `json:"target"` // the loads phones end on: their targets, else the bench's
 	Text        string  `json:"text"`
 }
 
@@ -30,12 +31,16 @@ func Warned(p session.Phone) bool {
 	return p.Stage == session.StageDone && (p.Reason != "" || (p.Result != "" && p.Result != "done"))
 }
 
-// Summarize counts the phones for the summary line; target names the
-// load phones end on.
+// Summarize counts the phones for the summary line. The target line names
+// the loads the phones end on (one per family), else target, the bench's.
 func Summarize(phones []session.Phone, target string) Summary {
 	s := Summary{Phones: len(phones), Target: target}
 	var took time.Duration
+	var targets []string
 	for _, p := range phones {
+		if p.Target != "" && !slices.Contains(targets, p.Target) {
+			targets = append(targets, p.Target)
+		}
 		switch p.Stage {
 		case session.StageDone:
 			s.Done++
@@ -56,6 +61,10 @@ func Summarize(phones []session.Phone, target string) Summary {
 	}
 	if s.Done > 0 {
 		s.PerPhone = (took / time.Duration(s.Done)).Seconds()
+	}
+	if len(targets) > 0 {
+		slices.Sort(targets)
+		s.Target = strings.Join(targets, ", ")
 	}
 	s.Text = s.text()
 	return s

@@ -69,3 +69,16 @@ func TestRegistrationMetrics(t *testing.T) {
 		t.Errorf("GET /api/summary: %d %s", code, body)
 	}
 }
+
+// TestSummaryTargets: the target line names the phones' targets, one per
+// family, else the bench's.
+func TestSummaryTargets(t *testing.T) {
+	ph := func(target string) session.Phone { return session.Phone{Stage: session.StageLoading, Target: target} }
+	got := Summarize([]session.Phone{ph("SIP42.9-4-2SR3-1S"), ph(target), ph(target)}, "bench")
+	if got.Target != target+", SIP42.9-4-2SR3-1S" {
+		t.Errorf("target %q", got.Target)
+	}
+	if got := Summarize(nil, "SIP11.9-4-2SR1-1S, SIP45.9-4-2SR3-1S"); got.Target != "SIP11.9-4-2SR1-1S, SIP45.9-4-2SR3-1S" {
+		t.Errorf("no phones: target %q", got.Target)
+	}
+}

@@ -75,7 +75,8 @@ type Options struct {
 	// answers 503 with them and the page shows them. nil: always healthy.
 	Unhealthy func() []string
 
-	// Target is the load phones end on, shown once above the phones.
+	// Target names the loads phones end on (one per family), shown once
+	// above the phones until the phones name theirs.
 	Target string
 
 	// Password guards the actions; "" disables them (never open).
