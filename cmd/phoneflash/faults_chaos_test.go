@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -295,8 +296,9 @@ func (ch *chaos) score(t *testing.T, phones []*faultPhone) {
 		case appDone:
 			who = "the appliance says done, the phone does not"
 		}
-		t.Errorf("%s (%s, %s): %s: phone %s on %s (%v, exit %v), appliance says %s on %s %q; phone log:\n%s",
-			p.sp.MAC, p.sp.Model, p.sp.Scenario, who, res.State, res.Load, err, p.err, s.Stage, s.Load, s.Reason, tail(p.sp.LogFile))
+		t.Errorf("%s (%s, %s): %s: phone %s on %s (%v, exit %v), appliance says %s on %s %q; phone log:\n%s\n%s",
+			p.sp.MAC, p.sp.Model, p.sp.Scenario, who, res.State, res.Load, err, p.err, s.Stage, s.Load, s.Reason, tail(p.sp.LogFile),
+			ch.evidence(p.sp.MAC))
 	}
 }
 
@@ -306,4 +308,26 @@ func tail(name string) string {
 		b = b[len(b)-3000:]
 	}
 	return string(b)
+}
+
+// evidence is what the appliance kept of a phone, for a disagreement: its
+// journal, record by record, and the daemon's log lines that name it
+// (across every restart) or a restart.
+func (ch *chaos) evidence(colon string) string {
+	var b strings.Builder
+	mac := macKey(colon)
+	_, h := ch.b.summary(mac)
+	fmt.Fprintf(&b, "journal of %s (%d records, %d damaged):\n", mac, len(h.Records), h.Damaged)
+	for _, r := range h.Records {
+		fmt.Fprintf(&b, "  %s %s %s: %s\n", r.At.Format("15:04:05.000"), r.Stage, r.Kind, r.Detail)
+	}
+	var lines []string
+	for _, l := range strings.Split(ch.b.srvLog.String(), "\n") {
+		if strings.Contains(l, mac) || strings.Contains(l, colon) || strings.Contains(l, "resumed") || strings.Contains(l, "journal") {
+			lines = append(lines, l)
+		}
+	}
+	lines = lines[max(0, len(lines)-80):]
+	fmt.Fprintf(&b, "daemon log about it:\n  %s", strings.Join(lines, "\n  "))
+	return b.String()
 }
