@@ -5,16 +5,23 @@
 //
 // Append never waits for the disk: it queues the line and returns, so that a
 // caller holding a lock (the session manager, while DHCP and TFTP wait for
-// its answers) is never held up by another phone's fsync. One writer
-// goroutine appends what is queued to each key's file and syncs it, keeping
-// each key's lines in the order they were appended, and retries what the
-// disk refused (full, read-only) until it takes it. Memory is bounded (see
+// its answers) is never held up by an fsync. Each key with lines queued has
+// a writer goroutine of its own that appends them to the key's file and
+// syncs it, in the order they were appended, and retries what the disk
+// refused (full, read-only) until it takes it; so one key's slow or stuck
+// sync never delays another key's lines. Memory is bounded (see
 // Options.MaxQueued). Close waits, up to a deadline, until everything queued
 // is on disk.
 //
-// What a SIGKILL loses is what was queued and not yet synced (normally the
-// last milliseconds); a torn last line is ignored on reading and cut off
-// before appending.
+// Mark and Wait let a caller hold back what must not happen before a key's
+// lines are on disk (the appliance's answer to a phone, which the phone acts
+// on): Mark, cheap enough to call under a lock, notes how far the key's lines
+// go; Wait, called outside it, returns once they are on disk, at once with
+// an error when the disk refuses them, or when its context ends.
+//
+// What a SIGKILL loses is what was queued and not yet written (normally the
+// last milliseconds; a caller that waited for a Mark loses nothing up to it);
+// a torn last line is ignored on reading and cut off before appending.
 package journal
 
 import (
@@ -39,7 +46,7 @@ var ErrClosed = errors.New("journal: closed")
 
 // Options tune a Journal; the zero value is the production setting.
 type Options struct {
-	// Log receives the writer's trouble, a line when it starts and one
+	// Log receives the writers' trouble, a line when it starts and one
 	// when it ends: writes failing (with the error) and succeeding again;
 	// the queue full and drained (with the lines replaced). Default: discard.
 	Log *slog.Logger
@@ -65,28 +72,52 @@ type Journal struct {
 	opts Options
 
 	mu      sync.Mutex
-	queue   map[string][]entry // appended, not yet taken by the writer
-	taken   map[string][]entry // in the writer's hands
-	queued  int                // bytes in queue and taken
-	seq     uint64             // of the newest line appended
+	keys    map[string]*keyLog
+	queued  int    // bytes queued and in writers' hands
+	seq     uint64 // of the newest line appended
 	closed  bool
 	dropped int           // lines replaced since the disk last caught up
-	wake    chan struct{} // 1-buffered: lines were queued
-	changed chan struct{} // closed and replaced when lines reached the disk
-	quit    chan struct{} // closed by Close: the writer stops
-	done    chan struct{} // closed when the writer has stopped
+	failing int           // keys whose last write failed
+	changed chan struct{} // closed and replaced when lines reached the disk or were refused
+	quit    chan struct{} // closed by Close: the writers stop
+	writers sync.WaitGroup
+}
 
-	files map[string]*os.File // the writer's own
+// keyLog is one key's lines on their way to its file. Its fields are
+// guarded by Journal.mu, but file, which only the key's writer (one at a
+// time) and Close (after the writers stopped) touch.
+type keyLog struct {
+	queue   []entry  // appended, not yet taken by the writer
+	taken   []entry  // in the writer's hands
+	writing bool     // a writer goroutine serves the key
+	err     error    // why its last write failed; nil once one succeeded
+	file    *os.File // open for appending
 }
 
 // entry is one queued line, numbered in append order.
 type entry struct {
-	line []byte // with its newline
-	seq  uint64
+	line  []byte // with its newline
+	seq   uint64
+	first uint64 // seq of the oldest line it stands for (it replaced the lines after; see MaxQueued)
 }
 
-// Open opens (creating it) the journal under stateDir, repairs files whose
-// last line was torn by a crash, and starts the writer.
+// pending counts the lines of k that stand for lines up to seq target and
+// are not on disk yet. The caller holds Journal.mu.
+func (k *keyLog) pending(target uint64) int {
+	n := 0
+	for _, q := range [][]entry{k.taken, k.queue} {
+		for _, e := range q {
+			if e.first > target {
+				break
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// Open opens (creating it) the journal under stateDir and repairs files
+// whose last line was torn by a crash.
 func Open(stateDir string, opts Options) (*Journal, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -110,10 +141,7 @@ func Open(stateDir string, opts Options) (*Journal, error) {
 			return nil, err
 		}
 	}
-	j := &Journal{dir: dir, opts: opts, queue: map[string][]entry{}, files: map[string]*os.File{},
-		wake: make(chan struct{}, 1), changed: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
-	go j.run()
-	return j, nil
+	return &Journal{dir: dir, opts: opts, keys: map[string]*keyLog{}, changed: make(chan struct{}), quit: make(chan struct{})}, nil
 }
 
 // repair cuts a file back to its last complete line, reading only its tail.
@@ -172,23 +200,31 @@ func (j *Journal) Append(key string, v any) error {
 		return ErrClosed
 	}
 	j.seq++
-	q := j.queue[key]
+	k := j.keys[key]
+	if k == nil {
+		k = &keyLog{}
+		j.keys[key] = k
+	}
 	first := false
-	if n := len(q); n > 0 && j.queued+len(line) > j.opts.MaxQueued {
-		j.queued -= len(q[n-1].line)
-		q[n-1] = entry{line, j.seq}
+	if n := len(k.queue); n > 0 && j.queued+len(line) > j.opts.MaxQueued {
+		last := k.queue[n-1]
+		j.queued -= len(last.line)
+		k.queue[n-1] = entry{line, j.seq, last.first}
 		first = j.dropped == 0
 		j.dropped++
 	} else {
-		q = append(q, entry{line, j.seq})
+		k.queue = append(k.queue, entry{line, j.seq, j.seq})
 	}
-	j.queue[key] = q
 	j.queued += len(line)
 	queued := j.queued
+	start := !k.writing
+	if start {
+		k.writing = true
+		j.writers.Add(1)
+	}
 	j.mu.Unlock()
-	select {
-	case j.wake <- struct{}{}:
-	default:
+	if start {
+		go j.serve(key, k)
 	}
 	if first {
 		j.opts.Log.Warn("journal: the disk is behind; until it catches up each phone's newest record replaces its last queued one",
@@ -197,15 +233,58 @@ func (j *Journal) Append(key string, v any) error {
 	return nil
 }
 
+// Mark is how far one key's lines went at a moment: Wait waits for them.
+type Mark struct {
+	key string
+	seq uint64
+}
+
+// Mark returns the mark of the lines appended to key so far. It does not
+// wait for anything, so it may be called under a lock that Append is.
+func (j *Journal) Mark(key string) Mark {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return Mark{key, j.seq}
+}
+
+// Wait waits until the lines of m's key appended before m are on disk (or
+// were replaced by one that is, see Options.MaxQueued). When the disk
+// refused the key's last write it returns at once with that error (the
+// lines stay queued and are retried); when ctx ends first, with ctx's.
+func (j *Journal) Wait(ctx context.Context, m Mark) error {
+	for {
+		j.mu.Lock()
+		left, refused, changed := 0, error(nil), j.changed
+		if k := j.keys[m.key]; k != nil {
+			left, refused = k.pending(m.seq), k.err
+		}
+		j.mu.Unlock()
+		switch {
+		case left == 0:
+			return nil
+		case refused != nil:
+			return fmt.Errorf("journal: %s: %d records not on disk: %w", m.key, left, refused)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("journal: %s: %d records not on disk yet: %w", m.key, left, ctx.Err())
+		}
+	}
+}
+
 // Flush waits until every line appended before it is on disk (or was
-// replaced, see Options.MaxQueued), or until ctx is done.
+// replaced by one that is, see Options.MaxQueued), or until ctx is done.
 func (j *Journal) Flush(ctx context.Context) error {
 	j.mu.Lock()
 	target := j.seq
 	j.mu.Unlock()
 	for {
 		j.mu.Lock()
-		left := j.waiting(target)
+		left := 0
+		for _, k := range j.keys {
+			left += k.pending(target)
+		}
 		changed := j.changed
 		j.mu.Unlock()
 		if left == 0 {
@@ -219,26 +298,9 @@ func (j *Journal) Flush(ctx context.Context) error {
 	}
 }
 
-// waiting counts the lines up to seq target not yet on disk. The caller
-// holds j.mu.
-func (j *Journal) waiting(target uint64) int {
-	n := 0
-	for _, m := range []map[string][]entry{j.queue, j.taken} {
-		for _, q := range m {
-			for _, e := range q {
-				if e.seq > target {
-					break
-				}
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // Close refuses further lines, waits until what is queued is on disk (or
 // ctx is done: on a gokrazy update SIGKILL follows SIGTERM after 100 s),
-// stops the writer and closes the files. A writer stuck in a sync past the
+// stops the writers and closes the files. A writer stuck in a sync past the
 // deadline is left behind; the process is about to exit.
 func (j *Journal) Close(ctx context.Context) error {
 	if !j.refuse() {
@@ -246,17 +308,24 @@ func (j *Journal) Close(ctx context.Context) error {
 	}
 	flushErr := j.Flush(ctx)
 	close(j.quit)
+	stopped := make(chan struct{})
+	go func() {
+		j.writers.Wait()
+		close(stopped)
+	}()
 	select {
-	case <-j.done:
+	case <-stopped:
 	case <-ctx.Done():
 		return errors.Join(flushErr, fmt.Errorf("journal: writer still busy: %w", ctx.Err()))
 	}
-	var errs []error
-	for key, f := range j.files {
-		errs = append(errs, f.Close())
-		delete(j.files, key)
+	errs := []error{flushErr}
+	for _, k := range j.keys { // the writers have stopped: no lock needed, none taken
+		if k.file != nil {
+			errs = append(errs, k.file.Close())
+			k.file = nil
+		}
 	}
-	return errors.Join(append([]error{flushErr}, errs...)...)
+	return errors.Join(errs...)
 }
 
 // refuse makes Append refuse lines from now on; it reports whether it

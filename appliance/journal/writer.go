@@ -14,43 +14,34 @@ const (
 	retryMax = 2 * time.Second
 )
 
-// run is the writer: it takes everything queued, appends it key by key and
-// syncs each file once, and puts back what the disk refused, to retry.
-func (j *Journal) run() {
-	defer close(j.done)
+// serve is key's writer: it takes what is queued for the key, appends it
+// to the key's file and syncs it, puts back what the disk refused, to retry
+// after a pause, and ends when nothing is left (Append starts it again).
+func (j *Journal) serve(key string, k *keyLog) {
+	defer j.writers.Done()
 	var delay time.Duration
-	var failing time.Time // when the current burst of failures began
 	for {
-		wake := j.wake
-		var retry <-chan time.Time
-		if delay > 0 { // new lines do not hurry a retry
-			wake, retry = nil, time.After(delay)
-		}
-		select {
-		case <-wake:
-		case <-retry:
-		case <-j.quit:
+		batch := j.take(k)
+		if batch == nil {
 			return
 		}
-		batch := j.take()
-		if len(batch) == 0 {
+		var buf []byte
+		for _, e := range batch {
+			buf = append(buf, e.line...)
+		}
+		err := j.writeKey(key, k, buf)
+		j.settle(key, k, batch, err)
+		if delay = nextDelay(delay, err != nil); delay == 0 {
 			continue
 		}
-		failed, err := j.write(batch)
-		caughtUp, dropped := j.settle(batch, failed)
-		switch {
-		case err != nil && failing.IsZero():
-			failing = time.Now()
-			j.opts.Log.Error("journal: cannot write to the state directory; records wait in memory and are retried",
-				"dir", j.dir, "err", err)
-		case err == nil && !failing.IsZero():
-			j.opts.Log.Info("journal: writing again", "dir", j.dir, "failed_for", time.Since(failing).Round(time.Millisecond).String())
-			failing = time.Time{}
+		select { // new lines do not hurry a retry
+		case <-time.After(delay):
+		case <-j.quit:
+			j.mu.Lock()
+			k.writing = false
+			j.mu.Unlock()
+			return
 		}
-		if caughtUp && dropped > 0 {
-			j.opts.Log.Warn("journal: caught up; records replaced while the disk was behind", "dir", j.dir, "dropped", dropped)
-		}
-		delay = nextDelay(delay, err != nil)
 	}
 }
 
@@ -64,68 +55,68 @@ func nextDelay(d time.Duration, failed bool) time.Duration {
 	return min(2*d, retryMax)
 }
 
-// take hands the queue to the writer; nil when it is empty.
-func (j *Journal) take() map[string][]entry {
+// take hands k's queue to its writer; nil when it is empty, and then the
+// writer ends.
+func (j *Journal) take(k *keyLog) []entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.queue) == 0 {
+	if len(k.queue) == 0 {
+		k.writing = false
 		return nil
 	}
-	batch := j.queue
-	j.queue, j.taken = map[string][]entry{}, batch
-	return batch
+	k.taken, k.queue = k.queue, nil
+	return k.taken
 }
 
-// settle puts the lines of the failed keys back in front of what was
-// queued since, and tells Flush. It reports whether the disk has caught
-// up, and then how many lines were replaced while it was behind.
-func (j *Journal) settle(batch map[string][]entry, failed map[string]bool) (caughtUp bool, dropped int) {
+// settle puts refused lines back in front of what was queued since, tells
+// Mark's and Flush's waiters, and logs where the disk's trouble begins and
+// ends: the first key refused, the last one taken again; a disk that
+// caught up after lines were replaced.
+func (j *Journal) settle(key string, k *keyLog, batch []entry, err error) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	for key, q := range batch {
-		if failed[key] {
-			j.queue[key] = append(q, j.queue[key]...)
-			continue
+	k.taken = nil
+	wasFailing := j.failing
+	switch {
+	case err != nil:
+		k.queue = append(batch, k.queue...)
+		if k.err == nil {
+			j.failing++
 		}
-		for _, e := range q {
+	default:
+		for _, e := range batch {
 			j.queued -= len(e.line)
 		}
+		if k.err != nil {
+			j.failing--
+		}
 	}
-	j.taken = nil
+	k.err = err
+	failing := j.failing
 	close(j.changed)
 	j.changed = make(chan struct{})
+	dropped := 0
 	if j.queued == 0 {
-		caughtUp, dropped, j.dropped = true, j.dropped, 0
+		dropped, j.dropped = j.dropped, 0
 	}
-	return caughtUp, dropped
-}
-
-// write appends each key's lines to its file and syncs it. It returns the
-// keys whose lines are not on disk, and the first error.
-func (j *Journal) write(batch map[string][]entry) (map[string]bool, error) {
-	failed := map[string]bool{}
-	var first error
-	for key, q := range batch {
-		var buf []byte
-		for _, e := range q {
-			buf = append(buf, e.line...)
-		}
-		if err := j.writeKey(key, buf); err != nil {
-			failed[key] = true
-			if first == nil {
-				first = err
-			}
-		}
+	j.mu.Unlock()
+	switch {
+	case wasFailing == 0 && failing > 0:
+		j.opts.Log.Error("journal: cannot write to the state directory; records wait in memory and are retried",
+			"dir", j.dir, "mac", key, "err", err)
+	case wasFailing > 0 && failing == 0:
+		j.opts.Log.Info("journal: writing again", "dir", j.dir, "mac", key)
 	}
-	return failed, first
+	if dropped > 0 {
+		j.opts.Log.Warn("journal: caught up; records replaced while the disk was behind", "dir", j.dir, "dropped", dropped)
+	}
 }
 
 // writeKey appends buf to key's file and syncs it. A full disk may take part
 // of buf: the file is cut back, so that the lines, once there is room, start
 // where the last whole line ended. If even that fails, the file is closed
 // and repaired when it is opened again.
-func (j *Journal) writeKey(key string, buf []byte) error {
-	f, err := j.file(key)
+func (j *Journal) writeKey(key string, k *keyLog, buf []byte) error {
+	f, err := j.file(key, k)
 	if err != nil {
 		return err
 	}
@@ -144,15 +135,15 @@ func (j *Journal) writeKey(key string, buf []byte) error {
 	}
 	if terr := f.Truncate(fi.Size()); terr != nil {
 		f.Close()
-		delete(j.files, key)
+		k.file = nil
 	}
 	return fmt.Errorf("journal: %s: %w", key, err)
 }
 
 // file opens key's file for appending, repairing a torn last line first.
-func (j *Journal) file(key string) (*os.File, error) {
-	if f, ok := j.files[key]; ok {
-		return f, nil
+func (j *Journal) file(key string, k *keyLog) (*os.File, error) {
+	if k.file != nil {
+		return k.file, nil
 	}
 	name := filepath.Join(j.dir, key+".jsonl")
 	_, statErr := os.Stat(name)
@@ -173,7 +164,7 @@ func (j *Journal) file(key string) (*os.File, error) {
 			return nil, err
 		}
 	}
-	j.files[key] = f
+	k.file = f
 	return f, nil
 }
 

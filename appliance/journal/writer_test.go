@@ -165,17 +165,19 @@ func TestOrderUnderConcurrency(t *testing.T) {
 	}
 }
 
-// TestQueueBounded: with the disk stuck, a phone's queue stops growing at
-// the bound; the disk then gets the oldest lines and the newest, and the
-// burst is logged once.
+// TestQueueBounded: with the disk stuck (both phones' writers hold a line
+// in a sync), a phone's queue stops growing at the bound; the disk then
+// gets the oldest lines and the newest, and the burst is logged once.
 func TestQueueBounded(t *testing.T) {
 	dir := t.TempDir()
 	g := newGate()
 	logs := newLogSink()
 	const max = 2000
 	j := open(t, dir, Options{Sync: g.sync, MaxQueued: max, Log: logs.logger()})
-	appendAll(t, j, rec{"001122AABB01", 0, ""})
-	awaitSignal(t, g.entered, "sync") // record 0 is in the writer's hands
+	for _, key := range []string{"001122AABB01", "001122AABB02"} {
+		appendAll(t, j, rec{key, 0, ""})
+		awaitSignal(t, g.entered, "sync") // record 0 is in the key's writer's hands
+	}
 	pad := strings.Repeat("x", 100)
 	for i := 1; i < 1000; i++ {
 		appendAll(t, j, rec{"001122AABB01", i, pad}, rec{"001122AABB02", i, pad})
