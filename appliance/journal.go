@@ -3,7 +3,9 @@ package appliance
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/journal"
@@ -37,10 +39,68 @@ func History(stateDir, mac string) (session.History, error) {
 }
 
 // recorder appends session records to the journal, keyed by MAC; the
-// journal queues them, so the session lock never waits for the disk.
+// journal queues them, so the session lock never waits for the disk. It
+// is a session.SyncRecorder: a phone's answer can wait for its records.
 type recorder struct{ j *journal.Journal }
 
 func (r recorder) Record(rec session.Record) error { return r.j.Append(rec.MAC, rec) }
+
+func (r recorder) Synced(mac string) session.Synced {
+	m := r.j.Mark(mac)
+	return func(ctx context.Context) error { return r.j.Wait(ctx, m) }
+}
+
+// answerWait bounds how long a phone's TFTP answer waits for the phone's
+// records to reach the disk. An SD card syncs a record in milliseconds to
+// tens of them; a phone retransmits its request after about 4 s. Past the
+// bound (a disk that hangs) the answer leaves anyway, as it does at once
+// when the disk refuses the records (full, read-only), so that a failing
+// disk never stalls the phones.
+const answerWait = 2 * time.Second
+
+// awaitRecords holds back a phone's TFTP answer until the phone's records
+// up to it are on disk (synced, from Manager.Request), in the transfer's
+// own goroutine, at most b.answerWait. When they are not, the answer leaves
+// anyway: what is then at risk is only that a crash (SIGKILL, power loss)
+// before the disk takes them resumes the phone at its last stage on disk,
+// behind what it was told; the records themselves wait in memory and are
+// retried. That is logged once per burst.
+func (b *bench) awaitRecords(ctx context.Context, synced session.Synced, port, mac, file string) {
+	if synced == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.answerWait)
+	defer cancel()
+	err := synced(ctx)
+	b.early.note(b.log, err, port, mac, file)
+}
+
+// earlyAnswers counts the answers that left before their phone's records
+// were on disk, since the disk last took them in time.
+type earlyAnswers struct {
+	mu sync.Mutex
+	n  int
+}
+
+// note logs the first answer of a burst sent before its records were on
+// disk, and the first one after it that waited for them again.
+func (e *earlyAnswers) note(log *slog.Logger, err error, port, mac, file string) {
+	e.mu.Lock()
+	n := e.n
+	if err != nil {
+		e.n++
+	} else {
+		e.n = 0
+	}
+	e.mu.Unlock()
+	switch {
+	case err != nil && n == 0:
+		log.Warn("journal: answering a phone before its records are on disk; until the disk takes them, a crash would resume it behind what it was told",
+			"port", port, "mac", mac, "file", file, "err", err)
+	case err == nil && n > 0:
+		log.Info("journal: answers wait for their records again", "port", port, "mac", mac, "file", file, "answered_early", n)
+	}
+}
 
 // resume takes back the sessions of the journal (after a restart or a
 // crash), so every phone continues where it was.

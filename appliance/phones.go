@@ -38,8 +38,12 @@ type bench struct {
 	leases   *leaseIndex // who holds which bench address, for TFTP
 	accounts *accounts
 	metrics  *web.Metrics
-	start    time.Time       // monotonic: OLED pages and shifts
-	fed      map[string]bool // ports whose SIP watcher RunSockets' caller feeds (sip.go)
+	start    time.Time    // monotonic: OLED pages and shifts
+	early    earlyAnswers // TFTP answers sent before their records were on disk
+	// answerWait bounds how long a TFTP answer waits for its phone's
+	// records (the constant answerWait; tests make it longer).
+	answerWait time.Duration
+	fed        map[string]bool // ports whose SIP watcher RunSockets' caller feeds (sip.go)
 
 	mu       sync.Mutex
 	problems []string // what the status line says is wrong, most serious first
@@ -51,7 +55,14 @@ type bench struct {
 // and resumes the sessions the journal holds. What cannot be opened is
 // shown on the status line; the appliance keeps serving what it can.
 func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
-	b := &bench{cfg: cfg, hw: hw, log: log, start: time.Now(), metrics: web.NewMetrics(prometheus.NewRegistry())}
+	return openBench(cfg, hw, log, journal.Options{})
+}
+
+// openBench is newBench with the journal's options (tests block or fail
+// its syncs).
+func openBench(cfg Config, hw board.Hardware, log *slog.Logger, jopts journal.Options) (*bench, error) {
+	b := &bench{cfg: cfg, hw: hw, log: log, start: time.Now(), metrics: web.NewMetrics(prometheus.NewRegistry()),
+		answerWait: answerWait}
 	for _, p := range cfg.Problems {
 		b.problem(p)
 	}
@@ -72,7 +83,10 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 		return nil, err
 	}
 	b.accounts = prov
-	if j, err := journal.Open(cfg.StateDir, journal.Options{Log: log.With("component", "journal")}); err != nil {
+	if jopts.Log == nil {
+		jopts.Log = log.With("component", "journal")
+	}
+	if j, err := journal.Open(cfg.StateDir, jopts); err != nil {
 		log.Error("journal: state directory not writable; phone progress is not saved", "state", cfg.StateDir, "err", err)
 		b.problem("state read-only")
 	} else {
@@ -158,11 +172,14 @@ func (b *bench) handlers() handlers {
 		sip: b.onSIPWatch, register: b.onBenchRegister}
 }
 
-// resolve answers a TFTP request: a phone's through its session, any other
+// resolve answers a TFTP request: a phone's through its session, once the
+// phone's records up to the answer are on disk (awaitRecords), any other
 // client's from the firmware store by name.
-func (b *bench) resolve(_ context.Context, r tftpd.Request) (tftpd.Content, error) {
+func (b *bench) resolve(ctx context.Context, r tftpd.Request) (tftpd.Content, error) {
 	if mac, ok := b.phoneAt(r.Client.Addr()); ok {
-		return b.answer(b.mgr.Handle(session.TFTPRequest{MAC: mac, File: r.Name}))
+		a, synced := b.mgr.Request(session.TFTPRequest{MAC: mac, File: r.Name})
+		b.awaitRecords(ctx, synced, b.portOf(r.Local), mac, r.Name)
+		return b.answer(a)
 	}
 	return b.storeFile(r.Name)
 }

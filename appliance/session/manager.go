@@ -15,7 +15,7 @@ type ManagerConfig struct {
 	Target     string
 	Now        func() time.Time        // default time.Now
 	Accounts   Accounts                // nil: no account table
-	Journal    Recorder                // nil: nothing persisted; called with the lock held, so it must not wait for the disk
+	Journal    Recorder                // nil: nothing persisted; called with the lock held, so it must not wait for the disk (a SyncRecorder also tells when records are on disk: see Request)
 	PowerCycle func(port string) error // carries out PowerCycle; run on its own goroutine
 	Log        *slog.Logger            // default discards
 	// CheckSync sends the NOTIFY of a CheckSync action and returns the
@@ -63,6 +63,30 @@ func (m *Manager) Resume(states []State) {
 func (m *Manager) Handle(e Event) Answer {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.handle(e)
+}
+
+// Request answers a phone's TFTP request as Handle does and returns with
+// the answer the wait for the phone's records up to it to be on disk (nil
+// when there is nothing to wait for: no SyncRecorder, or a MAC without a
+// session). The phone acts on its answer (a config naming a load, the last
+// one it needs), so the answer must leave only after that wait, lest a
+// restart resume the phone behind what it was told. The caller waits
+// outside the Manager's lock, in its own goroutine, so that no phone ever
+// waits for another phone's disk write.
+func (m *Manager) Request(e TFTPRequest) (Answer, Synced) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a := m.handle(e)
+	rec, ok := m.cfg.Journal.(SyncRecorder)
+	if _, known := m.phones[NormalizeMAC(e.MAC)]; !ok || !known {
+		return a, nil
+	}
+	return a, rec.Synced(NormalizeMAC(e.MAC))
+}
+
+// handle is Handle with m.mu held.
+func (m *Manager) handle(e Event) Answer {
 	now := m.cfg.Now()
 	var answer Answer
 	switch e := e.(type) {

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -36,6 +37,21 @@ type Record struct {
 type Recorder interface {
 	Record(r Record) error
 }
+
+// SyncRecorder is a Recorder that can tell when a phone's records are on
+// disk, so that the phone's TFTP answer leaves only after them (see
+// Manager.Request).
+type SyncRecorder interface {
+	Recorder
+	// Synced returns the wait for the records of mac recorded so far. The
+	// Manager calls it with its lock held: it must not wait itself.
+	Synced(mac string) Synced
+}
+
+// Synced waits until a phone's records up to a point are on disk. It
+// returns an error when the disk refused them (they stay queued and are
+// retried) or ctx ended first.
+type Synced func(ctx context.Context) error
 
 // RecordOf builds the record of kind and detail for state s at time at.
 func RecordOf(s State, kind, detail string, at time.Time) Record {
