@@ -143,6 +143,8 @@ func TestAnswerWaitsForItsOwnRecords(t *testing.T) {
 	keyA := session.NormalizeMAC(macA)
 	ks := newKeySync(keyA)
 	d := newDurableBench(t, ks.sync)
+	release := sync.OnceFunc(func() { close(ks.hold) })
+	t.Cleanup(release) // before the journal's Close, even on failure
 	ipA, ipB := d.dhcp(macA, 100), d.dhcp(macB, 101)
 	<-ks.entered // A's first record (its DHCP) is stuck in a sync
 
@@ -175,7 +177,7 @@ func TestAnswerWaitsForItsOwnRecords(t *testing.T) {
 		t.Fatalf("A's offer on disk while its sync is stuck: %v", got)
 	}
 
-	close(ks.hold)
+	release()
 	if err := <-answered; err != nil {
 		t.Fatalf("A's config once its sync returned: %v", err)
 	}

@@ -41,6 +41,11 @@ type Registration struct {
 	Reason    string    `json:"reason,omitempty"`  // its reason phrase, what went wrong, or why not checked
 	Sent      time.Time `json:"sent,omitzero"`     // its first REGISTER since the config
 	At        time.Time `json:"at,omitzero"`       // when the outcome was seen
+	// Resumed: the appliance restarted while the phone was registering.
+	// What the PBX answered before may be lost (the bench only watches the
+	// answer, and a crash can take its record with it), so the session
+	// waits for the phone's next REGISTER (see regTimeout).
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // RegistrationView is a registration as the API and the page show it.
@@ -77,6 +82,9 @@ func (r Registration) Text() string {
 	}
 	switch r.State {
 	case RegWaiting:
+		if r.Resumed {
+			return "waiting for its next REGISTER to " + r.where() + " (the appliance restarted before the PBX's answer was kept)"
+		}
 		if r.Sent.IsZero() {
 			return "waiting for its REGISTER to " + r.where()
 		}
@@ -267,16 +275,36 @@ func (m Machine) regOutcome(s *State, st RegState, status int, reason string, o 
 	}
 }
 
+// resumedRegisterWait is how long a phone resumed registering has to send
+// its next REGISTER: the longest registration the bench's configs ask for
+// (timerRegisterExpires 3600 s); the phone refreshes it before it ends, and
+// one whose PBX does not answer tries again sooner.
+const resumedRegisterWait = time.Hour
+
 // regTimeout ends the bounded wait of a registering phone: no REGISTER, or
 // no answer to it, within Timeouts.Register (plus a little, see
-// registerSlack). It reports whether the phone is registering.
+// registerSlack). A phone resumed registering after a restart has sent its
+// REGISTER, and may have been answered, before; the bench cannot ask the
+// PBX, so it waits for the phone's next REGISTER, whose answer the watcher
+// sees, and never concludes "unreachable" from its own restart. It reports
+// whether the phone is registering.
 func (m Machine) regTimeout(s *State, o *out, now time.Time) bool {
 	if s.Stage != StageRegistering {
 		return false
 	}
 	wait := cmp.Or(m.Timeouts.Register, DefaultRegisterTimeout)
+	if s.Reg.Resumed {
+		wait = m.Timeouts.scaled(resumedRegisterWait)
+	}
 	limit := wait + registerSlack
 	if now.Sub(s.Active) < limit {
+		return true
+	}
+	if s.Reg.Resumed {
+		s.Reg.State, s.Reg.Reason, s.Reg.At = RegNotChecked,
+			fmt.Sprintf("the appliance restarted while it waited for the PBX's answer; no REGISTER within %s after", wait), now
+		o.journal("registration", s.Reg.Text())
+		m.enter(s, StageDone, s.Reg.Text(), o, now)
 		return true
 	}
 	why := fmt.Sprintf("no answer to its REGISTER within %s", wait)

@@ -127,6 +127,9 @@ func (m Machine) Resume(s State, now time.Time) (State, []Action) {
 		s.Offer.At = now
 	}
 	s.Bytes = s.FileBase
+	if s.Stage == StageRegistering {
+		s.Reg.Resumed = true // the PBX's answer may be lost: see regTimeout
+	}
 	detail := fmt.Sprintf("appliance restarted; continuing at stage %s", s.Stage)
 	if s.File != "" {
 		detail += fmt.Sprintf(" (%s, file %d of %d)", s.File, s.FileIndex, s.FileCount)
