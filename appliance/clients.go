@@ -61,6 +61,26 @@ func (x *leaseIndex) macAt(ip netip.Addr) (string, bool) {
 	return mac, ok
 }
 
+// namedPhone is the MAC a phone's own file names: SEP<MAC>.cnf.xml (and its
+// signed forms), CTLSEP<MAC>.tlv, ITLSEP<MAC>.tlv; "" for any other name.
+func namedPhone(name string) string {
+	lower := strings.ToLower(strings.TrimLeft(name, "/"))
+	var rest string
+	switch {
+	case strings.HasPrefix(lower, "ctlsep"), strings.HasPrefix(lower, "itlsep"):
+		rest = lower[len("ctlsep"):]
+	case strings.HasPrefix(lower, "sep"):
+		rest = lower[len("sep"):]
+	default:
+		return ""
+	}
+	mac, _, _ := strings.Cut(rest, ".")
+	if len(mac) != 12 || !session.ValidMAC(mac) {
+		return ""
+	}
+	return session.NormalizeMAC(mac)
+}
+
 // clientAttrs tags a TFTP client's log lines with the MAC leased its
 // address.
 func (b *bench) clientAttrs(client netip.Addr) []any {

@@ -99,6 +99,13 @@ func (d *durableBench) get(addr netip.Addr, name string) (int64, error) {
 	return c.Size, err
 }
 
+// flush waits until every record is on disk.
+func (d *durableBench) flush() {
+	if err := d.b.jrnl.Flush(context.Background()); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
 // kinds are the kinds of a phone's records on disk now.
 func (d *durableBench) kinds(mac string) []string {
 	h, err := History(d.b.cfg.StateDir, mac)
@@ -220,5 +227,45 @@ func TestAnswerOnRefusingDisk(t *testing.T) {
 	}
 	if got := d.kinds(macA); !slices.Contains(got, "offer") {
 		t.Fatalf("A's records once the disk works: %v", got)
+	}
+}
+
+// TestRequestNamingAnotherPhone: an address that changed hands while the
+// bench did not see it (another phone leased it from an appliance running
+// on a temporary state directory) is taken for the phone the request's own
+// name says, from its first CTLSEP<MAC>.tlv on: the requests that follow
+// (XMLDefault.cnf.xml, the load's files) go to that phone's session, and
+// the phone still leased the address keeps its history.
+func TestRequestNamingAnotherPhone(t *testing.T) {
+	d := newDurableBench(t, nil)
+	ipA := d.dhcp(macA, 100)
+	d.dhcp(macB, 101)
+	keyB := session.NormalizeMAC(macB)
+	d.flush()
+	beforeA := d.kinds(macA)
+	// B now holds A's address, unknown to the bench.
+	d.get(ipA, "CTLSEP"+keyB+".tlv")
+	if _, err := d.get(ipA, "XMLDefault.cnf.xml"); err != nil {
+		t.Fatal(err)
+	}
+	d.flush()
+	if got := d.kinds(macA); !slices.Equal(got, beforeA) {
+		t.Errorf("A's history grew by B's requests: %v, was %v", got, beforeA)
+	}
+	if got := d.kinds(macB); !slices.Contains(got, "offer") {
+		t.Errorf("B's history after its XMLDefault.cnf.xml from A's old address: %v, want its offer", got)
+	}
+	if mac, _ := d.b.leases.macAt(ipA); mac != keyB {
+		t.Errorf("address %s taken for %s, want %s", ipA, mac, keyB)
+	}
+	if !strings.Contains(d.logs.String(), "names another phone than the one leased its address") {
+		t.Errorf("the change of hands is not logged:\n%s", d.logs)
+	}
+
+	// A phone the bench does not follow, from B's address: B's history
+	// stays B's.
+	d.get(ipA, "SEP0022900000FF.cnf.xml")
+	if mac, ok := d.b.leases.macAt(ipA); ok {
+		t.Errorf("address %s still taken for %s after a stranger's request", ipA, mac)
 	}
 }

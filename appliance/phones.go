@@ -176,7 +176,7 @@ func (b *bench) handlers() handlers {
 // phone's records up to the answer are on disk (awaitRecords), any other
 // client's from the firmware store by name.
 func (b *bench) resolve(ctx context.Context, r tftpd.Request) (tftpd.Content, error) {
-	if mac, ok := b.phoneAt(r.Client.Addr()); ok {
+	if mac, ok := b.phoneFor(r.Client.Addr(), r.Name); ok {
 		a, synced := b.mgr.Request(session.TFTPRequest{MAC: mac, File: r.Name})
 		b.awaitRecords(ctx, synced, b.portOf(r.Local), mac, r.Name)
 		return b.answer(a)
@@ -195,6 +195,38 @@ func (b *bench) phoneAt(client netip.Addr) (string, bool) {
 		return "", false
 	}
 	return mac, true
+}
+
+// phoneFor returns the MAC of the phone a TFTP request for name comes
+// from: the phone leased the client's address, unless the name is another
+// phone's own file (SEP<MAC>.cnf.xml, CTLSEP<MAC>.tlv: namedPhone). An
+// address can change hands while the bench does not see it: an appliance
+// that ran from a temporary state directory (-perm-fallback, /perm
+// read-only) leased it to another phone, and the one restarted on /perm
+// still has its own lease of it. The name is the phone's own word, so it
+// wins: the address is bound to the phone it names when the bench follows
+// that one, and otherwise to no phone, so that no request is taken for
+// another phone's, none of its answers recorded in the wrong history.
+func (b *bench) phoneFor(client netip.Addr, name string) (string, bool) {
+	mac, ok := b.phoneAt(client)
+	named := namedPhone(name)
+	if named == "" || (ok && named == mac) {
+		return mac, ok
+	}
+	if _, known := b.mgr.State(named); known {
+		b.leases.bind(client, named)
+		if ok {
+			b.log.Warn("TFTP request names another phone than the one leased its address: following the name",
+				"client", client.String(), "leased_to", mac, "mac", named, "file", name)
+		}
+		return named, true
+	}
+	if ok {
+		b.leases.unbind(client, mac)
+		b.log.Warn("TFTP request names a phone the bench does not follow, from an address leased to another: the address is no longer taken for it",
+			"client", client.String(), "leased_to", mac, "mac", named, "file", name)
+	}
+	return "", false
 }
 
 func (b *bench) answer(a session.Answer) (tftpd.Content, error) {
