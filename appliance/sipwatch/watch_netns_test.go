@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
 	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
@@ -74,7 +75,7 @@ func newBench(t *testing.T, timeout time.Duration) *bench {
 // office starts Kamailio in the office namespace.
 func (b *bench) office(t *testing.T, c kamailio.Config) *kamailio.Instance {
 	c.Addr, c.Users = b.pbx, users
-	return kamailio.StartT(t, b.officeNS, c)
+	return kamailiotest.Start(t, b.officeNS, c)
 }
 
 // register sends a REGISTER from the phone namespace and answers a 401 with

@@ -18,6 +18,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
@@ -69,7 +70,7 @@ func TestIntegrationOfficeBundle(t *testing.T) {
 	}
 	nettest.Addr(t, office, "lan", pbx+"/24")
 	officeServices(t, office, root, b.dir)
-	k := kamailio.StartT(t, office, kamailio.Config{Addr: netip.MustParseAddr(pbx), Users: []kamailio.User{{Extension: "1031", Password: "pw1031"}}})
+	k := kamailiotest.Start(t, office, kamailio.Config{Addr: netip.MustParseAddr(pbx), Users: []kamailio.User{{Extension: "1031", Password: "pw1031"}}})
 
 	sp := b.simPhone(phoneNS, "o1", mac, "7911", "sccp852", []string{"-max-time", "90s"}) // the same flash file
 	sp.Until, sp.Result = "registered", filepath.Join(b.dir, "office.result.json")
