@@ -10,16 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/server4"
 	"github.com/pin/tftp/v3"
-	"golang.org/x/sys/unix"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
 // The integration tests run phonesim in its own network namespace against a
@@ -119,14 +118,8 @@ func (b *bench) serve() {
 	t := b.t
 	var dconn, tconn net.PacketConn
 	err := nettest.Do(b.srvNS, func() error {
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			return c.Control(func(fd uintptr) {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
-				unix.BindToDevice(int(fd), b.srvIf)
-			})
-		}}
 		var err error
-		if dconn, err = lc.ListenPacket(t.Context(), "udp4", "0.0.0.0:67"); err != nil {
+		if dconn, err = udpsock.Listen(t.Context(), b.srvIf, "0.0.0.0:67"); err != nil {
 			return fmt.Errorf("dhcp listen: %w", err)
 		}
 		if tconn, err = net.ListenPacket("udp4", b.serverIP.String()+":69"); err != nil {
