@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
@@ -30,7 +32,7 @@ func start(t *testing.T, opts Options) *server {
 	s := &server{}
 	opts.OnRegister = func(r Registration) { s.mu.Lock(); s.regs = append(s.regs, r); s.mu.Unlock() }
 	if opts.Log == nil {
-		opts.Log = siptest.Log(t, slog.LevelWarn)
+		opts.Log = logtest.New(t, slog.LevelWarn)
 	}
 	r, err := New(opts)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
 	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
@@ -128,7 +129,7 @@ func flashAndExport(t *testing.T, mac, pbx string) (*accBench, string) {
 	}
 
 	bundle := filepath.Join(b.dir, "office.zip")
-	var stderr syncBuffer
+	var stderr logtest.Buffer
 	if code := run(context.Background(), []string{"export", "-state", b.state, "-firmware", fw, "-accounts", b.accounts, "-out", bundle}, io.Discard, &stderr); code != exitOK {
 		t.Fatalf("export: exit %d: %s", code, stderr.String())
 	}
@@ -190,7 +191,7 @@ func officeServices(t *testing.T, ns, root, dir string) {
 		{"in.tftpd", "-L", "-v", "-u", "root", "-a", "198.51.100.1:69", "-s", root},
 	} {
 		cmd := nettest.Command(ns, args...)
-		log := &syncBuffer{}
+		log := &logtest.Buffer{}
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("%s: %v", args[0], err)

@@ -18,6 +18,7 @@ import (
 	"github.com/pin/tftp/v3"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
@@ -255,36 +256,18 @@ func (b *bench) requests() []string {
 }
 
 // start runs phonesim in the phone namespace with the common flags.
-func (b *bench) start(flash, result string, args ...string) (*exec.Cmd, *lockedBuffer) {
+func (b *bench) start(flash, result string, args ...string) (*exec.Cmd, *logtest.Buffer) {
 	b.t.Helper()
 	all := append([]string{"netns", "exec", b.phoneNS, phonesimBinary(b.t), "-iface", b.phoneIf,
 		"-mac", testMAC.String(), "-flash", flash, "-result", result, "-timescale", "500", "-seed", "7", "-max-time", "30s"}, args...)
 	cmd := exec.Command("ip", all...)
-	out := &lockedBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		b.t.Fatal(err)
 	}
 	b.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd, out
-}
-
-// lockedBuffer is phonesim's output, safe to read while it still writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // run runs phonesim to its end and returns its exit code and result.
