@@ -63,6 +63,16 @@ func (s *server) registrations() []Registration {
 	return append([]Registration(nil), s.regs...)
 }
 
+// waitRegistrations waits up to 5 s for n registrations: OnRegister reports
+// one once its 200 OK is out, so after the phone has its answer.
+func (s *server) waitRegistrations(n int) []Registration {
+	regs := s.registrations()
+	for deadline := time.Now().Add(5 * time.Second); len(regs) < n && time.Now().Before(deadline); regs = s.registrations() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return regs
+}
+
 // request sends one request of method over transport with extra headers
 // and returns the final answer.
 func (s *server) request(t *testing.T, method sip.RequestMethod, transport, ext string, headers ...string) *sip.Response {
@@ -93,11 +103,7 @@ func TestRegister(t *testing.T) {
 			t.Errorf("%s: Contact %v, want expires=3600", tr, c)
 		}
 	}
-	// OnRegister reports a registration once its 200 OK is out: wait for it.
-	regs := s.registrations()
-	for deadline := time.Now().Add(5 * time.Second); len(regs) < 2 && time.Now().Before(deadline); regs = s.registrations() {
-		time.Sleep(5 * time.Millisecond)
-	}
+	regs := s.waitRegistrations(2)
 	if len(regs) != 2 {
 		t.Fatalf("%d registrations: %+v", len(regs), regs)
 	}
