@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"syscall"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
 // ListenServer opens 0.0.0.0:67 bound to interface ifname (SO_BINDTODEVICE,
@@ -28,24 +29,7 @@ func ListenClient(ifname string) (net.PacketConn, error) {
 }
 
 func listen(ifname string, port int) (net.PacketConn, error) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.IPPROTO_UDP)
-	if err != nil {
-		return nil, fmt.Errorf("dhcpd: port %s: socket: %w", ifname, err)
-	}
-	err = errors.Join(
-		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1),
-		syscall.BindToDevice(fd, ifname),
-	)
-	if err == nil {
-		err = syscall.Bind(fd, &syscall.SockaddrInet4{Port: port})
-	}
-	if err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("dhcpd: port %s: bind 0.0.0.0:%d: %w", ifname, port, err)
-	}
-	f := os.NewFile(uintptr(fd), fmt.Sprintf("dhcp-%s-%d", ifname, port))
-	defer f.Close()
-	c, err := net.FilePacketConn(f)
+	c, err := udpsock.Listen(context.Background(), ifname, fmt.Sprintf("0.0.0.0:%d", port))
 	if err != nil {
 		return nil, fmt.Errorf("dhcpd: port %s: %w", ifname, err)
 	}

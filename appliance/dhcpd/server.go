@@ -36,7 +36,7 @@ type Options struct {
 	Now      func() time.Time // default time.Now (monotonic within a run)
 
 	// Conn is the port-67 socket. Nil: Run opens one bound to the port's
-	// interface (ListenServer), waiting for the interface to appear.
+	// interface (ListenServer); a missing interface ends Run at once.
 	Conn net.PacketConn
 	// ClientConn is the port-68 socket on which other servers' replies are
 	// seen. Nil: Run opens one (ListenClient) when it opens Conn itself.

@@ -2,11 +2,11 @@ package nettest
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
 // CiscoDiscover is a DHCPDISCOVER byte for byte as a Cisco CP-7906G /
@@ -46,21 +46,9 @@ func hexUpper(mac net.HardwareAddr) string {
 // device dev, with SO_BROADCAST, as a DHCP client or a fake server would.
 func ListenUDP(ns, dev string, port int) (*net.UDPConn, error) {
 	var conn *net.UDPConn
-	err := Do(ns, func() error {
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			var serr error
-			err := c.Control(func(fd uintptr) {
-				serr = errors.Join(syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1),
-					syscall.BindToDevice(int(fd), dev))
-			})
-			return errors.Join(err, serr)
-		}}
-		pc, err := lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:"+strconv.Itoa(port))
-		if err != nil {
-			return err
-		}
-		conn = pc.(*net.UDPConn)
-		return nil
+	err := Do(ns, func() (err error) {
+		conn, err = udpsock.Listen(context.Background(), dev, "0.0.0.0:"+strconv.Itoa(port))
+		return err
 	})
 	return conn, err
 }

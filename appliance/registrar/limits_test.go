@@ -10,16 +10,14 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/phoneflash/phoneflash/internal/clocktest"
 )
-
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
 
 // TestUDPGate: only datagrams that parse as SIP requests pass, at most the
 // rate per second, and the peer table is recycled past maxSources.
 func TestUDPGate(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
+	clk := clocktest.New(time.Unix(1000, 0))
 	var st Stats
 	p := sip.NewParser()
 	p.MaxMessageLength = 2048
@@ -52,7 +50,7 @@ func TestUDPGate(t *testing.T) {
 	if out, _ := g.filter(from(5060), reg); out != nil {
 		t.Error("a fourth request in the same instant passed a rate of 3/s")
 	}
-	clk.now = clk.now.Add(time.Second)
+	clk.Advance(time.Second)
 	if out, _ := g.filter(from(5061), reg); out == nil {
 		t.Error("a second peer a second later was dropped")
 	}
@@ -67,13 +65,13 @@ func TestUDPGate(t *testing.T) {
 // TestLimitHandler: repeated messages are suppressed within the interval
 // and counted in the next line; long values are clipped.
 func TestLimitHandler(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
+	clk := clocktest.New(time.Unix(1000, 0))
 	var buf bytes.Buffer
 	log := slog.New(newLimitHandler(slog.NewTextHandler(&buf, nil), time.Second, clk.Now)).With("caller", "Transport<UDP>")
 	for range 100 {
 		log.Error("failed to parse", "data", strings.Repeat("x", 5000))
 	}
-	clk.now = clk.now.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	log.ErrorContext(context.Background(), "failed to parse", "data", "short")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], "suppressed=99") || len(lines[0]) > 400 ||

@@ -10,6 +10,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/sipwatch"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
@@ -27,7 +28,7 @@ func TestIntegrationBenchPort(t *testing.T) {
 	nettest.Addr(t, appNS, benchIf, "10.79.1.1/24")
 	nettest.Addr(t, phoneNS, id+"ph", "10.79.1.100/24")
 	s := &server{}
-	r, err := New(Options{Port: benchIf, Log: siptest.Log(t, slog.LevelWarn), OnRegister: func(reg Registration) {
+	r, err := New(Options{Port: benchIf, Log: logtest.New(t, slog.LevelWarn), OnRegister: func(reg Registration) {
 		s.mu.Lock()
 		s.regs = append(s.regs, reg)
 		s.mu.Unlock()
@@ -75,8 +76,13 @@ func TestIntegrationBenchPort(t *testing.T) {
 			t.Fatalf("%s: the watcher saw no answer", tr)
 		}
 	}
-	regs := s.registrations()
-	if len(regs) != 2 || regs[0].Source.Addr() != netip.MustParseAddr("10.79.1.100") || regs[1].Transport != "TCP" {
-		t.Errorf("registrations %+v", regs)
+	// Each is reported after its answer, so the order may differ.
+	regs := s.waitRegistrations(2)
+	transports := map[string]bool{}
+	for _, reg := range regs {
+		transports[reg.Transport] = reg.Source.Addr() == netip.MustParseAddr("10.79.1.100")
+	}
+	if len(regs) != 2 || !transports["UDP"] || !transports["TCP"] {
+		t.Errorf("registrations %+v, want one over UDP and one over TCP from 10.79.1.100", regs)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
@@ -30,7 +32,7 @@ func start(t *testing.T, opts Options) *server {
 	s := &server{}
 	opts.OnRegister = func(r Registration) { s.mu.Lock(); s.regs = append(s.regs, r); s.mu.Unlock() }
 	if opts.Log == nil {
-		opts.Log = siptest.Log(t, slog.LevelWarn)
+		opts.Log = logtest.New(t, slog.LevelWarn)
 	}
 	r, err := New(opts)
 	if err != nil {
@@ -59,6 +61,16 @@ func (s *server) registrations() []Registration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Registration(nil), s.regs...)
+}
+
+// waitRegistrations waits up to 5 s for n registrations: OnRegister reports
+// one once its 200 OK is out, so after the phone has its answer.
+func (s *server) waitRegistrations(n int) []Registration {
+	regs := s.registrations()
+	for deadline := time.Now().Add(5 * time.Second); len(regs) < n && time.Now().Before(deadline); regs = s.registrations() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return regs
 }
 
 // request sends one request of method over transport with extra headers
@@ -91,11 +103,7 @@ func TestRegister(t *testing.T) {
 			t.Errorf("%s: Contact %v, want expires=3600", tr, c)
 		}
 	}
-	// OnRegister reports a registration once its 200 OK is out: wait for it.
-	regs := s.registrations()
-	for deadline := time.Now().Add(5 * time.Second); len(regs) < 2 && time.Now().Before(deadline); regs = s.registrations() {
-		time.Sleep(5 * time.Millisecond)
-	}
+	regs := s.waitRegistrations(2)
 	if len(regs) != 2 {
 		t.Fatalf("%d registrations: %+v", len(regs), regs)
 	}

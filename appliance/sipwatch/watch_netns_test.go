@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
@@ -64,7 +67,7 @@ func newBench(t *testing.T, timeout time.Duration) *bench {
 	if err := nettest.Do(b.routerNS, func() (err error) { conn, err = Listen(b.benchIf, DefaultPorts); return err }); err != nil {
 		t.Fatal(err)
 	}
-	b.watcher = New(Options{Port: b.benchIf, Timeout: timeout, Log: siptest.Log(t, slog.LevelWarn),
+	b.watcher = New(Options{Port: b.benchIf, Timeout: timeout, Log: logtest.New(t, slog.LevelWarn),
 		OnEvent: func(e Event) { b.events <- seen{e, time.Now()} }})
 	t.Cleanup(func() { conn.Close() }) // after the watcher has stopped
 	servicetest.Start(t, func(ctx context.Context) error { return b.watcher.Serve(ctx, conn) })
@@ -74,7 +77,7 @@ func newBench(t *testing.T, timeout time.Duration) *bench {
 // office starts Kamailio in the office namespace.
 func (b *bench) office(t *testing.T, c kamailio.Config) *kamailio.Instance {
 	c.Addr, c.Users = b.pbx, users
-	return kamailio.StartT(t, b.officeNS, c)
+	return kamailiotest.Start(t, b.officeNS, c)
 }
 
 // register sends a REGISTER from the phone namespace and answers a 401 with

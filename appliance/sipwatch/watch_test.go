@@ -11,16 +11,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/phoneflash/phoneflash/internal/clocktest"
 )
 
-// clock is a settable clock for the watcher.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
-func newWatcher(t *testing.T, opts Options) (*Watcher, *[]string, *clock) {
+func newWatcher(t *testing.T, opts Options) (*Watcher, *[]string, *clocktest.Clock) {
 	t.Helper()
-	c := &clock{now: t0}
+	c := clocktest.New(t0)
 	var got []string
 	opts.Now = c.Now
 	opts.OnEvent = func(e Event) {
@@ -72,10 +69,10 @@ func TestWatchUDP(t *testing.T) {
 func TestWatchUnreachable(t *testing.T) {
 	w, got, c := newWatcher(t, Options{Port: "eth1", Timeout: 5 * time.Second})
 	w.HandleFrame(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bKa", false)))
-	c.now = t0.Add(4 * time.Second)
-	w.Tick(c.now)
-	c.now = t0.Add(5 * time.Second)
-	w.Tick(c.now)
+	c.Set(t0.Add(4 * time.Second))
+	w.Tick(c.Now())
+	c.Set(t0.Add(5 * time.Second))
+	w.Tick(c.Now())
 	want := []string{"register 1006 UDP", "unreachable 1006 UDP"}
 	if diff := cmp.Diff(want, *got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
@@ -132,8 +129,8 @@ func TestWatchTCPRefused(t *testing.T) {
 	phone := netip.MustParseAddrPort("10.79.1.100:40312")
 	w.HandleFrame(tcpFrame(phoneMAC, pbxMAC, phone, pbxAt, 1000, tcpSYN, nil))
 	w.HandleFrame(tcpFrame(pbxMAC, phoneMAC, pbxAt, phone, 0, tcpRST|tcpACK, nil))
-	c.now = t0.Add(5 * time.Second)
-	w.Tick(c.now)
+	c.Set(t0.Add(5 * time.Second))
+	w.Tick(c.Now())
 	if diff := cmp.Diff([]string{"unreachable  TCP"}, *got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}

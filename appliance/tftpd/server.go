@@ -19,10 +19,11 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pin/tftp/v3"
+
+	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
 // Defaults for Options fields left zero.
@@ -161,26 +162,13 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 // so requests arriving on any other interface are never seen; a missing
 // interface is then syscall.ENODEV.
 func Listen(ctx context.Context, ifname string, addr netip.AddrPort) (*net.UDPConn, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			// Ask for the destination address and interface of every
-			// datagram from the start, so requests queued before Serve
-			// runs also say which port they reached.
-			serr = errors.Join(
-				syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_FREEBIND, 1),
-				syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_PKTINFO, 1))
-			if serr == nil && ifname != "" {
-				serr = syscall.BindToDevice(int(fd), ifname)
-			}
-		})
-		return errors.Join(err, serr)
-	}}
-	pc, err := lc.ListenPacket(ctx, "udp4", addr.String())
+	// IP_PKTINFO from the start, so requests queued before Serve runs also
+	// say which port they reached.
+	c, err := udpsock.Listen(ctx, ifname, addr.String(), udpsock.FreeBind, udpsock.PktInfo)
 	if err != nil {
 		return nil, fmt.Errorf("tftpd: listen %s on %q: %w", addr, ifname, err)
 	}
-	return pc.(*net.UDPConn), nil
+	return c, nil
 }
 
 func (s *Server) write(name string, wt io.WriterTo) error {

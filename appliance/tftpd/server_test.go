@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pin/tftp/v3"
 
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/servicetest"
 	"github.com/phoneflash/phoneflash/internal/tftptest"
 )
@@ -112,7 +113,7 @@ func startServer(t *testing.T, files map[string][]byte, opts Options) (string, *
 	if opts.Timeout == 0 { // stalled test transfers end quickly
 		opts.Timeout, opts.Retries = 200*time.Millisecond, 3
 	}
-	opts.Log = slog.New(slog.NewTextHandler(tlogWriter{t}, nil))
+	opts.Log = logtest.New(t, slog.LevelInfo)
 	conn, err := Listen(context.Background(), "", netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
@@ -120,13 +121,6 @@ func startServer(t *testing.T, files map[string][]byte, opts Options) (string, *
 	srv := New(opts)
 	servicetest.Start(t, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 	return conn.LocalAddr().String(), rec
-}
-
-type tlogWriter struct{ t *testing.T }
-
-func (w tlogWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(bytes.TrimSpace(b)))
-	return len(b), nil
 }
 
 func randomBytes(n int) []byte {

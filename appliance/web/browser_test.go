@@ -16,6 +16,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/status"
 	"github.com/phoneflash/phoneflash/appliance/web/webtest"
 	"github.com/phoneflash/phoneflash/firmware"
+	"github.com/phoneflash/phoneflash/internal/clocktest"
 )
 
 const (
@@ -110,21 +111,20 @@ func oledOf(m *session.Manager) func() image.Image {
 // liveBench is the web server over a real session.Manager with a clock the
 // test moves, served on loopback.
 type liveBench struct {
-	m    *session.Manager
-	base string
-	mu   sync.Mutex
-	now  time.Time
+	m     *session.Manager
+	base  string
+	clock *clocktest.Clock
 }
 
 func newLiveBench(t *testing.T) *liveBench {
-	b := &liveBench{now: t0}
+	b := &liveBench{clock: clocktest.New(t0)}
 	j := &memJournal{}
 	plan := func(port, account string) session.RegisterPlan {
 		return session.RegisterPlan{Registrar: "192.0.2.10:5060"}
 	}
 	b.m = session.NewManager(session.ManagerConfig{Machine: session.Machine{Catalog: oneLoad{}, Configs: plainConfigs{},
-		Policy: firmware.PolicyDirect, Registration: plan}, Target: target, Now: b.clock, Journal: j})
-	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock, Target: target,
+		Policy: firmware.PolicyDirect, Registration: plan}, Target: target, Now: b.clock.Now, Journal: j})
+	srv, err := New(Options{Phones: b.m, History: j.history, Frame: oledOf(b.m), Password: password, Now: b.clock.Now, Target: target,
 		Retry: b.m.Retry, Forget: b.m.Forget, PowerCycle: func(string) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -134,17 +134,9 @@ func newLiveBench(t *testing.T) *liveBench {
 	return b
 }
 
-func (b *liveBench) clock() time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.now
-}
-
 // phone is one thing a phone does, a second after the last.
 func (b *liveBench) phone(e session.Event) {
-	b.mu.Lock()
-	b.now = b.now.Add(time.Second)
-	b.mu.Unlock()
+	b.clock.Advance(time.Second)
 	b.m.Handle(e)
 }
 

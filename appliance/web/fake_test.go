@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
 
 var t0 = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
@@ -95,7 +96,7 @@ func newTestServer(t *testing.T, opt Options) (*httptest.Server, *calls) {
 		opt.Phones = newFakePhones(loading)
 	}
 	if opt.Log == nil {
-		opt.Log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+		opt.Log = logtest.New(t, slog.LevelInfo)
 	}
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return t0.Add(90 * time.Second) }
@@ -123,13 +124,6 @@ func orDefault(f, def func(string) error) func(string) error {
 		return f
 	}
 	return def
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Logf("%s", strings.TrimRight(string(b), "\n"))
-	return len(b), nil
 }
 
 // do sends a request and returns the status and body.

@@ -1,7 +1,6 @@
 package leds
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/internal/clocktest"
 )
 
 func pins(n int) []*gpiotest.Pin {
@@ -37,12 +37,7 @@ func sample(t *testing.T, l *LEDs, clock *clockwork.FakeClock, ps []*gpiotest.Pi
 	got := make([]string, len(ps))
 	for s := 0; s < steps; s++ {
 		want := l.steps.Load() + 1
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := clock.BlockUntilContext(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		clock.Advance(Step)
+		clocktest.Tick(t, clock, Step)
 		deadline := time.Now().Add(5 * time.Second)
 		for l.steps.Load() < want {
 			if time.Now().After(deadline) {

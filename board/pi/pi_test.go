@@ -16,6 +16,7 @@ import (
 	"periph.io/x/devices/v3/ssd1306/image1bit"
 
 	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/internal/clocktest"
 )
 
 const profileJSON = `{
@@ -230,7 +231,7 @@ func TestMissingPartsComeLater(t *testing.T) {
 	// The PoE board answers, without its 48 V; channel 3 was wanted.
 	add(pse, append(pseInit(0x0000), pseW(0x19, 0x08))...)
 	add(disp, append([]i2ctest.IO{{Addr: 0x3D, W: oledInit}}, frameOps(frame)...)...)
-	tick(t, clock, time.Second)
+	clocktest.Tick(t, clock, time.Second)
 	waitFaults(t, hw, "no 48 V for PoE")
 	waitCount(t, disp, 17)
 	add(pse, pseW(0x19, 0x10), pseW(0x19, 0x80)) // on_exit off, in -ports order
@@ -266,12 +267,12 @@ func TestPSELostAndFound(t *testing.T) {
 	// The board goes quiet: Watch's polls (every 200 ms) fail five times in
 	// a row and the board is dropped.
 	for i := 0; i < 5; i++ {
-		tick(t, clock, 200*time.Millisecond)
+		clocktest.Tick(t, clock, 200*time.Millisecond)
 	}
 	waitFaults(t, hw, "PoE board missing")
 	// It answers again at the next retry: set up, channel 1 powered again.
 	add(pse, append(init, pseW(0x19, 0x02))...)
-	tick(t, clock, time.Hour)
+	clocktest.Tick(t, clock, time.Hour)
 	waitFaults(t, hw)
 	waitCount(t, pse, 2*len(init)+2)
 	cancel()
@@ -282,17 +283,6 @@ func TestPSELostAndFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeAll(t, pse)
-}
-
-// tick advances the fake clock by d once someone waits on it.
-func tick(t *testing.T, clock *clockwork.FakeClock, d time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := clock.BlockUntilContext(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(d)
 }
 
 func waitCount(t *testing.T, p *i2ctest.Playback, n int) {

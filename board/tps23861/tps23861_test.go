@@ -16,6 +16,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/internal/clocktest"
 )
 
 // Transcript helpers: a register write, and a register read answering v.
@@ -222,11 +223,7 @@ func TestCycle(t *testing.T) {
 	d, bus := newDev(t, ops, &Opts{Clock: clock})
 	done := make(chan error, 1)
 	go func() { done <- d.Cycle(context.Background(), 1, 2*time.Second) }()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := clock.BlockUntilContext(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	clocktest.WaitSleepers(t, clock, 1)
 	if n := count(bus); n != len(ops)-1 {
 		t.Fatalf("before the off time passed: %d ops done, want %d (power still off)", n, len(ops)-1)
 	}
@@ -310,15 +307,4 @@ func (wt *watcher) expect(want ...kindOf) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		wt.t.Fatalf("events (-want +got):\n%s", diff)
 	}
-}
-
-// tick advances the fake clock by one poll interval once Watch waits on it.
-func tick(t *testing.T, clock *clockwork.FakeClock, poll time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := clock.BlockUntilContext(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(poll)
 }

@@ -14,6 +14,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/internal/clocktest"
 )
 
 const poll = 100 * time.Millisecond
@@ -56,7 +57,7 @@ func TestWatchEvents(t *testing.T) {
 			wt := watch(t, d)
 			done := len(initOps(0))
 			for _, st := range tc.steps {
-				tick(t, clock, poll)
+				clocktest.Tick(t, clock, poll)
 				done += len(st.ops)
 				if len(st.want) == 0 {
 					waitCount(t, bus, done)
@@ -96,28 +97,24 @@ func TestWatchPowersWantedChannelAfterClassification(t *testing.T) {
 		t.Fatal(err)
 	}
 	wt := watch(t, d)
-	tick(t, clock, poll)
+	clocktest.Tick(t, clock, poll)
 	wt.expect(kindOf{1, board.EventDetected}, kindOf{2, board.EventDetected})
-	tick(t, clock, poll)
+	clocktest.Tick(t, clock, poll)
 	ev := wt.next()
 	if ev.Kind != board.EventPowerGood || ev.Channel != 1 || !ev.Status.PowerGood || !approx(ev.Status.CurrentA, 950*61.039e-6) {
 		t.Fatalf("after PWON got %+v, want power-good on channel 1 with its current", ev)
 	}
-	tick(t, clock, poll)
+	clocktest.Tick(t, clock, poll)
 	waitCount(t, bus, len(ops)-11)
 	cycled := make(chan error, 1)
 	go func() { cycled <- d.Cycle(ctx, 1, time.Second) }()
 	// Watch's ticker and Cycle's timer.
-	bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := clock.BlockUntilContext(bctx, 2); err != nil {
-		t.Fatal(err)
-	}
+	clocktest.WaitSleepers(t, clock, 2)
 	clock.Advance(time.Second) // ends the off time
 	if err := <-cycled; err != nil {
 		t.Fatal(err)
 	}
-	tick(t, clock, poll)
+	clocktest.Tick(t, clock, poll)
 	wt.expect(kindOf{1, board.EventPowerGood})
 	wt.stop()
 	closeBus(t, bus)
@@ -160,7 +157,7 @@ func TestWatchGivesUpAfterRepeatedBusErrors(t *testing.T) {
 	d.d.Bus = fb
 	wt := watch(t, d)
 	for i := range maxPollErrors {
-		tick(t, clock, poll)
+		clocktest.Tick(t, clock, poll)
 		select {
 		case <-fb.calls:
 		case <-time.After(5 * time.Second):
@@ -223,7 +220,7 @@ func TestSupply(t *testing.T) {
 		{8 + 29, false, true, 13107 * 3.662e-3},
 	}
 	for _, st := range steps {
-		tick(t, clock, poll)
+		clocktest.Tick(t, clock, poll)
 		waitCount(t, bus, st.ops)
 		waitSupply(t, d, st.low)
 		want(st.low, st.hot, st.volts)
@@ -249,7 +246,7 @@ func TestWatchChipReset(t *testing.T) {
 	ops := cat(initOps(0), supplyEventOps(0, 0, 0, 0, 0x20))
 	d, bus := newDev(t, ops, &Opts{Clock: clock, Poll: poll})
 	wt := watch(t, d)
-	tick(t, clock, poll)
+	clocktest.Tick(t, clock, poll)
 	select {
 	case err := <-wt.done:
 		if !errors.Is(err, ErrReset) {

@@ -10,8 +10,9 @@
 //   - appliance/journal depends on the standard library only
 //   - appliance/session imports, of this module, only firmware
 //   - appliance/dhcpd, tftpd, netconf, route, sipwatch, registrar and
-//     checksync know nothing
-//     of sessions or the board
+//     checksync know nothing of sessions or the board
+//   - the device binary cmd/phoneflash does not link the testing package
+//     (helpers for tests live in packages only tests import)
 //
 // Usage: go run ./cmd/depcheck [-C dir]
 package main
@@ -98,6 +99,13 @@ func Check(mod string, pkgs []Package) []Violation {
 			for _, imp := range p.Imports {
 				if !isStd(imp) && !under(imp, mod+"/firmware") && !under(imp, mod+"/appliance/session") {
 					add(path, imp, "session imports only firmware types")
+				}
+			}
+		}
+		if path == mod+"/cmd/phoneflash" && p.ForTest == "" {
+			for _, d := range p.Deps {
+				if d == "testing" {
+					add(path, d, "the device binary does not link testing: put test helpers in a package only tests import")
 				}
 			}
 		}

@@ -35,6 +35,9 @@ func TestCheckRules(t *testing.T) {
 		{"session test imports journal ok", Package{ImportPath: mod + "/appliance/session", ForTest: mod + "/appliance/session", Imports: []string{mod + "/appliance/journal"}}, ""},
 		{"sipwatch session", Package{ImportPath: mod + "/appliance/sipwatch", Deps: []string{mod + "/appliance/session"}}, "knows nothing of sessions"},
 		{"registrar board", Package{ImportPath: mod + "/appliance/registrar", Deps: []string{mod + "/board"}}, "knows nothing of sessions"},
+		{"device binary links testing", Package{ImportPath: mod + "/cmd/phoneflash", Deps: []string{mod + "/internal/kamailio", "testing"}}, "does not link testing"},
+		{"device binary's tests link testing ok", Package{ImportPath: mod + "/cmd/phoneflash", ForTest: mod + "/cmd/phoneflash", Deps: []string{"testing"}}, ""},
+		{"other commands may link testing", Package{ImportPath: mod + "/cmd/phonesim", Deps: []string{"testing"}}, ""},
 		{"registrar sipwatch ok", Package{ImportPath: mod + "/appliance/registrar", Deps: []string{mod + "/appliance/sipwatch"}}, ""},
 	}
 	for _, tt := range tests {
@@ -58,12 +61,13 @@ func TestCheckRules(t *testing.T) {
 func TestDeliberateBadImport(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.mod":              "module " + mod + "\n\ngo 1.26\n",
-		"board/pi/pi.go":      "package pi\n",
-		"firmware/fw.go":      "package firmware\n\nimport _ \"" + mod + "/board/pi\"\n",
-		"appliance/a.go":      "package appliance\n\nimport _ \"" + mod + "/board/pi\"\n",
-		"appliance/ok/ok.go":  "package ok\n\nimport _ \"strings\"\n",
-		"cmd/phoneflash/m.go": "package main\n\nimport _ \"" + mod + "/board/pi\"\n\nfunc main() {}\n",
+		"go.mod":               "module " + mod + "\n\ngo 1.26\n",
+		"board/pi/pi.go":       "package pi\n",
+		"firmware/fw.go":       "package firmware\n\nimport _ \"" + mod + "/board/pi\"\n",
+		"appliance/a.go":       "package appliance\n\nimport _ \"" + mod + "/board/pi\"\n",
+		"appliance/ok/ok.go":   "package ok\n\nimport _ \"strings\"\n",
+		"internal/helper/h.go": "package helper\n\nimport _ \"testing\"\n",
+		"cmd/phoneflash/m.go":  "package main\n\nimport (\n\t_ \"" + mod + "/board/pi\"\n\t_ \"" + mod + "/internal/helper\"\n)\n\nfunc main() {}\n",
 	}
 	treetest.Write(t, dir, files)
 	gotMod, pkgs, err := List(dir)
@@ -82,13 +86,14 @@ func TestDeliberateBadImport(t *testing.T) {
 	for _, want := range []string{
 		mod + "/firmware imports " + mod + "/board/pi: firmware uses the standard library only",
 		mod + "/appliance imports " + mod + "/board/pi: only cmd/... imports board/pi",
+		mod + "/cmd/phoneflash imports testing: the device binary does not link testing",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("violations:\n%s\nmissing %q", all, want)
 		}
 	}
 	for _, l := range lines {
-		if strings.Contains(l, "/cmd/phoneflash imports") || strings.Contains(l, "appliance/ok") {
+		if strings.Contains(l, "/cmd/phoneflash imports "+mod) || strings.Contains(l, "appliance/ok") {
 			t.Errorf("false positive: %s", l)
 		}
 	}

@@ -5,12 +5,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/phoneflash/phoneflash/internal/namespace"
+	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
 // perfdhcp always acts as a relay agent for DHCPv4 (source port 67, hops 1,
@@ -161,25 +161,8 @@ func mean(v []float64) float64 {
 // SO_BROADCAST: broadcast replies of any server arrive there.
 func listenDHCPClient(ns, ifname string) (net.PacketConn, error) {
 	var conn net.PacketConn
-	err := namespace.Do(ns, func() error {
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			var serr error
-			err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
-				if serr == nil {
-					serr = syscall.BindToDevice(int(fd), ifname)
-				}
-				if serr == nil {
-					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<20)
-				}
-			})
-			if err != nil {
-				return err
-			}
-			return serr
-		}}
-		var err error
-		conn, err = lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:68")
+	err := namespace.Do(ns, func() (err error) {
+		conn, err = udpsock.Listen(context.Background(), ifname, "0.0.0.0:68", udpsock.RecvBuffer(4<<20))
 		return err
 	})
 	return conn, err

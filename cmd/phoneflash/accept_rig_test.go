@@ -16,6 +16,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
@@ -37,7 +38,7 @@ type accBench struct {
 	timeScale float64
 
 	srv    *exec.Cmd
-	srvLog *syncBuffer
+	srvLog *logtest.Buffer
 	srvEnd chan error
 	phones []*accPhone
 }
@@ -121,7 +122,7 @@ func (b *accBench) serve(extra ...string) {
 		"-uplink", "none0", "-firmware", b.fw, "-state", b.state, "-board", "none", "-http", "",
 		"-accounts", b.accounts, "-time-scale", fmt.Sprint(b.timeScale)}, extra...)
 	if b.srvLog == nil {
-		b.srvLog = &syncBuffer{}
+		b.srvLog = &logtest.Buffer{}
 	}
 	b.srv = exec.Command("ip", args...)
 	b.srv.Stderr = b.srvLog

@@ -12,6 +12,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/web/webtest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
@@ -114,7 +115,7 @@ func TestIntegrationDemoBrowser(t *testing.T) {
 var webLine = regexp.MustCompile(`web page: (http://127\.0\.0\.1:[0-9]+/)`)
 
 // waitWebAddr reads the page's address from the demo's output.
-func waitWebAddr(t *testing.T, out *syncBuffer, exited chan error) string {
+func waitWebAddr(t *testing.T, out *logtest.Buffer, exited chan error) string {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {

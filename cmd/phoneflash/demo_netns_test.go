@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
@@ -66,11 +67,11 @@ func leftovers(t *testing.T, prefix string) []string {
 	return found
 }
 
-func demoCmd(t *testing.T, prefix string, extra ...string) (*exec.Cmd, *syncBuffer) {
+func demoCmd(t *testing.T, prefix string, extra ...string) (*exec.Cmd, *logtest.Buffer) {
 	bin, sim := buildSim(t)
 	args := append([]string{"demo", "-prefix", prefix, "-phonesim", sim, "-web", "127.0.0.1:0", "-time-scale", "0.02", "-stagger", "200ms", "-timeout", "60s"}, extra...)
 	cmd := exec.Command(bin, args...)
-	out := &syncBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd, out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
 
 // Issue 11, trap 1: insomniacslk's sockets set SO_REUSEPORT, so a second
@@ -35,7 +36,7 @@ func TestIntegrationHostileSecondInstanceRefused(t *testing.T) {
 		cmd := exec.Command("ip", "netns", "exec", b.app, b.bin, "serve", "-ports", strings.Join(b.ports, ","),
 			"-uplink", "none0", "-firmware", b.fw, "-state", state, "-board", "none", "-http", "")
 		done := make(chan error, 1)
-		var out syncBuffer
+		var out logtest.Buffer
 		cmd.Stderr = &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

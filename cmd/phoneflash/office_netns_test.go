@@ -18,6 +18,8 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
@@ -69,7 +71,7 @@ func TestIntegrationOfficeBundle(t *testing.T) {
 	}
 	nettest.Addr(t, office, "lan", pbx+"/24")
 	officeServices(t, office, root, b.dir)
-	k := kamailio.StartT(t, office, kamailio.Config{Addr: netip.MustParseAddr(pbx), Users: []kamailio.User{{Extension: "1031", Password: "pw1031"}}})
+	k := kamailiotest.Start(t, office, kamailio.Config{Addr: netip.MustParseAddr(pbx), Users: []kamailio.User{{Extension: "1031", Password: "pw1031"}}})
 
 	sp := b.simPhone(phoneNS, "o1", mac, "7911", "sccp852", []string{"-max-time", "90s"}) // the same flash file
 	sp.Until, sp.Result = "registered", filepath.Join(b.dir, "office.result.json")
@@ -127,7 +129,7 @@ func flashAndExport(t *testing.T, mac, pbx string) (*accBench, string) {
 	}
 
 	bundle := filepath.Join(b.dir, "office.zip")
-	var stderr syncBuffer
+	var stderr logtest.Buffer
 	if code := run(context.Background(), []string{"export", "-state", b.state, "-firmware", fw, "-accounts", b.accounts, "-out", bundle}, io.Discard, &stderr); code != exitOK {
 		t.Fatalf("export: exit %d: %s", code, stderr.String())
 	}
@@ -189,7 +191,7 @@ func officeServices(t *testing.T, ns, root, dir string) {
 		{"in.tftpd", "-L", "-v", "-u", "root", "-a", "198.51.100.1:69", "-s", root},
 	} {
 		cmd := nettest.Command(ns, args...)
-		log := &syncBuffer{}
+		log := &logtest.Buffer{}
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("%s: %v", args[0], err)

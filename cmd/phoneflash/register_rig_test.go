@@ -14,6 +14,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
@@ -70,7 +71,7 @@ func (b *regBench) startPBX(t *testing.T, users ...kamailio.User) *kamailio.Inst
 	if b.pbx != nil {
 		b.pbx.Stop()
 	}
-	b.pbx = kamailio.StartT(t, b.office, kamailio.Config{Addr: netip.MustParseAddr(officePBX), Users: users})
+	b.pbx = kamailiotest.Start(t, b.office, kamailio.Config{Addr: netip.MustParseAddr(officePBX), Users: users})
 	return b.pbx
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
 
 // routeBench is the appliance's namespace with two bench ports and an
@@ -96,7 +97,7 @@ func (b *routeBench) dnsmasq(t *testing.T) {
 	t.Helper()
 	cmd := nettest.Command(b.off, "dnsmasq", "-k", "-C", "/dev/null", "--no-resolv", "--no-hosts", "--bind-interfaces",
 		"--listen-address="+officeDNS, "--address=/pbx.office.test/"+officeHost, "--pid-file=", "--user=root", "--log-facility=-")
-	var out syncBuffer
+	var out logtest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func (b *routeBench) dnsmasq(t *testing.T) {
 // and both ports' addresses.
 func (b *routeBench) serve(t *testing.T, extra ...string) *server {
 	t.Helper()
-	s := &server{log: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{log: &logtest.Buffer{}, done: make(chan error, 1)}
 	args := append([]string{b.bin, "serve", "-ports", b.p1 + "," + b.p2, "-uplink", b.uplink, "-board", "none",
 		"-firmware", b.fw, "-state", b.state, "-http", ":8079"}, extra...)
 	s.cmd = nettest.Command(b.app, args...)

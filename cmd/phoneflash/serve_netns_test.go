@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
 
 // bench is the appliance's namespace with two bench ports and an uplink,
@@ -85,27 +85,9 @@ func writeFile(t *testing.T, name string, b []byte) {
 	}
 }
 
-// syncBuffer collects a process's stderr.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 type server struct {
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *logtest.Buffer
 	done chan error
 }
 
@@ -113,7 +95,7 @@ type server struct {
 // both ports carry their addresses.
 func (b *bench) start(t *testing.T) *server {
 	t.Helper()
-	s := &server{log: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{log: &logtest.Buffer{}, done: make(chan error, 1)}
 	s.cmd = nettest.Command(b.srv, b.bin, "serve", "-ports", b.p1+","+b.p2, "-uplink", b.uplink, "-board", "none",
 		"-firmware", b.fw, "-state", b.state, "-http", "")
 	s.cmd.Stderr = s.log
@@ -165,7 +147,7 @@ var leaseRE = regexp.MustCompile(`lease of (\S+) obtained`)
 func udhcpc(t *testing.T, ns, dev string) (string, []*dhcpv4.DHCPv4) {
 	t.Helper()
 	pcap := filepath.Join(t.TempDir(), "dhcp.pcap")
-	var tdErr syncBuffer
+	var tdErr logtest.Buffer
 	td := nettest.Command(ns, "tcpdump", "-i", dev, "--immediate-mode", "-U", "-n", "-w", pcap, "udp port 67 or udp port 68")
 	td.Stderr = &tdErr
 	if err := td.Start(); err != nil {

@@ -10,16 +10,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/server4"
 	"github.com/pin/tftp/v3"
-	"golang.org/x/sys/unix"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
+	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
 // The integration tests run phonesim in its own network namespace against a
@@ -119,14 +119,8 @@ func (b *bench) serve() {
 	t := b.t
 	var dconn, tconn net.PacketConn
 	err := nettest.Do(b.srvNS, func() error {
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			return c.Control(func(fd uintptr) {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
-				unix.BindToDevice(int(fd), b.srvIf)
-			})
-		}}
 		var err error
-		if dconn, err = lc.ListenPacket(t.Context(), "udp4", "0.0.0.0:67"); err != nil {
+		if dconn, err = udpsock.Listen(t.Context(), b.srvIf, "0.0.0.0:67"); err != nil {
 			return fmt.Errorf("dhcp listen: %w", err)
 		}
 		if tconn, err = net.ListenPacket("udp4", b.serverIP.String()+":69"); err != nil {
@@ -262,36 +256,18 @@ func (b *bench) requests() []string {
 }
 
 // start runs phonesim in the phone namespace with the common flags.
-func (b *bench) start(flash, result string, args ...string) (*exec.Cmd, *lockedBuffer) {
+func (b *bench) start(flash, result string, args ...string) (*exec.Cmd, *logtest.Buffer) {
 	b.t.Helper()
 	all := append([]string{"netns", "exec", b.phoneNS, phonesimBinary(b.t), "-iface", b.phoneIf,
 		"-mac", testMAC.String(), "-flash", flash, "-result", result, "-timescale", "500", "-seed", "7", "-max-time", "30s"}, args...)
 	cmd := exec.Command("ip", all...)
-	out := &lockedBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		b.t.Fatal(err)
 	}
 	b.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd, out
-}
-
-// lockedBuffer is phonesim's output, safe to read while it still writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // run runs phonesim to its end and returns its exit code and result.

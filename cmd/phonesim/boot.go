@@ -97,19 +97,10 @@ func (p *phone) fetchConfig(ctx context.Context, names []string) (string, phoneC
 func (p *phone) upgrade(ctx context.Context, load string) (next, error) {
 	name := load + ".loads"
 	p.log.Info("loadInformation differs from the running load", "want", load, "running", orNone(p.flash.Load))
-	info, v, err := p.fetchLoads(ctx, name)
-	if err != nil {
-		return 0, err
-	}
-	switch v {
-	case vAccepted:
-		return p.install(ctx, name, info)
-	case vRejected:
+	return p.tryLoad(ctx, name, func(LoadsInfo) error {
 		p.rec.enter("rejected", "file", name)
-	default:
-		p.rec.enter("load-missing", "file", name)
-	}
-	return p.waitRetry(ctx)
+		return nil
+	})
 }
 
 // provision is the SIP config check on a SIP load; a provisioned line then

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
-	"golang.org/x/sys/unix"
+
+	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
 // dhcpClient is the phone's DHCP client. It sends from a UDP socket bound to
@@ -29,20 +29,7 @@ type dhcpClient struct {
 
 // listenDHCP opens the client socket on iface.
 func listenDHCP(ctx context.Context, iface string) (net.PacketConn, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 1); serr != nil {
-				return
-			}
-			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr != nil {
-				return
-			}
-			serr = unix.BindToDevice(int(fd), iface)
-		})
-		return errors.Join(err, serr)
-	}}
-	c, err := lc.ListenPacket(ctx, "udp4", "0.0.0.0:68")
+	c, err := udpsock.Listen(ctx, iface, "0.0.0.0:68", udpsock.ReuseAddr)
 	if err != nil {
 		return nil, fmt.Errorf("dhcp: listen on %s port 68: %w", iface, err)
 	}

@@ -46,6 +46,20 @@ func (p *phone) fetchLoads(ctx context.Context, name string) (LoadsInfo, verdict
 func (p *phone) defaultLoad(ctx context.Context) (next, error) {
 	name := p.id.Info().TermFile()
 	p.rec.enter("default-load", "file", name)
+	return p.tryLoad(ctx, name, func(info LoadsInfo) error {
+		p.rec.enter("rejected", "file", name, "load", info.Name)
+		if err := p.clock.sleep(ctx, p.opt.PairGap); err != nil {
+			return err
+		}
+		_, err := p.fetch(ctx, name, 0, nil)
+		return err
+	})
+}
+
+// tryLoad fetches the .loads file name and installs the load if the loader
+// accepts it; a refused load is handed to rejected, a missing one recorded,
+// and either way the phone waits to ask again.
+func (p *phone) tryLoad(ctx context.Context, name string, rejected func(LoadsInfo) error) (next, error) {
 	info, v, err := p.fetchLoads(ctx, name)
 	if err != nil {
 		return 0, err
@@ -54,11 +68,7 @@ func (p *phone) defaultLoad(ctx context.Context) (next, error) {
 	case vAccepted:
 		return p.install(ctx, name, info)
 	case vRejected:
-		p.rec.enter("rejected", "file", name, "load", info.Name)
-		if err := p.clock.sleep(ctx, p.opt.PairGap); err != nil {
-			return 0, err
-		}
-		if _, err := p.fetch(ctx, name, 0, nil); err != nil {
+		if err := rejected(info); err != nil {
 			return 0, err
 		}
 	default:
@@ -73,15 +83,10 @@ func (p *phone) recoverLoad(ctx context.Context) (next, error) {
 	name := p.flash.Writing
 	p.log.Warn("Load is corrupted... Updating", "file", name, "cnu_write_cut", p.flash.WritingCNU)
 	p.rec.enter("recovering", "file", name)
-	info, v, err := p.fetchLoads(ctx, name)
-	if err != nil {
-		return 0, err
-	}
-	if v != vAccepted {
-		p.rec.enter("load-missing", "file", name)
-		return p.waitRetry(ctx)
-	}
-	return p.install(ctx, name, info)
+	return p.tryLoad(ctx, name, func(LoadsInfo) error {
+		p.rec.enter("load-missing", "file", name) // recovering does not tell a refused load from a missing one
+		return nil
+	})
 }
 
 // install fetches each image in .loads order, checks each one's header and

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +9,8 @@ import (
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/phoneflash/phoneflash/internal/packetsock"
 )
 
 // dhcpReceiver yields the UDP payloads of DHCP replies.
@@ -48,35 +49,14 @@ var dhcpReplyFilter = []bpf.Instruction{
 	bpf.RetConstant{Val: 0},
 }
 
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
 // listenPacket opens the AF_PACKET receiver on iface.
 func listenPacket(iface string) (*packetReceiver, error) {
-	ifi, err := net.InterfaceByName(iface)
+	f, err := packetsock.Listen(iface, "packet:"+iface,
+		packetsock.Config{Type: unix.SOCK_DGRAM, Protocol: unix.ETH_P_IP, Filter: dhcpReplyFilter})
 	if err != nil {
-		return nil, fmt.Errorf("dhcp: interface %s: %w", iface, err)
+		return nil, fmt.Errorf("dhcp: %w", err)
 	}
-	raw, err := bpf.Assemble(dhcpReplyFilter)
-	if err != nil {
-		return nil, fmt.Errorf("dhcp: assemble filter: %w", err)
-	}
-	proto := htons(unix.ETH_P_IP)
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, int(proto))
-	if err != nil {
-		return nil, fmt.Errorf("dhcp: packet socket on %s: %w", iface, err)
-	}
-	prog := make([]unix.SockFilter, len(raw))
-	for i, r := range raw {
-		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
-	}
-	err = errors.Join(
-		unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}),
-		unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: ifi.Index}))
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("dhcp: packet socket on %s: %w", iface, err)
-	}
-	return &packetReceiver{f: os.NewFile(uintptr(fd), "packet:"+iface)}, nil
+	return &packetReceiver{f: f}, nil
 }
 
 func (p *packetReceiver) SetReadDeadline(t time.Time) error { return p.f.SetReadDeadline(t) }

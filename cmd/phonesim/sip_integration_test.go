@@ -15,6 +15,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/registrar"
 	"github.com/phoneflash/phoneflash/appliance/sipwatch"
 	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
@@ -60,7 +61,7 @@ func newSIPBench(t *testing.T, n int) *sipBench {
 }
 
 func (b *sipBench) kamailio(t *testing.T) *kamailio.Instance {
-	return kamailio.StartT(t, b.officeNS, kamailio.Config{Addr: b.pbx,
+	return kamailiotest.Start(t, b.officeNS, kamailio.Config{Addr: b.pbx,
 		Users: []kamailio.User{{Extension: "1006", Password: "secret12"}, {Extension: "1007", AuthName: "a1007", Password: "pw7"}}})
 }
 

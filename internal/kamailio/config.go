@@ -12,6 +12,10 @@
 // Refuse (403 "Wrong password" by default; with Code 401 a fresh challenge,
 // as Kamailio's stock configuration does); a good one is saved in the
 // location table and answered 200 OK. OPTIONS gets 200, everything else 405.
+//
+// The demo links this package into the appliance's binary, so it does not
+// import testing: tests start Kamailio with kamailiotest.Start, which stops
+// it when the test ends.
 package kamailio
 
 import (

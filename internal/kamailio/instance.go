@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -54,26 +53,6 @@ func Start(ns string, c Config) (*Instance, error) {
 		return nil, fmt.Errorf("%w\nkamailio log:\n%s", err, k.Log())
 	}
 	return k, nil
-}
-
-// StartT starts an instance for a test and stops it when the test ends; the
-// test fails when Kamailio does not start. On failure its log is printed.
-func StartT(t testing.TB, ns string, c Config) *Instance {
-	t.Helper()
-	if _, err := exec.LookPath("kamailio"); err != nil {
-		t.Skip("needs kamailio (Debian package kamailio, in TEST_DEPS)")
-	}
-	k, err := Start(ns, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("kamailio log (%s):\n%s", k.Dir, k.Log())
-		}
-		k.Stop()
-	})
-	return k
 }
 
 func (k *Instance) ctl() string     { return filepath.Join(k.Dir, "ctl") }

@@ -1,4 +1,4 @@
-package kamailio
+package kamailio_test
 
 import (
 	"context"
@@ -11,25 +11,27 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/kamailio"
+	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
 	"github.com/phoneflash/phoneflash/internal/siptest"
 )
 
 func TestRenderRefusesUnsafeValues(t *testing.T) {
-	base := Config{Addr: netip.MustParseAddr("198.51.100.1"), Users: []User{{Extension: "1006", Password: "secret"}}}
-	if _, err := Render(base, "/tmp/x/ctl"); err != nil {
+	base := kamailio.Config{Addr: netip.MustParseAddr("198.51.100.1"), Users: []kamailio.User{{Extension: "1006", Password: "secret"}}}
+	if _, err := kamailio.Render(base, "/tmp/x/ctl"); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
-	for name, mod := range map[string]func(*Config){
-		"quote in password":  func(c *Config) { c.Users = []User{{Extension: "1006", Password: `se"cret`}} },
-		"pv in password":     func(c *Config) { c.Users = []User{{Extension: "1006", Password: "$fu"}} },
-		"newline in reason":  func(c *Config) { c.Refuse = Reply{403, "no\nway"} },
-		"paren in extension": func(c *Config) { c.Users = []User{{Extension: "10)6", Password: "x"}} },
-		"IPv6 address":       func(c *Config) { c.Addr = netip.MustParseAddr("2001:db8::1") },
-		"2xx refusal":        func(c *Config) { c.Refuse = Reply{200, "OK"} },
+	for name, mod := range map[string]func(*kamailio.Config){
+		"quote in password":  func(c *kamailio.Config) { c.Users = []kamailio.User{{Extension: "1006", Password: `se"cret`}} },
+		"pv in password":     func(c *kamailio.Config) { c.Users = []kamailio.User{{Extension: "1006", Password: "$fu"}} },
+		"newline in reason":  func(c *kamailio.Config) { c.Refuse = kamailio.Reply{403, "no\nway"} },
+		"paren in extension": func(c *kamailio.Config) { c.Users = []kamailio.User{{Extension: "10)6", Password: "x"}} },
+		"IPv6 address":       func(c *kamailio.Config) { c.Addr = netip.MustParseAddr("2001:db8::1") },
+		"2xx refusal":        func(c *kamailio.Config) { c.Refuse = kamailio.Reply{200, "OK"} },
 	} {
 		c := base
 		mod(&c)
-		if _, err := Render(c, "/tmp/x/ctl"); err == nil {
+		if _, err := kamailio.Render(c, "/tmp/x/ctl"); err == nil {
 			t.Errorf("%s: rendered", name)
 		}
 	}
@@ -37,14 +39,12 @@ func TestRenderRefusesUnsafeValues(t *testing.T) {
 
 // TestRenderChecks: Kamailio itself accepts the generated file (kamailio -c).
 func TestRenderChecks(t *testing.T) {
-	if _, err := exec.LookPath("kamailio"); err != nil {
-		t.Skip("needs kamailio (Debian package kamailio, in TEST_DEPS)")
-	}
-	for _, refuse := range []Reply{{}, {401, "Unauthorized"}} {
-		c := Config{Addr: netip.MustParseAddr("127.0.0.1"), Port: 5999, Aliases: []string{"pbx.office.test"}, QOP: true,
-			Users:  []User{{Extension: "1006", AuthName: "a1006", Password: "secret 12!"}, {Extension: "1007", Password: "x"}},
+	kamailiotest.Require(t)
+	for _, refuse := range []kamailio.Reply{{}, {401, "Unauthorized"}} {
+		c := kamailio.Config{Addr: netip.MustParseAddr("127.0.0.1"), Port: 5999, Aliases: []string{"pbx.office.test"}, QOP: true,
+			Users:  []kamailio.User{{Extension: "1006", AuthName: "a1006", Password: "secret 12!"}, {Extension: "1007", Password: "x"}},
 			Refuse: refuse}
-		text, err := Render(c, t.TempDir()+"/ctl")
+		text, err := kamailio.Render(c, t.TempDir()+"/ctl")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func register(t *testing.T, ns string, pbx, phone netip.Addr, transport, ext, pa
 // location table read back with kamcmd ul.dump.
 func TestIntegrationRegistrar(t *testing.T) {
 	ns, pbx, phone := office(t)
-	k := StartT(t, ns, Config{Addr: pbx, Users: []User{{Extension: "1006", Password: "secret12"}, {Extension: "1007", Password: "pw7"}}})
+	k := kamailiotest.Start(t, ns, kamailio.Config{Addr: pbx, Users: []kamailio.User{{Extension: "1006", Password: "secret12"}, {Extension: "1007", Password: "pw7"}}})
 	for _, tc := range []struct {
 		transport, ext, password string
 		code                     int
@@ -114,7 +114,7 @@ func TestIntegrationRegistrar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Location{}
+	got := map[string]kamailio.Location{}
 	for _, l := range locs {
 		got[l.AoR] = l
 	}
@@ -136,8 +136,8 @@ func TestIntegrationRechallenge(t *testing.T) {
 	ns, pbx, phone := office(t)
 	other := netip.MustParseAddr("198.51.100.2")
 	nettest.Addr(t, ns, "lo", other.String()+"/32")
-	a := StartT(t, ns, Config{Addr: pbx, Refuse: Reply{401, "Unauthorized"}, Users: []User{{Extension: "1006", Password: "secret12"}}})
-	b := StartT(t, ns, Config{Addr: other, Users: []User{{Extension: "1006", Password: "secret12"}}})
+	a := kamailiotest.Start(t, ns, kamailio.Config{Addr: pbx, Refuse: kamailio.Reply{401, "Unauthorized"}, Users: []kamailio.User{{Extension: "1006", Password: "secret12"}}})
+	b := kamailiotest.Start(t, ns, kamailio.Config{Addr: other, Users: []kamailio.User{{Extension: "1006", Password: "secret12"}}})
 	if code, reason := register(t, ns, pbx, phone, "udp", "1006", "wrong"); code != 401 || reason != "Unauthorized" {
 		t.Errorf("wrong password: %d %q, want 401 Unauthorized", code, reason)
 	}
@@ -155,7 +155,7 @@ func TestIntegrationRechallenge(t *testing.T) {
 	if err := a.Stop(); err != nil || a.Running() {
 		t.Errorf("stop: %v, running %v", err, a.Running())
 	}
-	conn, err := net.DialTimeout("unix", a.ctl(), time.Second)
+	conn, err := net.DialTimeout("unix", kamailio.CtlPath(a), time.Second)
 	if err == nil {
 		conn.Close()
 		t.Error("the ctl socket still answers after Stop")

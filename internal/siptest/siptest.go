@@ -1,7 +1,8 @@
 // Package siptest has SIP helpers for phoneflash's tests: one request sent
 // with github.com/emiago/sipgo's client from inside a network namespace
 // (its sockets are made on a thread switched into the namespace, so they
-// stay there), with a digest answer to a challenge; and loggers for tests.
+// stay there), with a digest answer to a challenge; and the TestMain of
+// packages whose tests run sipgo.
 package siptest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 )
 
@@ -105,21 +108,13 @@ func Contact(user, host, transport string) string {
 	return fmt.Sprintf("Contact: <sip:%s@%s:5060;transport=%s>", user, host, transport)
 }
 
-// Log returns a logger that writes records at level and above through t.Log.
-func Log(t testing.TB, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: level}))
+// Main runs a package's tests with sipgo's package-level logger silenced:
+// its connection bookkeeping logs there whatever logger a user agent was
+// given. A package's TestMain is `func TestMain(m *testing.M) { siptest.Main(m) }`.
+func Main(m *testing.M) {
+	sip.SetDefaultLogger(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
 }
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
-
-// Quiet silences sipgo's package-level logger, which its connection
-// bookkeeping uses whatever logger a user agent was given; for TestMain.
-func Quiet() { sip.SetDefaultLogger(slog.New(slog.DiscardHandler)) }
 
 // HeapInUse is the heap in use after two garbage collections, for tests
 // that bound memory around a flood.
