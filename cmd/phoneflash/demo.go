@@ -155,12 +155,14 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 		var stop func()
 		f.web, stop = forwardWeb(f, l, stderr)
 		code = runInner(ctx, f, l, stdout, stderr)
-		stop()
-		stopPBX()
+		slowStep(stderr, "closing the web page's forwarder", stop)
+		slowStep(stderr, "stopping the office PBX", stopPBX)
 	} else {
 		fmt.Fprintf(stderr, "phoneflash demo: %v\n", err)
 	}
-	if cerr := r.close(); cerr != nil {
+	var cerr error
+	slowStep(stderr, "removing the namespaces", func() { cerr = r.close() })
+	if cerr != nil {
 		fmt.Fprintf(stderr, "phoneflash demo: cleaning up: %v\n", cerr)
 		code = exitFailure
 	}
@@ -174,6 +176,16 @@ func demoOuter(ctx context.Context, f demoFlags, stdout, stderr io.Writer) int {
 		return exitInterrupted
 	}
 	return code
+}
+
+// slowStep runs one step of the clean-up and says so when it took longer
+// than a user waiting after Ctrl-C would expect.
+func slowStep(stderr io.Writer, what string, step func()) {
+	start := time.Now()
+	step()
+	if d := time.Since(start); d > 2*time.Second {
+		fmt.Fprintf(stderr, "phoneflash demo: cleaning up: %s took %s\n", what, d.Round(100*time.Millisecond))
+	}
 }
 
 // lockDemo makes sure only one demo with this prefix runs at a time: the

@@ -154,10 +154,19 @@ func TestIntegrationDemoInterrupted(t *testing.T) {
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("phoneflash demo still running 20 s after SIGINT:\n%s", out)
+	case <-time.After(30 * time.Second):
+		// Where it waits: the processes left in its namespaces, and every
+		// goroutine of the demo (SIGQUIT makes Go print them).
+		left := leftovers(t, prefix)
+		cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		t.Fatalf("phoneflash demo still running 30 s after SIGINT; left in its namespaces:\n%s\noutput and goroutines:\n%s",
+			strings.Join(left, "\n"), out)
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {

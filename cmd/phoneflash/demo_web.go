@@ -20,6 +20,9 @@ type webProxy struct {
 	ns     string
 	target string
 	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]bool // both ends of every open connection
 }
 
 // startWebProxy listens on listen (this machine) and forwards to target
@@ -29,7 +32,7 @@ func startWebProxy(listen, ns, target string) (*webProxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web page proxy: %w", err)
 	}
-	p := &webProxy{ln: ln, ns: ns, target: target}
+	p := &webProxy{ln: ln, ns: ns, target: target, conns: map[net.Conn]bool{}}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -53,14 +56,40 @@ func (p *webProxy) serve() {
 	}
 }
 
+// track adds c to the open connections (false once Close has run: c is
+// closed at once) and returns the function that forgets and closes it.
+func (p *webProxy) track(c net.Conn) (bool, func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns == nil {
+		c.Close()
+		return false, func() {}
+	}
+	p.conns[c] = true
+	return true, func() {
+		p.mu.Lock()
+		delete(p.conns, c)
+		p.mu.Unlock()
+		c.Close()
+	}
+}
+
 func (p *webProxy) forward(c net.Conn) {
-	defer c.Close()
+	ok, forget := p.track(c)
+	defer forget()
+	if !ok {
+		return
+	}
 	up, err := dialInNS(p.ns, p.target)
 	if err != nil {
 		fmt.Fprintf(c, "HTTP/1.0 502 Bad Gateway\r\nContent-Type: text/plain\r\n\r\nphoneflash demo: the appliance's web page is not answering: %v\n", err)
 		return
 	}
-	defer up.Close()
+	ok, upDone := p.track(up)
+	defer upDone()
+	if !ok {
+		return
+	}
 	done := make(chan struct{}, 2)
 	pipe := func(dst, src net.Conn) {
 		io.Copy(dst, src)
@@ -75,9 +104,16 @@ func (p *webProxy) forward(c net.Conn) {
 	<-done
 }
 
-// Close stops listening and waits for open connections to end.
+// Close stops listening, closes the open connections (a browser keeps its
+// own open for as long as it likes) and waits for their forwarders.
 func (p *webProxy) Close() error {
 	err := p.ln.Close()
+	p.mu.Lock()
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	p.mu.Unlock()
 	p.wg.Wait()
 	return err
 }

@@ -68,6 +68,11 @@ func (k *Instance) spawn() error {
 	}
 	k.cmd = exec.Command(args[0], args[1:]...)
 	k.cmd.Stdout, k.cmd.Stderr = k.log, k.log
+	// A worker that outlives the creator keeps the log pipe open; without
+	// a bound, Wait (and so Stop) would wait for it forever.
+	k.cmd.WaitDelay = 2 * time.Second
+	// Its own process group: Stop's SIGKILL reaches the workers too.
+	k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := k.cmd.Start(); err != nil {
 		close(k.done)
 		return fmt.Errorf("kamailio: start in namespace %q: %w", k.NS, err)
@@ -120,7 +125,7 @@ func (k *Instance) Running() bool {
 	}
 }
 
-// Stop ends Kamailio (SIGTERM, SIGKILL after 10 s) and removes its runtime
+// Stop ends Kamailio (SIGTERM, SIGKILL after 5 s) and removes its runtime
 // directory. It is safe to call more than once.
 func (k *Instance) Stop() error {
 	k.stopOnce.Do(func() {
@@ -128,11 +133,12 @@ func (k *Instance) Stop() error {
 			k.cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-k.done:
-			case <-time.After(10 * time.Second):
-				k.cmd.Process.Kill()
+			case <-time.After(5 * time.Second):
+				syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
 				<-k.done
-				k.stopErr = errors.New("kamailio: did not stop on SIGTERM within 10 s; killed")
+				k.stopErr = errors.New("kamailio: did not stop on SIGTERM within 5 s; killed")
 			}
+			syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL) // a worker that outlived the creator
 		}
 		if err := os.RemoveAll(k.Dir); err != nil {
 			k.stopErr = errors.Join(k.stopErr, fmt.Errorf("kamailio: remove %s: %w", k.Dir, err))
