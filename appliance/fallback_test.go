@@ -1,91 +1,97 @@
-package appliance
+package appliance_test
 
 import (
 	"context"
-	"strings"
-	"sync"
 	"testing"
+	"time"
 
-	"github.com/phoneflash/phoneflash/appliance/status"
-	"github.com/phoneflash/phoneflash/board"
-	"github.com/phoneflash/phoneflash/board/sim"
-	"github.com/phoneflash/phoneflash/internal/servicetest"
+	"github.com/phoneflash/phoneflash/appliance"
+	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
-// faultyBoard is simulated hardware whose parts can go missing.
-type faultyBoard struct {
-	*sim.Board
-	mu     sync.Mutex
-	faults []board.Fault
-}
-
-func (f *faultyBoard) Faults() []board.Fault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]board.Fault(nil), f.faults...)
-}
-
-func (f *faultyBoard) set(fs ...board.Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = fs
-}
-
-// TestProblemsAndMissingHardwareShown: a configuration problem (the command
-// line ran from a temporary directory because /perm could not be used) and
-// hardware that does not answer are on the status line (configuration
-// first), make /healthz answer 503 naming each, are listed on the page, and
-// set the system LED: double blink for the PoE side, slow blink for a
-// missing OLED.
-func TestProblemsAndMissingHardwareShown(t *testing.T) {
-	cfg := testConfig(t, "test-fb-a")
-	cfg.Problems = []string{"state dir unusable"}
-	cfg.HTTPAddr = freeAddr(t)
-	hw := &faultyBoard{Board: sim.New(1)}
-	hw.set(board.Fault{Part: board.PartSupply, Text: "no 48 V for PoE"})
-	state := runWatched(t, &cfg, hw)
-	base := "http://" + cfg.HTTPAddr
-	waitFor(t, func() bool { code, _ := httpDo(t, "GET", base+"/healthz", "", ""); return code != 0 })
-
-	waitFor(t, func() bool { return state() == "state dir unusable" })
-	code, body := httpDo(t, "GET", base+"/healthz", "", "")
-	if code != 503 || !strings.Contains(body, "degraded: state dir unusable") || !strings.Contains(body, "degraded: no 48 V for PoE") {
-		t.Errorf("/healthz = %d %q, want 503 naming the state dir and the 48 V", code, body)
-	}
-	if _, page := httpDo(t, "GET", base+"/", "", ""); !strings.Contains(page, `class="msg err problem">no 48 V for PoE<`) {
-		t.Errorf("the page does not list the missing 48 V:\n%s", page)
-	}
-	leds := hw.SimLEDs()
-	waitFor(t, func() bool { return leds.System() == board.DoubleBlink })
-
-	// Only the OLED is missing now: it is the status line (for the page's
-	// copy) after the configuration problem, and the LED blinks slowly.
-	hw.set(board.Fault{Part: board.PartDisplay, Text: "OLED missing"})
-	waitFor(t, func() bool { return leds.System() == board.SlowBlink })
-	if _, body := httpDo(t, "GET", base+"/healthz", "", ""); strings.Contains(body, "48 V") || !strings.Contains(body, "OLED missing") {
-		t.Errorf("/healthz = %q after the 48 V came back", body)
-	}
-}
-
-// runWatched runs the appliance on hw until the test ends and returns its
-// status line as last observed.
-func runWatched(t *testing.T, cfg *Config, hw board.Hardware) (state func() string) {
+// writeRecords journals recs under stateDir through the appliance's own
+// journal, as a running appliance does.
+func writeRecords(t *testing.T, stateDir string, recs ...session.Record) {
 	t.Helper()
-	var mu sync.Mutex
-	var last status.Snapshot
-	cfg.OnStatus = func(s status.Snapshot) { mu.Lock(); last = s; mu.Unlock() }
-	servicetest.Start(t, func(ctx context.Context) error { return runLoopback(ctx, *cfg, hw) })
-	return func() string { mu.Lock(); defer mu.Unlock(); return last.State }
+	j, err := journal.Open(stateDir, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := j.Append(r.MAC, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
-// TestMissingHardwareOnStatusLine: with a usable /perm, a missing part is
-// the status line itself, before missing firmware.
-func TestMissingHardwareOnStatusLine(t *testing.T) {
-	cfg := testConfig(t, "test-fb-b")
-	hw := &faultyBoard{Board: sim.New(1)}
-	hw.set(board.Fault{Part: board.PartPSE, Text: "PoE board missing"})
-	state := runWatched(t, &cfg, hw)
-	waitFor(t, func() bool { return state() == "PoE board missing" })
-	hw.set()
-	waitFor(t, func() bool { return state() == status.Ready })
+// TestMergeJournal: what was recorded in the fallback directory while
+// /perm was read-only is appended to the real journal, phone by phone,
+// only where it is newer than what the real journal holds.
+func TestMergeJournal(t *testing.T) {
+	state, fallback := t.TempDir(), t.TempDir()
+	t0 := time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC)
+	const a, b, c = "002290CC0001", "002290CC0002", "002290CC0003"
+	writeRecords(t, state,
+		session.Record{At: t0, MAC: a, Kind: "stage", Stage: "loading"},
+		session.Record{At: t0.Add(10 * time.Second), MAC: b, Kind: "stage", Stage: "applying"})
+	writeRecords(t, fallback,
+		// a went on to done while the state directory was read-only.
+		session.Record{At: t0.Add(5 * time.Second), MAC: a, Kind: "stage", Stage: "config"},
+		session.Record{At: t0.Add(6 * time.Second), MAC: a, Kind: "stage", Stage: "done", Load: "SIP11.9-4-2SR1-1S"},
+		// b's fallback records are older than the real journal's: left.
+		session.Record{At: t0.Add(time.Second), MAC: b, Kind: "stage", Stage: "dhcp"},
+		// c was seen only while it was read-only.
+		session.Record{At: t0.Add(7 * time.Second), MAC: c, Kind: "stage", Stage: "dhcp"})
+
+	phones, records, err := appliance.MergeJournal(state, fallback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phones != 2 || records != 3 {
+		t.Errorf("merged %d records of %d phones, want 3 of 2", records, phones)
+	}
+	want := map[string][]string{a: {"loading", "config", "done"}, b: {"applying"}, c: {"dhcp"}}
+	for mac, stages := range want {
+		h, err := appliance.History(state, mac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range h.Records {
+			got = append(got, r.Stage)
+		}
+		if len(got) != len(stages) {
+			t.Errorf("%s: stages %v, want %v", mac, got, stages)
+			continue
+		}
+		for i := range got {
+			if got[i] != stages[i] {
+				t.Errorf("%s: stages %v, want %v", mac, got, stages)
+				break
+			}
+		}
+	}
+	if h, _ := appliance.History(state, a); h.Last().Load != "SIP11.9-4-2SR1-1S" {
+		t.Errorf("a's last record %+v, want done on its target", h.Last())
+	}
+	// A second merge of the same directory takes nothing twice.
+	if phones, records, err := appliance.MergeJournal(state, fallback); err != nil || phones != 0 || records != 0 {
+		t.Errorf("second merge: %d records of %d phones, %v; want none", records, phones, err)
+	}
+}
+
+// TestMergeJournalEmpty: a fallback directory without a journal changes
+// nothing, and the state directory gets no journal from it.
+func TestMergeJournalEmpty(t *testing.T) {
+	state := t.TempDir()
+	if phones, records, err := appliance.MergeJournal(state, t.TempDir()); err != nil || phones+records != 0 {
+		t.Fatalf("MergeJournal = %d, %d, %v", phones, records, err)
+	}
+	if hs, err := appliance.Histories(state); err != nil || len(hs) != 0 {
+		t.Fatalf("Histories = %v, %v", hs, err)
+	}
 }

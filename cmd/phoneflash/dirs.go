@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/phoneflash/phoneflash/appliance"
@@ -35,10 +38,30 @@ func prepareDirs(cfg *appliance.Config, fallback bool) ([]string, error) {
 	for _, d := range stateDirs(cfg) {
 		err := usableDir(d.flag, *d.dir)
 		if err == nil {
+			if d.flag == "-state" {
+				note, merr := mergeStateFallback(*d.dir)
+				if merr != nil {
+					return nil, merr
+				}
+				if note != "" {
+					notes = append(notes, note)
+				}
+			}
 			continue
 		}
 		if !fallback {
 			return nil, err
+		}
+		if d.flag == "-state" {
+			tmp := stateFallbackDir(*d.dir)
+			if terr := os.MkdirAll(tmp, 0o755); terr != nil {
+				return nil, fmt.Errorf("%v; no temporary directory either: %w", err, terr)
+			}
+			notes = append(notes, fmt.Sprintf("%v; using %s until it is fixed: the phones' journal is merged back into it "+
+				"once it is usable again, and forgotten with everything else there when the machine restarts (gokrazy's /tmp is in memory)", err, tmp))
+			cfg.Problems = append(cfg.Problems, d.what+" dir unusable")
+			*d.dir = tmp
+			continue
 		}
 		tmp, terr := os.MkdirTemp("", "phoneflash-"+d.what+"-")
 		if terr != nil {
@@ -49,6 +72,41 @@ func prepareDirs(cfg *appliance.Config, fallback bool) ([]string, error) {
 		*d.dir = tmp
 	}
 	return notes, nil
+}
+
+// stateFallbackDir is where serve keeps its state while -state dir cannot
+// be used: one directory per state directory (two appliances on one
+// machine, the tests, do not share one), the same at every restart, so
+// that what was recorded there is found again.
+func stateFallbackDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(os.TempDir(), "phoneflash-state-fallback-"+hex.EncodeToString(sum[:6]))
+}
+
+// mergeStateFallback takes the journal recorded while dir was unusable
+// (what a restart on a writable dir would otherwise forget: a phone that
+// went on to done in the meantime) back into dir, removes the fallback
+// directory and returns the line that says so ("" when there was none).
+func mergeStateFallback(dir string) (string, error) {
+	tmp := stateFallbackDir(dir)
+	if _, err := os.Stat(tmp); err != nil {
+		return "", nil
+	}
+	phones, records, err := appliance.MergeJournal(dir, tmp)
+	if err != nil {
+		return "", fmt.Errorf("-state %s: %w; the records are still in %s", dir, err, tmp)
+	}
+	if err := os.RemoveAll(tmp); err != nil {
+		return "", fmt.Errorf("-state %s: merged %s, but cannot remove it: %w", dir, tmp, err)
+	}
+	if records == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("-state %s is usable again: took %d records of %d phones from %s, written while it was not", dir, records, phones, tmp), nil
 }
 
 // usableDir creates dir when it is missing and checks that it takes a file.

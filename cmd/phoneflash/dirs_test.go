@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance"
+	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
 // missingPerm is a /perm that cannot hold directories: a regular file, as
@@ -58,6 +61,90 @@ func TestPermFallback(t *testing.T) {
 	}
 	if !slices.Equal(cfg.Problems, []string{"state dir unusable"}) {
 		t.Errorf("Problems = %q", cfg.Problems)
+	}
+}
+
+// TestPermFallbackMergedBack: serve restarted while -state cannot be used
+// keeps its journal in the same fallback directory each time; once -state
+// is usable again, what the phones did meanwhile is merged back (a phone
+// that went on to done stays done) and the fallback directory is gone.
+func TestPermFallbackMergedBack(t *testing.T) {
+	root := t.TempDir()
+	perm := filepath.Join(root, "perm")
+	state := filepath.Join(perm, "phoneflash", "state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Add(-time.Minute).UTC()
+	const mac = "002290CC0003"
+	journalRecords(t, state, session.Record{At: t0, MAC: mac, Kind: "stage", Stage: "loading"})
+
+	// /perm goes away (a file where the directory was).
+	if err := os.Rename(perm, perm+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(perm, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := appliance.Config{FirmwareDir: t.TempDir(), StateDir: state}
+	if _, err := prepareDirs(&cfg, true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(stateFallbackDir(state)) })
+	if cfg.StateDir != stateFallbackDir(state) {
+		t.Fatalf("state dir %s, want the fallback %s", cfg.StateDir, stateFallbackDir(state))
+	}
+	journalRecords(t, cfg.StateDir, session.Record{At: t0.Add(time.Second), MAC: mac, Kind: "stage", Stage: "config"})
+	// Restarted, still unusable: the same directory, with what it held.
+	again := appliance.Config{FirmwareDir: cfg.FirmwareDir, StateDir: state}
+	if _, err := prepareDirs(&again, true); err != nil || again.StateDir != cfg.StateDir {
+		t.Fatalf("second fallback: %s, %v; want %s again", again.StateDir, err, cfg.StateDir)
+	}
+	journalRecords(t, again.StateDir, session.Record{At: t0.Add(2 * time.Second), MAC: mac, Kind: "stage", Stage: "done"})
+
+	// /perm is back.
+	if err := os.Remove(perm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(perm+".away", perm); err != nil {
+		t.Fatal(err)
+	}
+	back := appliance.Config{FirmwareDir: cfg.FirmwareDir, StateDir: state}
+	notes, err := prepareDirs(&back, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.StateDir != state || len(back.Problems) != 0 {
+		t.Fatalf("state dir %s, problems %q; want %s and none", back.StateDir, back.Problems, state)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "took 2 records of 1 phones") {
+		t.Errorf("notes = %q, want the merge named", notes)
+	}
+	h, err := appliance.History(state, mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Records) != 3 || h.Last().Stage != "done" {
+		t.Errorf("journal after the merge: %+v, want loading, config, done", h.Records)
+	}
+	if _, err := os.Stat(stateFallbackDir(state)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the fallback directory is still there: %v", err)
+	}
+}
+
+func journalRecords(t *testing.T, stateDir string, recs ...session.Record) {
+	t.Helper()
+	j, err := journal.Open(stateDir, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := j.Append(r.MAC, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
