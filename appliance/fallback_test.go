@@ -2,6 +2,8 @@ package appliance_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -93,5 +95,79 @@ func TestMergeJournalEmpty(t *testing.T) {
 	}
 	if hs, err := appliance.Histories(state); err != nil || len(hs) != 0 {
 		t.Fatalf("Histories = %v, %v", hs, err)
+	}
+}
+
+// TestSeedAndMergeFallback: the fallback starts from a copy of the state
+// (journal, leases, the page's password), a later start continues from
+// it without copying again, and once the state takes writes again the
+// leases the fallback changed and its newer records come back.
+func TestSeedAndMergeFallback(t *testing.T) {
+	state, fallback := t.TempDir(), t.TempDir()
+	t0 := time.Now().Add(-time.Hour).UTC()
+	const mac = "002290CC0002"
+	writeRecords(t, state, session.Record{At: t0, MAC: mac, Kind: "stage", Stage: "done"})
+	write := func(dir, name, data string, mtime time.Time) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, time.Time{}, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(dir, name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return "missing"
+		}
+		return string(b)
+	}
+	write(state, "leases-p1.json", "p1 snapshot: .100 is 0002", t0)
+	write(state, "leases-p1.log", "p1 log", t0)
+	write(state, "leases-p2.json", "p2 snapshot", t0)
+	write(state, "web-password", "secret\n", t0)
+
+	n, err := appliance.SeedFallback(state, fallback)
+	if err != nil || n != 5 {
+		t.Fatalf("SeedFallback = %d, %v; want 5 files (journal, 3 lease files, password)", n, err)
+	}
+	if got := read(fallback, "leases-p1.json"); got != "p1 snapshot: .100 is 0002" {
+		t.Errorf("fallback leases: %q", got)
+	}
+	if h, _ := appliance.History(fallback, mac); len(h.Records) != 1 || h.Last().Stage != "done" {
+		t.Errorf("fallback journal: %+v, want the state's", h.Records)
+	}
+	if read(fallback, "web-password") != "secret\n" {
+		t.Error("the page's password did not come along: the user's actions would be refused")
+	}
+	// The appliance, from the fallback: a new phone, a new lease on p1.
+	writeRecords(t, fallback, session.Record{At: t0.Add(time.Minute), MAC: "002290CC0000", Kind: "stage", Stage: "dhcp"})
+	write(fallback, "leases-p1.json", "p1 snapshot: .100 is 0002, .101 is 0000", t0.Add(time.Minute))
+	write(fallback, "leases-p1.log", "p1 log, fallback", t0.Add(time.Minute))
+	// Restarted while still read-only: nothing copied over the continuation.
+	if n, err := appliance.SeedFallback(state, fallback); err != nil || n != 0 {
+		t.Fatalf("second SeedFallback = %d, %v; want none", n, err)
+	}
+	if got := read(fallback, "leases-p1.json"); got != "p1 snapshot: .100 is 0002, .101 is 0000" {
+		t.Fatalf("second seed overwrote the fallback's leases: %q", got)
+	}
+
+	phones, records, err := appliance.MergeFallback(state, fallback)
+	if err != nil || phones != 1 || records != 1 {
+		t.Fatalf("MergeFallback = %d phones, %d records, %v; want 1, 1", phones, records, err)
+	}
+	if got := read(state, "leases-p1.json"); got != "p1 snapshot: .100 is 0002, .101 is 0000" {
+		t.Errorf("p1 leases after the merge: %q", got)
+	}
+	if got := read(state, "leases-p1.log"); got != "p1 log, fallback" {
+		t.Errorf("p1 lease log after the merge: %q", got)
+	}
+	if got := read(state, "leases-p2.json"); got != "p2 snapshot" {
+		t.Errorf("p2 leases (unchanged in the fallback): %q", got)
+	}
+	if h, _ := appliance.History(state, "002290CC0000"); len(h.Records) != 1 {
+		t.Errorf("the phone seen only in the fallback: %+v", h.Records)
 	}
 }

@@ -57,8 +57,16 @@ func prepareDirs(cfg *appliance.Config, fallback bool) ([]string, error) {
 			if terr := os.MkdirAll(tmp, 0o755); terr != nil {
 				return nil, fmt.Errorf("%v; no temporary directory either: %w", err, terr)
 			}
-			notes = append(notes, fmt.Sprintf("%v; using %s until it is fixed: the phones' journal is merged back into it "+
-				"once it is usable again, and forgotten with everything else there when the machine restarts (gokrazy's /tmp is in memory)", err, tmp))
+			seeded, serr := appliance.SeedFallback(*d.dir, tmp)
+			if serr != nil {
+				return nil, fmt.Errorf("%v; %w", err, serr)
+			}
+			from := "starting empty"
+			if seeded > 0 {
+				from = fmt.Sprintf("continuing from a copy of its journal and leases (%d files)", seeded)
+			}
+			notes = append(notes, fmt.Sprintf("%v; using %s until it is fixed, %s: the phones' journal and leases are merged back "+
+				"once it is usable again, and forgotten with everything else there when the machine restarts (gokrazy's /tmp is in memory)", err, tmp, from))
 			cfg.Problems = append(cfg.Problems, d.what+" dir unusable")
 			*d.dir = tmp
 			continue
@@ -87,16 +95,17 @@ func stateFallbackDir(dir string) string {
 	return filepath.Join(os.TempDir(), "phoneflash-state-fallback-"+hex.EncodeToString(sum[:6]))
 }
 
-// mergeStateFallback takes the journal recorded while dir was unusable
-// (what a restart on a writable dir would otherwise forget: a phone that
-// went on to done in the meantime) back into dir, removes the fallback
+// mergeStateFallback takes the journal and leases recorded while dir was
+// unusable (what a restart on a writable dir would otherwise forget: a
+// phone that went on to done in the meantime, an address handed out) back
+// into dir, removes the fallback
 // directory and returns the line that says so ("" when there was none).
 func mergeStateFallback(dir string) (string, error) {
 	tmp := stateFallbackDir(dir)
 	if _, err := os.Stat(tmp); err != nil {
 		return "", nil
 	}
-	phones, records, err := appliance.MergeJournal(dir, tmp)
+	phones, records, err := appliance.MergeFallback(dir, tmp)
 	if err != nil {
 		return "", fmt.Errorf("-state %s: %w; the records are still in %s", dir, err, tmp)
 	}
