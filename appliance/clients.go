@@ -18,14 +18,15 @@ import (
 // after a restart, from the sessions' own addresses. It lets a TFTP client
 // be told apart without asking the DHCP servers.
 type leaseIndex struct {
-	mu   sync.Mutex
-	byIP map[netip.Addr]string // MAC as session.NormalizeMAC writes it
+	mu    sync.Mutex
+	byIP  map[netip.Addr]string // MAC as session.NormalizeMAC writes it
+	byMAC map[string]netip.Addr // the other way: a MAC holds one address per bench
 }
 
 // leasesOf indexes the addresses of phones, e.g. those resumed from the
 // journal.
 func leasesOf(phones []session.Phone) *leaseIndex {
-	x := &leaseIndex{byIP: map[netip.Addr]string{}}
+	x := &leaseIndex{byIP: map[netip.Addr]string{}, byMAC: map[string]netip.Addr{}}
 	for _, p := range phones {
 		if ip, err := netip.ParseAddr(p.IP); err == nil {
 			x.bind(ip, p.MAC)
@@ -38,19 +39,24 @@ func (x *leaseIndex) bind(ip netip.Addr, mac string) {
 	mac = session.NormalizeMAC(mac)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for a, m := range x.byIP { // a MAC holds one address per bench
-		if m == mac {
-			delete(x.byIP, a)
-		}
+	ip = ip.Unmap()
+	if old, ok := x.byMAC[mac]; ok && x.byIP[old] == mac {
+		delete(x.byIP, old)
 	}
-	x.byIP[ip.Unmap()] = mac
+	if other, ok := x.byIP[ip]; ok && other != mac {
+		delete(x.byMAC, other)
+	}
+	x.byIP[ip] = mac
+	x.byMAC[mac] = ip
 }
 
 func (x *leaseIndex) unbind(ip netip.Addr, mac string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.byIP[ip.Unmap()] == session.NormalizeMAC(mac) {
+	mac = session.NormalizeMAC(mac)
+	if x.byIP[ip.Unmap()] == mac {
 		delete(x.byIP, ip.Unmap())
+		delete(x.byMAC, mac)
 	}
 }
 

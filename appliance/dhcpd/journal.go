@@ -110,12 +110,4 @@ func (t *table) recordsOf(macs []string, now time.Time) []leaseRecord {
 }
 
 // bound counts the bound leases.
-func (t *table) bound() int {
-	n := 0
-	for _, l := range t.byIP {
-		if l.Bound {
-			n++
-		}
-	}
-	return n
-}
+func (t *table) bound() int { return t.nBound }

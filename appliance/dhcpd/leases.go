@@ -35,6 +35,10 @@ type table struct {
 	// low is in byIP. Allocation scans from there instead of from first,
 	// so filling a large pool is linear, not quadratic.
 	low netip.Addr
+	// nBound counts the bound leases in byIP: every event reports it, so
+	// counting them per request would make each request as slow as the
+	// table is large.
+	nBound int
 }
 
 func newTable(first, last netip.Addr) *table {
@@ -121,6 +125,21 @@ func (t *table) bind(mac string, ip netip.Addr, hostname string, expiry time.Tim
 		}
 	}
 	t.byMAC[mac] = l
+	t.setIP(ip, l)
+}
+
+// setIP puts l at ip in byIP (nil removes it), keeping nBound.
+func (t *table) setIP(ip netip.Addr, l *lease) {
+	if prev := t.byIP[ip]; prev != nil && prev.Bound {
+		t.nBound--
+	}
+	if l == nil {
+		delete(t.byIP, ip)
+		return
+	}
+	if l.Bound {
+		t.nBound++
+	}
 	t.byIP[ip] = l
 }
 
@@ -133,7 +152,7 @@ func (t *table) remove(mac string) {
 
 // unset frees ip in byIP and keeps the scan hint below it.
 func (t *table) unset(ip netip.Addr) {
-	delete(t.byIP, ip)
+	t.setIP(ip, nil)
 	if ip.Less(t.low) {
 		t.low = ip
 	}

@@ -49,3 +49,37 @@ func TestAllocateLargePool(t *testing.T) {
 		t.Errorf("60,000 allocations took %v; the scan is not linear", d)
 	}
 }
+
+// The bound count every event carries is kept as bindings change (offers,
+// ACKs, a MAC moving, an address taken over, releases) and always equals
+// a count over the table.
+func TestBoundCountKept(t *testing.T) {
+	now := time.Unix(1000, 0)
+	tb := newTable(netip.MustParseAddr("10.0.0.100"), netip.MustParseAddr("10.0.0.119"))
+	count := func() int {
+		n := 0
+		for _, l := range tb.byIP {
+			if l.Bound {
+				n++
+			}
+		}
+		return n
+	}
+	seed := uint64(1)
+	next := func(n int) int { seed = seed*6364136223846793005 + 1442695040888963407; return int(seed>>33) % n }
+	for i := range 5000 {
+		mac := "00:00:00:00:00:" + strconv.Itoa(10+next(30))
+		ip := netip.AddrFrom4([4]byte{10, 0, 0, byte(100 + next(20))})
+		switch next(4) {
+		case 0:
+			tb.bind(mac, ip, "", now.Add(time.Minute), false) // an offer
+		case 1, 2:
+			tb.bind(mac, ip, "", now.Add(time.Hour), true) // an ACK
+		case 3:
+			tb.remove(mac) // a release
+		}
+		if got, want := tb.bound(), count(); got != want {
+			t.Fatalf("step %d: bound() = %d, the table holds %d bound leases", i, got, want)
+		}
+	}
+}
