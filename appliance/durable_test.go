@@ -22,6 +22,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/tftpd"
 	"github.com/phoneflash/phoneflash/board"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
 
 // keySync is the journal's file sync with one phone's file held: blocked
@@ -57,13 +58,13 @@ type durableBench struct {
 	t    *testing.T
 	b    *bench
 	port Port
-	logs *syncLog
+	logs *logtest.Buffer
 }
 
 func newDurableBench(t *testing.T, sync func(*os.File) error) *durableBench {
 	t.Helper()
 	cfg := testConfig(t, nettest.Unique("pfu"))
-	logs := &syncLog{}
+	logs := &logtest.Buffer{}
 	b, err := openBench(cfg, board.None{}, slog.New(slog.NewTextHandler(logs, nil)), journal.Options{Sync: sync})
 	if err != nil {
 		t.Fatal(err)
@@ -117,23 +118,6 @@ func (d *durableBench) kinds(mac string) []string {
 		out = append(out, r.Kind)
 	}
 	return out
-}
-
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 const (

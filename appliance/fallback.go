@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance/journal"
+	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/internal/atomicfile"
 )
@@ -143,43 +144,50 @@ func MergeJournal(stateDir, from string) (phones, records int, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("merging the journal of %s: %w", from, err)
 	}
-	if len(hs) == 0 {
-		return 0, 0, nil
-	}
-	j, err := journal.Open(stateDir, journal.Options{})
-	if err != nil {
-		return 0, 0, fmt.Errorf("merging the journal of %s: %w", from, err)
-	}
+	var take []session.Record
 	for _, h := range hs {
-		var since time.Time
 		own, err := History(stateDir, h.MAC)
 		if err != nil {
-			j.Close(context.Background())
 			return 0, 0, fmt.Errorf("merging the journal of %s: %w", from, err)
 		}
+		var since time.Time
 		if len(own.Records) > 0 {
 			since = own.Last().At
 		}
 		took := 0
 		for _, r := range h.Records {
-			if !r.At.After(since) {
-				continue
+			if r.At.After(since) {
+				take = append(take, r)
+				took++
 			}
-			if err := j.Append(h.MAC, r); err != nil {
-				j.Close(context.Background())
-				return 0, 0, fmt.Errorf("merging the journal of %s: %w", from, err)
-			}
-			took++
 		}
 		if took > 0 {
 			phones++
-			records += took
+		}
+	}
+	if len(take) == 0 {
+		return 0, 0, nil
+	}
+	if err := AppendRecords(stateDir, take...); err != nil {
+		return 0, 0, fmt.Errorf("merging the journal of %s: %w", from, err)
+	}
+	return phones, len(take), nil
+}
+
+// AppendRecords appends recs to the journal under stateDir, each to its
+// phone's, and returns once they are on disk (at most 10 s).
+func AppendRecords(stateDir string, recs ...session.Record) error {
+	j, err := journal.Open(stateDir, journal.Options{})
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := j.Append(r.MAC, r); err != nil {
+			j.Close(context.Background())
+			return err
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := j.Close(ctx); err != nil {
-		return 0, 0, fmt.Errorf("merging the journal of %s into %s: %w", from, stateDir, err)
-	}
-	return phones, records, nil
+	return j.Close(ctx)
 }

@@ -1,31 +1,19 @@
 package appliance_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance"
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/session"
 )
 
-// writeRecords journals recs under stateDir through the appliance's own
-// journal, as a running appliance does.
+// writeRecords journals recs under stateDir, as a running appliance does.
 func writeRecords(t *testing.T, stateDir string, recs ...session.Record) {
 	t.Helper()
-	j, err := journal.Open(stateDir, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := j.Append(r.MAC, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := j.Close(context.Background()); err != nil {
+	if err := appliance.AppendRecords(stateDir, recs...); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,16 +12,25 @@ import (
 	"github.com/phoneflash/phoneflash/appliance"
 )
 
-// stateDirs are the directories serve writes, with their flags and the words
-// the status line uses when one cannot be used.
-func stateDirs(cfg *appliance.Config) []struct {
+// servedDir is a directory serve writes: its flag, the word the status
+// line uses when it cannot be used, and how it is replaced then.
+type servedDir struct {
 	flag, what string
 	dir        *string
-} {
-	return []struct {
-		flag, what string
-		dir        *string
-	}{{"-firmware", "firmware", &cfg.FirmwareDir}, {"-state", "state", &cfg.StateDir}}
+	// fallback makes the directory used instead of dir and says what
+	// becomes of what is written there.
+	fallback func(dir string) (tmp, fate string, err error)
+}
+
+// stateDirs are the directories serve writes.
+func stateDirs(cfg *appliance.Config) []servedDir {
+	return []servedDir{
+		{"-firmware", "firmware", &cfg.FirmwareDir, func(string) (string, string, error) {
+			tmp, err := os.MkdirTemp("", "phoneflash-firmware-")
+			return tmp, "firmware is forgotten at every restart", err
+		}},
+		{"-state", "state", &cfg.StateDir, stateFallback},
+	}
 }
 
 // prepareDirs makes -firmware and -state usable before the configuration is
@@ -32,52 +41,36 @@ func stateDirs(cfg *appliance.Config) []struct {
 // gokrazy image) a directory that cannot be used (no /perm, or a read-only
 // one) is replaced by a temporary directory, the problem goes to
 // cfg.Problems for the display, the page and /healthz, and the returned
-// lines say what was replaced.
+// lines say what was replaced. A usable -state takes back what an earlier
+// run recorded in its fallback (mergeStateFallback).
 func prepareDirs(cfg *appliance.Config, fallback bool) ([]string, error) {
 	var notes []string
+	stateUsable := true
 	for _, d := range stateDirs(cfg) {
 		err := usableDir(d.flag, *d.dir)
 		if err == nil {
-			if d.flag == "-state" {
-				note, merr := mergeStateFallback(*d.dir)
-				if merr != nil {
-					return nil, merr
-				}
-				if note != "" {
-					notes = append(notes, note)
-				}
-			}
 			continue
 		}
 		if !fallback {
 			return nil, err
 		}
-		if d.flag == "-state" {
-			tmp := stateFallbackDir(*d.dir)
-			if terr := os.MkdirAll(tmp, 0o755); terr != nil {
-				return nil, fmt.Errorf("%v; no temporary directory either: %w", err, terr)
-			}
-			seeded, serr := appliance.SeedFallback(*d.dir, tmp)
-			if serr != nil {
-				return nil, fmt.Errorf("%v; %w", err, serr)
-			}
-			from := "starting empty"
-			if seeded > 0 {
-				from = fmt.Sprintf("continuing from a copy of its journal and leases (%d files)", seeded)
-			}
-			notes = append(notes, fmt.Sprintf("%v; using %s until it is fixed, %s: the phones' journal and leases are merged back "+
-				"once it is usable again, and forgotten with everything else there when the machine restarts (gokrazy's /tmp is in memory)", err, tmp, from))
-			cfg.Problems = append(cfg.Problems, d.what+" dir unusable")
-			*d.dir = tmp
-			continue
+		tmp, fate, ferr := d.fallback(*d.dir)
+		if ferr != nil {
+			return nil, fmt.Errorf("%v; no fallback directory either: %w", err, ferr)
 		}
-		tmp, terr := os.MkdirTemp("", "phoneflash-"+d.what+"-")
-		if terr != nil {
-			return nil, fmt.Errorf("%v; no temporary directory either: %w", err, terr)
-		}
-		notes = append(notes, fmt.Sprintf("%v; using %s until it is fixed: %s is forgotten at every restart", err, tmp, d.what))
+		notes = append(notes, fmt.Sprintf("%v; using %s until it is fixed: %s", err, tmp, fate))
 		cfg.Problems = append(cfg.Problems, d.what+" dir unusable")
 		*d.dir = tmp
+		stateUsable = stateUsable && d.flag != "-state"
+	}
+	if stateUsable {
+		note, err := mergeStateFallback(cfg.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 	return notes, nil
 }
@@ -95,11 +88,31 @@ func stateFallbackDir(dir string) string {
 	return filepath.Join(os.TempDir(), "phoneflash-state-fallback-"+hex.EncodeToString(sum[:6]))
 }
 
+// stateFallback prepares the fallback of -state dir, seeded with a copy of
+// what dir still lets be read (appliance.SeedFallback), unless it holds an
+// earlier run's continuation already.
+func stateFallback(dir string) (string, string, error) {
+	tmp := stateFallbackDir(dir)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", "", err
+	}
+	seeded, err := appliance.SeedFallback(dir, tmp)
+	if err != nil {
+		return "", "", err
+	}
+	from := "starting empty"
+	if seeded > 0 {
+		from = fmt.Sprintf("continuing from a copy of its journal and leases (%d files)", seeded)
+	}
+	return tmp, from + "; the phones' journal and leases are merged back once it is usable again, " +
+		"and forgotten with everything else there when the machine restarts (gokrazy's /tmp is in memory)", nil
+}
+
 // mergeStateFallback takes the journal and leases recorded while dir was
 // unusable (what a restart on a writable dir would otherwise forget: a
 // phone that went on to done in the meantime, an address handed out) back
-// into dir, removes the fallback
-// directory and returns the line that says so ("" when there was none).
+// into dir, removes the fallback directory and returns the line that says
+// so ("" when there was nothing to take).
 func mergeStateFallback(dir string) (string, error) {
 	tmp := stateFallbackDir(dir)
 	if _, err := os.Stat(tmp); err != nil {

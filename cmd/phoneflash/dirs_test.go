@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/phoneflash/phoneflash/appliance"
-	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/appliance/session"
 )
@@ -134,16 +132,7 @@ func TestPermFallbackMergedBack(t *testing.T) {
 
 func journalRecords(t *testing.T, stateDir string, recs ...session.Record) {
 	t.Helper()
-	j, err := journal.Open(stateDir, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := j.Append(r.MAC, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := j.Close(context.Background()); err != nil {
+	if err := appliance.AppendRecords(stateDir, recs...); err != nil {
 		t.Fatal(err)
 	}
 }
