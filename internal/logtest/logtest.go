@@ -12,16 +12,34 @@ import (
 )
 
 // New returns a logger that writes records at level and above through
-// t.Log, one call per record.
+// t.Log, one call per record. Records logged once the test has finished
+// (by a library's goroutine that outlives the server the test closed) are
+// dropped: t.Log panics then.
 func New(t testing.TB, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: level}))
+	w := &tWriter{t: t}
+	t.Cleanup(w.finish)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-type tWriter struct{ t testing.TB }
+type tWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
 
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
 	return len(p), nil
+}
+
+func (w *tWriter) finish() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
 }
 
 // Buffer collects what other goroutines write (a process's stderr, a

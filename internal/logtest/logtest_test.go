@@ -44,3 +44,25 @@ func TestBufferConcurrent(t *testing.T) {
 		t.Errorf("%d lines, want 800", n)
 	}
 }
+
+// finishing is a testing.TB whose cleanups the test runs itself, to stand
+// for a test that has completed.
+type finishing struct {
+	recorder
+	cleanups []func()
+}
+
+func (f *finishing) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+
+func TestNewDropsRecordsAfterTheTest(t *testing.T) {
+	f := &finishing{recorder: recorder{TB: t}}
+	log := logtest.New(f, slog.LevelInfo)
+	log.Info("during")
+	for _, fn := range f.cleanups {
+		fn()
+	}
+	log.Error("after", "from", "a library goroutine")
+	if len(f.lines) != 1 || !strings.Contains(f.lines[0], "msg=during") {
+		t.Errorf("logged %q, want only the record from before the test finished (t.Log panics after it)", f.lines)
+	}
+}
