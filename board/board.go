@@ -35,14 +35,9 @@ const (
 	DetectLegacy                   // large capacitance: pre-standard device
 )
 
-var detectNames = [...]string{"unknown", "short", "too-low", "valid", "too-high", "open", "mosfet-fault", "legacy"}
+var detectNames = []string{"unknown", "short", "too-low", "valid", "too-high", "open", "mosfet-fault", "legacy"}
 
-func (d DetectResult) String() string {
-	if d < 0 || int(d) >= len(detectNames) {
-		return fmt.Sprintf("detect(%d)", int(d))
-	}
-	return detectNames[d]
-}
+func (d DetectResult) String() string { return enumName(d, detectNames, "detect") }
 
 // PortStatus is a snapshot of one PoE channel.
 type PortStatus struct {
@@ -68,14 +63,9 @@ const (
 	EventShort                           // short circuit at detection
 )
 
-var eventNames = [...]string{"detected", "power-good", "power-off", "disconnect", "over-current", "short"}
+var eventNames = []string{"detected", "power-good", "power-off", "disconnect", "over-current", "short"}
 
-func (k PSEEventKind) String() string {
-	if k < 0 || int(k) >= len(eventNames) {
-		return fmt.Sprintf("pse-event(%d)", int(k))
-	}
-	return eventNames[k]
-}
+func (k PSEEventKind) String() string { return enumName(k, eventNames, "pse-event") }
 
 // PSEEvent is one change on a PoE channel.
 type PSEEvent struct {
@@ -117,14 +107,9 @@ const (
 	DoubleBlink         // failed
 )
 
-var patternNames = [...]string{"off", "on", "slow-blink", "fast-blink", "double-blink"}
+var patternNames = []string{"off", "on", "slow-blink", "fast-blink", "double-blink"}
 
-func (p Pattern) String() string {
-	if p < 0 || int(p) >= len(patternNames) {
-		return fmt.Sprintf("pattern(%d)", int(p))
-	}
-	return patternNames[p]
-}
+func (p Pattern) String() string { return enumName(p, patternNames, "pattern") }
 
 // LEDs drives one LED per bench port and a system LED.
 type LEDs interface {
@@ -177,14 +162,9 @@ const (
 	PartDisplay             // the OLED does not answer
 )
 
-var partNames = [...]string{"i2c-bus", "pse", "pse-supply", "display"}
+var partNames = []string{"i2c-bus", "pse", "pse-supply", "display"}
 
-func (p Part) String() string {
-	if p < 0 || int(p) >= len(partNames) {
-		return fmt.Sprintf("part(%d)", int(p))
-	}
-	return partNames[p]
-}
+func (p Part) String() string { return enumName(p, partNames, "part") }
 
 // Fault is one part that cannot do its job now.
 type Fault struct {
@@ -197,4 +177,12 @@ type Fault struct {
 // answers), the system LED and the page, and serves DHCP and TFTP anyway.
 type FaultReporter interface {
 	Faults() []Fault
+}
+
+// enumName is names[v], or kind(v) for a value that has no name.
+func enumName[T ~int](v T, names []string, kind string) string {
+	if v < 0 || int(v) >= len(names) {
+		return fmt.Sprintf("%s(%d)", kind, int(v))
+	}
+	return names[v]
 }

@@ -202,7 +202,7 @@ func TestImportHostile(t *testing.T) {
 
 // TestImportHostileFolder: a folder with a symlink to a file outside.
 func TestImportHostileFolder(t *testing.T) {
-	s := storeWithSCCP(t)
+	s := storeWith(t, fwgen.SCCP852())
 	dir := source(t, "folder", fwgen.SIP942())
 	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "extra.sbn")); err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestImportHostileFolder(t *testing.T) {
 // TestImportAtomicAcrossSources: the second source fails, so the first
 // source's load is not added either.
 func TestImportAtomicAcrossSources(t *testing.T) {
-	s := storeWithSCCP(t)
+	s := storeWith(t, fwgen.SCCP852())
 	bad := filepath.Join(t.TempDir(), "bad.zip")
 	if err := os.WriteFile(bad, []byte("PK\x03\x04garbage"), 0o644); err != nil {
 		t.Fatal(err)
@@ -222,17 +222,6 @@ func TestImportAtomicAcrossSources(t *testing.T) {
 	if len(s.Loads()) != 1 {
 		t.Errorf("loads %v", s.Loads())
 	}
-}
-
-// storeWithSCCP is a store that already holds the SCCP load (so that its
-// staging folder exists and a failed import must leave everything as is).
-func storeWithSCCP(t *testing.T) *firmware.Store {
-	t.Helper()
-	s := newStore(t)
-	if _, err := s.Import(source(t, "cop", fwgen.SCCP852())); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func manyDirs(n int) []entry {

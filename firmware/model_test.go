@@ -100,13 +100,6 @@ func TestModelLookups(t *testing.T) {
 		"Cisco Systems, Inc. IP Phone CP-7906G\x00": "CP-7906G",
 		"Cisco Systems, Inc. IP Phone CP-7911G":     "CP-7911G",
 		"7911":                                      "CP-7911G", "11": "CP-7911G", "term11.default.loads": "CP-7911G", "307": "CP-7911G",
-	} {
-		got, err := models.Parse(in)
-		if err != nil || got.Name != want {
-			t.Errorf("Parse(%q) = %v, %v; want %v", in, got.Name, err, want)
-		}
-	}
-	for in, want := range map[string]firmware.ModelName{
 		"7942": "CP-7942G", "62": "CP-7962G", "term65.default.loads": "CP-7965G", "30006": "CP-7970G", "7971G-GE": "CP-7971G-GE",
 		"CP-7941G-GE": "CP-7941G-GE", "7941": "CP-7941G", "Cisco Systems, Inc. IP Phone CP-7975G\x00": "CP-7975G",
 	} {

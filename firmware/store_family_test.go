@@ -85,10 +85,7 @@ func TestRenamedTermFilePerFamily(t *testing.T) {
 			if _, err := s.Import(dir); err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("import: %v, want %q", err, want)
 			}
-			s = newStore(t)
-			if _, err := s.Import(source(t, "cop", l)); err != nil {
-				t.Fatal(err)
-			}
+			s = storeWith(t, l)
 			stored := filepath.Join(s.Dir(), l.Name)
 			first := l.TermFiles()[0]
 			other, _ := os.ReadFile(filepath.Join(stored, first))

@@ -61,6 +61,18 @@ func snapshot(t testing.TB, root string) map[string]string {
 // newStore is an empty firmware store in a new temporary directory.
 var newStore = fwtest.NewStore
 
+// storeWith is a new store that holds load l, imported from its COP. The
+// hostile tests start from one that holds the SCCP load, so that its staging
+// folder exists and a failed import must leave everything as is.
+func storeWith(t *testing.T, l fwgen.Load) *firmware.Store {
+	t.Helper()
+	s := newStore(t)
+	if _, err := s.Import(source(t, "cop", l)); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // source writes l in the given container form into a new directory.
 func source(t testing.TB, form string, l fwgen.Load) string {
 	t.Helper()
@@ -296,11 +308,8 @@ func importRefused(t *testing.T, s *firmware.Store, want string, srcs ...string)
 }
 
 func TestVerify(t *testing.T) {
-	s := newStore(t)
 	l := fwgen.SIP942()
-	if _, err := s.Import(source(t, "cop", l)); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWith(t, l)
 	dir := filepath.Join(s.Dir(), l.Name)
 	// The classic mistake: the load's own .loads copied over term06.default.loads.
 	b, err := os.ReadFile(filepath.Join(dir, l.LoadsFile()))
@@ -340,10 +349,7 @@ func TestKnownGood(t *testing.T) {
 	if firmware.KnownGood("cnu11.9-4-2ES9.sbn", "4127916da721a3a7f95add566b03cdcfe6711acc") {
 		t.Error("a hash under another file's name is known")
 	}
-	s := newStore(t)
-	if _, err := s.Import(source(t, "cop", fwgen.SIP942())); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWith(t, fwgen.SIP942())
 	if rep := s.Verify(); len(rep.Known) != 0 {
 		t.Errorf("synthetic files reported known: %v", rep.Known)
 	}
@@ -368,11 +374,8 @@ func TestImportLooseFiles(t *testing.T) {
 }
 
 func TestStoreFS(t *testing.T) {
-	s := newStore(t)
 	l := fwgen.SIP942()
-	if _, err := s.Import(source(t, "cop", l)); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWith(t, l)
 	want, err := fwgen.Files(l, testScale)
 	if err != nil {
 		t.Fatal(err)
@@ -439,7 +442,7 @@ func TestBrokenFolder(t *testing.T) {
 // TestConcurrentReadersDuringImport: serving goes on while a load is added
 // (run with -race).
 func TestConcurrentReadersDuringImport(t *testing.T) {
-	s := storeWithSCCP(t)
+	s := storeWith(t, fwgen.SCCP852())
 	src := source(t, "cop", fwgen.SIP942())
 	done := make(chan struct{})
 	errc := make(chan error, 1)
