@@ -17,6 +17,7 @@ import (
 	"github.com/phoneflash/phoneflash/board"
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/fwtest"
 )
 
 // oldState is a state directory as the appliance wrote it on 2026-11-29:
@@ -103,13 +104,7 @@ func TestMigrateState20261129(t *testing.T) {
 // old manifests in their place, and checks that the store verifies.
 func oldFirmware(t *testing.T, dir string) {
 	t.Helper()
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	store, err := firmware.OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := fwtest.OpenStore(t, dir)
 	src := t.TempDir()
 	for _, l := range fwgen.Loads() {
 		old, err := os.ReadFile(filepath.Join(oldState, "firmware", l.Name, firmware.ManifestName))

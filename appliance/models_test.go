@@ -8,20 +8,14 @@ import (
 
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/fwtest"
 )
 
 // TestBenchTargets: the status header names the bench's targets; a load
 // -target names that the store lacks is a problem of the status line; a
 // non-phone TFTP client asking for a term file gets its family's target.
 func TestBenchTargets(t *testing.T) {
-	fw := filepath.Join(t.TempDir(), "fw")
-	if err := os.Mkdir(fw, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	store, err := firmware.OpenStore(fw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := fwtest.NewStore(t)
 	dir := t.TempDir()
 	var srcs []string
 	for _, l := range []fwgen.Load{fwgen.SIP942(), fwgen.Builtin("42").Target()} {
@@ -35,6 +29,7 @@ func TestBenchTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := &bench{cfg: Config{Target: DefaultTarget + ",SIP45.9-4-2SR3-1S"}, store: store}
+	var err error
 	if b.targets, err = benchTargets(b.cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -26,11 +26,18 @@ func (r *rig) stepSIP(vci string) {
 // reboots as SIP and is done.
 func (r *rig) targetFromConfig(vci string) {
 	r.t.Helper()
+	r.targetFromConfigTo(vci)
+	r.want(StageDone)
+}
+
+// targetFromConfigTo is targetFromConfig without wanting done: it ends at
+// the SIP config.
+func (r *rig) targetFromConfigTo(vci string) {
+	r.t.Helper()
 	r.wantAnswer(r.req(targetLoad+".loads"), AnswerFile, targetLoad, "")
 	r.fetchAll(targetLoad)
 	r.reboot(vci)
 	r.wantAnswer(r.sipBoot(), AnswerBytes, "", "sip "+testMAC+" "+targetLoad)
-	r.want(StageDone)
 }
 
 // termLoop is the seed's symptom: the term file in pairs about 1 s apart,
@@ -235,9 +242,7 @@ func missingStep(r *rig) {
 func configRefused(r *rig) {
 	// An SCCP phone older than 8.3(3) without a trust list: its config
 	// names the target, it fetches the .loads and no image (design step 9).
-	r.boot(vci11)
-	r.sccpBoot()
-	r.req(targetLoad + ".loads")
+	r.targetLoads(vci11)
 	r.wait(6 * time.Minute)
 	r.wantReason("refused " + targetLoad)
 	r.cut(vci11)

@@ -19,6 +19,16 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
+// throughJSON is s encoded as JSON and decoded again by DecodeState.
+func throughJSON(t *testing.T, s State) State {
+	t.Helper()
+	back, err := DecodeState(mustJSON(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
 func TestNormalizeMAC(t *testing.T) {
 	for in, want := range map[string]string{
 		"00:11:22:aa:bb:cc": "001122AABBCC",
@@ -79,14 +89,8 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestStateJSONRoundTrip(t *testing.T) {
-	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
-	r.boot(vci06)
-	r.req("term06.default.loads")
-	r.fetch(stepLoad, 0, 2, 300)
-	got, err := DecodeState(mustJSON(t, r.s))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := stoneRig(t)
+	got := throughJSON(t, r.s)
 	if diff := cmp.Diff(r.s, got); diff != "" {
 		t.Fatalf("round trip (-want +got):\n%s", diff)
 	}

@@ -41,15 +41,6 @@ func onTarget(r *rig, account string) {
 	r.targetFromConfigTo(vci06)
 }
 
-// targetFromConfigTo is targetFromConfig without wanting done.
-func (r *rig) targetFromConfigTo(vci string) {
-	r.t.Helper()
-	r.wantAnswer(r.req(targetLoad+".loads"), AnswerFile, targetLoad, "")
-	r.fetchAll(targetLoad)
-	r.reboot(vci)
-	r.wantAnswer(r.sipBoot(), AnswerBytes, "", "sip "+testMAC+" "+targetLoad)
-}
-
 func (r *rig) sip(kind SIPKind, status int, reason string) []Action {
 	r.t.Helper()
 	return r.do(SIP{Kind: kind, MAC: testMAC, Extension: r.s.Account, PBX: "192.0.2.10:5060", Transport: "UDP",

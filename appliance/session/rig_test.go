@@ -39,6 +39,17 @@ func newRig(t *testing.T, m Machine) *rig {
 	return &rig{t: t, m: m, s: s, now: t0}
 }
 
+// stoneRig is a 7906 fetching the stepping stone: its first image done,
+// the second cut halfway.
+func stoneRig(t *testing.T) *rig {
+	t.Helper()
+	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
+	r.boot(vci06)
+	r.req("term06.default.loads")
+	r.fetch(stepLoad, 0, 2, 300)
+	return r
+}
+
 func (r *rig) do(e Event) []Action {
 	r.t.Helper()
 	next, acts := r.m.Step(r.s, e, r.now)
@@ -152,6 +163,15 @@ func (r *rig) sccpBoot() Answer {
 	r.probe("CTLSEP" + testMAC + ".tlv")
 	r.probe("ITLSEP" + testMAC + ".tlv")
 	return r.req("SEP" + testMAC + ".cnf.xml")
+}
+
+// targetLoads boots the phone as SCCP up to its config, which names the
+// target, and has it take the target's .loads (none of its images yet).
+func (r *rig) targetLoads(vci string) {
+	r.t.Helper()
+	r.boot(vci)
+	r.sccpBoot()
+	r.req(targetLoad + ".loads")
 }
 
 func (r *rig) sipBoot() Answer {

@@ -130,9 +130,7 @@ func TestPowerCutDuringImage(t *testing.T) {
 	})
 	t.Run("target from the config", func(t *testing.T) {
 		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
-		r.boot(vci11)
-		r.sccpBoot()
-		r.req(targetLoad + ".loads")
+		r.targetLoads(vci11)
 		r.fetch(targetLoad, 0, 4, 100)
 		r.cut(vci11)
 		r.wantAnswer(r.sccpBoot(), AnswerBytes, "", "stepping "+testMAC+" CP-7911G "+targetLoad)
@@ -140,9 +138,7 @@ func TestPowerCutDuringImage(t *testing.T) {
 	})
 	t.Run("twice: during the flash write, then while fetching again", func(t *testing.T) {
 		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
-		r.boot(vci11)
-		r.sccpBoot()
-		r.req(targetLoad + ".loads")
+		r.targetLoads(vci11)
 		r.fetchAll(targetLoad)
 		r.cut(vci11) // the write is corrupted: it asks the load again
 		r.wantAnswer(r.req(targetLoad+".loads"), AnswerFile, targetLoad, "")
@@ -156,9 +152,7 @@ func TestPowerCutDuringImage(t *testing.T) {
 	})
 	t.Run("during flash write the phone asks the load again", func(t *testing.T) {
 		r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
-		r.boot(vci11)
-		r.sccpBoot()
-		r.req(targetLoad + ".loads")
+		r.targetLoads(vci11)
 		r.fetchAll(targetLoad)
 		r.cut(vci11)
 		r.targetFromConfig(vci11)
@@ -166,14 +160,8 @@ func TestPowerCutDuringImage(t *testing.T) {
 }
 
 func TestResumeAfterRestart(t *testing.T) {
-	r := newRig(t, testMachine(true, false, firmware.PolicyStepping))
-	r.boot(vci06)
-	r.req("term06.default.loads")
-	r.fetch(stepLoad, 0, 2, 300)
-	s, err := DecodeState(mustJSON(t, r.s))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := stoneRig(t)
+	s := throughJSON(t, r.s)
 	r.now = r.now.Add(time.Hour) // the old process's times mean nothing
 	next, acts := r.m.Resume(s, r.now)
 	r.s = next

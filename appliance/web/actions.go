@@ -70,18 +70,27 @@ func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
-	if s.opt.Report == nil {
-		notWired(w, "the report")
-		return
+	attach(w, "the report", "text/csv; charset=utf-8", "phoneflash-report.csv", s.opt.Report)
+}
+
+// attach answers with what write writes, as an attachment named name. It
+// is written whole before the first byte is sent, so a failure is an error
+// page, never a truncated file; that error is returned for the caller to
+// log. A nil write answers that what (the report, ...) is not wired.
+func attach(w http.ResponseWriter, what, contentType, name string, write func(io.Writer) error) error {
+	if write == nil {
+		notWired(w, what)
+		return nil
 	}
 	var b bytes.Buffer
-	if err := s.opt.Report(&b); err != nil {
-		http.Error(w, "making the report: "+err.Error(), http.StatusInternalServerError)
-		return
+	if err := write(&b); err != nil {
+		http.Error(w, "making "+what+": "+err.Error(), http.StatusInternalServerError)
+		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="phoneflash-report.csv"`)
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Write(b.Bytes())
+	return nil
 }
 
 // tooLarge reports whether err comes from an http.MaxBytesReader limit.
