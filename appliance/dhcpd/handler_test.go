@@ -225,10 +225,8 @@ func TestLeasesSurviveRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone2))
-	s.Handle(request(t, phone2, first, our))
-	s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone1))
-	s.Handle(request(t, phone1, second, our))
+	bindPhone(t, s, phone2) // first
+	bindPhone(t, s, phone1) // second
 	if st := s.Status(); st.Leases != 2 || st.PoolSize != 100 {
 		t.Errorf("status = %+v, want 2 leases of 100", st)
 	}

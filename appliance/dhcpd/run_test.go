@@ -48,10 +48,8 @@ func TestEventsCarryLeaseCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone1))
-	s.Handle(request(t, phone1, first, our))
-	s.Handle(message(t, dhcpv4.MessageTypeDiscover, phone2))
-	s.Handle(request(t, phone2, second, our))
+	bindPhone(t, s, phone1) // first
+	bindPhone(t, s, phone2) // second
 	s.Handle(message(t, dhcpv4.MessageTypeRelease, phone1, dhcpv4.WithClientIP(first.AsSlice())))
 	// A released binding is kept (the phone gets its address back), so
 	// it still counts, as in Status.

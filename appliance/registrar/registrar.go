@@ -37,6 +37,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // Defaults for Options fields left zero.
@@ -135,24 +137,13 @@ func withDefaults(o Options) Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.MinExpires <= 0 {
-		o.MinExpires = DefaultMinExpires
-	}
-	if o.MaxExpires <= 0 {
-		o.MaxExpires = DefaultMaxExpires
-	}
-	if o.Idle <= 0 {
-		o.Idle = DefaultIdle
-	}
-	for _, f := range []struct {
-		v *int
-		d int
-	}{{&o.MaxMessage, DefaultMaxMessage}, {&o.MaxConns, DefaultMaxConns},
-		{&o.Rate, DefaultRate}, {&o.MaxSources, DefaultMaxSources}} {
-		if *f.v <= 0 {
-			*f.v = f.d
-		}
-	}
+	o.MinExpires = defaults.Positive(o.MinExpires, DefaultMinExpires)
+	o.MaxExpires = defaults.Positive(o.MaxExpires, DefaultMaxExpires)
+	o.Idle = defaults.Positive(o.Idle, DefaultIdle)
+	o.MaxMessage = defaults.Positive(o.MaxMessage, DefaultMaxMessage)
+	o.MaxConns = defaults.Positive(o.MaxConns, DefaultMaxConns)
+	o.Rate = defaults.Positive(o.Rate, DefaultRate)
+	o.MaxSources = defaults.Positive(o.MaxSources, DefaultMaxSources)
 	return o
 }
 

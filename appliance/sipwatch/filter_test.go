@@ -22,10 +22,10 @@ func TestFilter(t *testing.T) {
 	}
 	other := netip.MustParseAddrPort("10.79.1.100:40000")
 	dns := netip.MustParseAddrPort("10.79.1.1:53")
-	fragment := udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, []byte("x"))
+	fragment := fromPhone([]byte("x"))
 	fragment[14+6] = 0x00
 	fragment[14+7] = 0x10 // offset 16 * 8 bytes: a later fragment
-	firstFragment := udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, []byte("x"))
+	firstFragment := fromPhone([]byte("x"))
 	firstFragment[14+6] = 0x20 // MF
 	arp := ether(phoneMAC, pbxMAC, 0x0806, make([]byte, 28))
 	icmp := ether(phoneMAC, pbxMAC, 0x0800, ipv4(phoneAt.Addr(), pbxAt.Addr(), 1, make([]byte, 8), 0))
@@ -70,7 +70,7 @@ func TestFilter(t *testing.T) {
 }
 
 func TestDecodeFrame(t *testing.T) {
-	f := udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, []byte("hello"))
+	f := fromPhone([]byte("hello"))
 	f = append(f, 0, 0, 0, 0) // Ethernet padding
 	p, err := decodeFrame(f)
 	if err != nil || string(p.payload) != "hello" || p.src != phoneAt || p.dst != pbxAt || p.srcMAC.String() != phoneMAC.String() {
@@ -80,7 +80,7 @@ func TestDecodeFrame(t *testing.T) {
 	if err != nil || string(p.payload) != "data" || p.seq != 77 || p.flags != tcpACK || p.proto != protoTCP {
 		t.Errorf("TCP: %+v %v", p, err)
 	}
-	bad := udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, []byte("hello"))
+	bad := fromPhone([]byte("hello"))
 	bad[14+20+4], bad[14+20+5] = 0xff, 0xff // UDP length past the end
 	for name, b := range map[string][]byte{"short": f[:20], "udp length": bad, "not ipv4": ether(phoneMAC, pbxMAC, 0x86dd, make([]byte, 60))} {
 		if _, err := decodeFrame(b); err == nil {
@@ -97,8 +97,8 @@ func FuzzHandleFrames(f *testing.F) {
 	join := func(frames ...[]byte) []byte { return bytes.Join(frames, mark) }
 	phone := netip.MustParseAddrPort("10.79.1.100:40312")
 	reg := register("TCP", 1, "z9hG4bK1", false)
-	f.Add(join(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bK1", false)),
-		udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 1, "z9hG4bK1", 200, "OK"))))
+	f.Add(join(fromPhone(register("UDP", 1, "z9hG4bK1", false)),
+		fromPBX(answer("UDP", 1, "z9hG4bK1", 200, "OK"))))
 	f.Add(join(tcpFrame(phoneMAC, pbxMAC, phone, pbxAt, 0, tcpSYN, nil),
 		tcpFrame(phoneMAC, pbxMAC, phone, pbxAt, 1, tcpACK, reg[:100]),
 		tcpFrame(phoneMAC, pbxMAC, phone, pbxAt, 101, tcpACK, reg[100:]),

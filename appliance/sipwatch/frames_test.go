@@ -37,6 +37,11 @@ func udpFrame(srcMAC, dstMAC net.HardwareAddr, src, dst netip.AddrPort, payload 
 	return ether(srcMAC, dstMAC, 0x0800, ipv4(src.Addr(), dst.Addr(), protoUDP, append(u, payload...), 0))
 }
 
+// fromPhone is a UDP frame from the phone (phoneMAC, phoneAt) to the PBX
+// (pbxMAC, pbxAt); fromPBX one the other way.
+func fromPhone(payload []byte) []byte { return udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, payload) }
+func fromPBX(payload []byte) []byte   { return udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, payload) }
+
 func tcpFrame(srcMAC, dstMAC net.HardwareAddr, src, dst netip.AddrPort, seq uint32, flags byte, payload []byte) []byte {
 	t := make([]byte, 20, 20+len(payload))
 	binary.BigEndian.PutUint16(t[0:2], src.Port())

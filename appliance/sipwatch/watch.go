@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // Defaults for Options fields left zero.
@@ -87,16 +89,12 @@ type Watcher struct {
 
 // New returns a Watcher; it does nothing until Serve or HandleFrame.
 func New(opts Options) *Watcher {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	opts.MaxPending = orDefault(opts.MaxPending, DefaultMaxPending)
-	opts.MaxPhones = orDefault(opts.MaxPhones, DefaultMaxPhones)
-	opts.MaxFlows = orDefault(opts.MaxFlows, DefaultMaxFlows)
-	opts.MaxMessage = orDefault(opts.MaxMessage, DefaultMaxMessage)
-	if opts.FlowIdle <= 0 {
-		opts.FlowIdle = DefaultFlowIdle
-	}
+	opts.Timeout = defaults.Positive(opts.Timeout, DefaultTimeout)
+	opts.MaxPending = defaults.Positive(opts.MaxPending, DefaultMaxPending)
+	opts.MaxPhones = defaults.Positive(opts.MaxPhones, DefaultMaxPhones)
+	opts.MaxFlows = defaults.Positive(opts.MaxFlows, DefaultMaxFlows)
+	opts.MaxMessage = defaults.Positive(opts.MaxMessage, DefaultMaxMessage)
+	opts.FlowIdle = defaults.Positive(opts.FlowIdle, DefaultFlowIdle)
 	if opts.OnEvent == nil {
 		opts.OnEvent = func(Event) {}
 	}
@@ -111,13 +109,6 @@ func New(opts Options) *Watcher {
 	return &Watcher{opts: opts, parser: p,
 		tr:    NewTracker(opts.Port, Limits{Timeout: opts.Timeout, MaxPending: opts.MaxPending, MaxPhones: opts.MaxPhones}),
 		flows: newFlows(p, opts.MaxFlows, opts.MaxMessage, opts.FlowIdle)}
-}
-
-func orDefault(v, d int) int {
-	if v <= 0 {
-		return d
-	}
-	return v
 }
 
 // FrameReader is a source of Ethernet frames; *Conn is one.

@@ -38,20 +38,20 @@ func TestWatchUDP(t *testing.T) {
 		want   []string
 	}{
 		{"registered", [][]byte{
-			udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bKa", false)),
-			udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 1, "z9hG4bKa", 401, "Unauthorized")),
-			udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 2, "z9hG4bKb", true)),
-			udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 2, "z9hG4bKb", 200, "OK")),
+			fromPhone(register("UDP", 1, "z9hG4bKa", false)),
+			fromPBX(answer("UDP", 1, "z9hG4bKa", 401, "Unauthorized")),
+			fromPhone(register("UDP", 2, "z9hG4bKb", true)),
+			fromPBX(answer("UDP", 2, "z9hG4bKb", 200, "OK")),
 		}, []string{"register 1006 UDP", "registered 1006 UDP OK"}},
 		{"refused", [][]byte{
-			udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bKa", false)),
-			udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 1, "z9hG4bKa", 401, "Unauthorized")),
-			udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 2, "z9hG4bKb", true)),
-			udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 2, "z9hG4bKb", 401, "Unauthorized")),
+			fromPhone(register("UDP", 1, "z9hG4bKa", false)),
+			fromPBX(answer("UDP", 1, "z9hG4bKa", 401, "Unauthorized")),
+			fromPhone(register("UDP", 2, "z9hG4bKb", true)),
+			fromPBX(answer("UDP", 2, "z9hG4bKb", 401, "Unauthorized")),
 		}, []string{"register 1006 UDP", "refused 1006 UDP Unauthorized"}},
 		{"unknown", [][]byte{
-			udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bKa", false)),
-			udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 1, "z9hG4bKa", 404, "Not Found")),
+			fromPhone(register("UDP", 1, "z9hG4bKa", false)),
+			fromPBX(answer("UDP", 1, "z9hG4bKa", 404, "Not Found")),
 		}, []string{"register 1006 UDP", "unknown-extension 1006 UDP Not Found"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestWatchUDP(t *testing.T) {
 
 func TestWatchUnreachable(t *testing.T) {
 	w, got, c := newWatcher(t, Options{Port: "eth1", Timeout: 5 * time.Second})
-	w.HandleFrame(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 1, "z9hG4bKa", false)))
+	w.HandleFrame(fromPhone(register("UDP", 1, "z9hG4bKa", false)))
 	c.Set(t0.Add(4 * time.Second))
 	w.Tick(c.Now())
 	c.Set(t0.Add(5 * time.Second))
@@ -212,8 +212,8 @@ func TestWatchGarbageBounded(t *testing.T) {
 		t.Errorf("heap grew by %d bytes, more than the %d the limits allow", grew, limit)
 	}
 	*got = nil
-	w.HandleFrame(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 7, "z9hG4bKz", true)))
-	w.HandleFrame(udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 7, "z9hG4bKz", 200, "OK")))
+	w.HandleFrame(fromPhone(register("UDP", 7, "z9hG4bKz", true)))
+	w.HandleFrame(fromPBX(answer("UDP", 7, "z9hG4bKz", 200, "OK")))
 	if diff := cmp.Diff([]string{"register 1006 UDP", "registered 1006 UDP OK"}, *got); diff != "" {
 		t.Errorf("after the flood (-want +got):\n%s", diff)
 	}
@@ -224,8 +224,8 @@ func TestWatchGarbageBounded(t *testing.T) {
 func TestWatchContact(t *testing.T) {
 	var got []string
 	w := New(Options{Port: "eth1", OnEvent: func(e Event) { got = append(got, string(e.Kind)+" "+e.Contact) }})
-	w.HandleFrame(udpFrame(phoneMAC, pbxMAC, phoneAt, pbxAt, register("UDP", 2, "z9hG4bKb", true)))
-	w.HandleFrame(udpFrame(pbxMAC, phoneMAC, pbxAt, phoneAt, answer("UDP", 2, "z9hG4bKb", 200, "OK")))
+	w.HandleFrame(fromPhone(register("UDP", 2, "z9hG4bKb", true)))
+	w.HandleFrame(fromPBX(answer("UDP", 2, "z9hG4bKb", 200, "OK")))
 	want := []string{"register sip:1006@10.79.1.100:5060;transport=UDP", "registered sip:1006@10.79.1.100:5060;transport=UDP"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)

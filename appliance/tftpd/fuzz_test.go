@@ -55,22 +55,13 @@ func startFuzzServer(f *testing.F) *fuzzServer {
 // healthy fetches term06.default.loads as a phone does, from its own
 // address, and fails the test if the server does not answer.
 func (fs *fuzzServer) healthy(t *testing.T) {
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	if _, err := pc.WriteTo(rrq("term06.default.loads"), fs.addr); err != nil {
-		t.Fatal(err)
-	}
-	pc.SetReadDeadline(time.Now().Add(3 * time.Second))
-	buf := make([]byte, 1500)
-	n, from, err := pc.ReadFrom(buf)
+	pc := loopback(t)
+	reply, from, err := firstReply(t, pc, fs.addr, rrq("term06.default.loads"))
 	if err != nil {
 		t.Fatalf("the server no longer answers a phone's RRQ: %v", err)
 	}
-	if n < 4 || binary.BigEndian.Uint16(buf) != 3 || binary.BigEndian.Uint16(buf[2:]) != 1 {
-		t.Fatalf("a phone's RRQ was answered with % x, want DATA 1", buf[:min(n, 32)])
+	if len(reply) < 4 || binary.BigEndian.Uint16(reply) != 3 || binary.BigEndian.Uint16(reply[2:]) != 1 {
+		t.Fatalf("a phone's RRQ was answered with % x, want DATA 1", reply[:min(len(reply), 32)])
 	}
 	pc.WriteTo([]byte{0, 4, 0, 1}, from) // the last block: the transfer ends
 }

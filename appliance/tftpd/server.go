@@ -23,6 +23,7 @@ import (
 
 	"github.com/pin/tftp/v3"
 
+	"github.com/phoneflash/phoneflash/internal/defaults"
 	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
@@ -99,24 +100,14 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Retries <= 0 {
-		opts.Retries = DefaultRetries
-	}
-	if opts.MaxBlockSize <= 0 {
-		opts.MaxBlockSize = DefaultMaxBlockSize
-	}
-	if opts.ProgressInterval <= 0 {
-		opts.ProgressInterval = DefaultProgressInterval
-	}
+	opts.Timeout = defaults.Positive(opts.Timeout, DefaultTimeout)
+	opts.Retries = defaults.Positive(opts.Retries, DefaultRetries)
+	opts.MaxBlockSize = defaults.Positive(opts.MaxBlockSize, DefaultMaxBlockSize)
+	opts.ProgressInterval = defaults.Positive(opts.ProgressInterval, DefaultProgressInterval)
 	if opts.ClientAttrs == nil {
 		opts.ClientAttrs = func(netip.Addr) []any { return nil }
 	}
-	if opts.MaxPerClient <= 0 {
-		opts.MaxPerClient = DefaultMaxPerClient
-	}
+	opts.MaxPerClient = defaults.Positive(opts.MaxPerClient, DefaultMaxPerClient)
 	return &Server{opts: opts, active: map[netip.Addr]int{}}
 }
 

@@ -223,21 +223,28 @@ func loopback(t *testing.T) net.PacketConn { return tftptest.Loopback(t) }
 // from any port of the server.
 func exchange(t *testing.T, addr string, pkt []byte) (opcode, code uint16, text string, data []byte) {
 	t.Helper()
-	pc := loopback(t)
 	ua, err := net.ResolveUDPAddr("udp4", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pc.WriteTo(pkt, ua); err != nil {
+	reply, _, err := firstReply(t, loopback(t), ua, pkt)
+	if err != nil {
+		t.Fatalf("no reply to %q: %v", pkt, err)
+	}
+	return parseReply(reply)
+}
+
+// firstReply sends pkt from pc to addr and returns the first reply from
+// any port of the server and where it came from, waiting 3 s at most.
+func firstReply(t *testing.T, pc net.PacketConn, addr net.Addr, pkt []byte) ([]byte, net.Addr, error) {
+	t.Helper()
+	if _, err := pc.WriteTo(pkt, addr); err != nil {
 		t.Fatal(err)
 	}
 	pc.SetReadDeadline(time.Now().Add(3 * time.Second))
 	buf := make([]byte, 2048)
-	n, _, err := pc.ReadFrom(buf)
-	if err != nil {
-		t.Fatalf("no reply to %q: %v", pkt, err)
-	}
-	return parseReply(buf[:n])
+	n, from, err := pc.ReadFrom(buf)
+	return buf[:n], from, err
 }
 
 func TestRefusals(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,6 +41,12 @@ func (b *bench) serveSIP(t *testing.T, pw string) {
 
 var sipBoot = []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found",
 	"ITLFile.tlv=not-found", sepName + "=ok", "dialplan.xml=not-found"}
+
+// sipInstall is what a phone asks for from before on: the files in
+// before, every image of the SIP load, then the SIP load's boot (sipBoot).
+func sipInstall(before ...string) []string {
+	return slices.Concat(before, withOutcome("ok", fwgen.SIP942().ImageNames()...), sipBoot)
+}
 
 func withOutcome(outcome string, names ...string) []string {
 	var out []string
@@ -132,10 +139,8 @@ func TestIntegrationSteppingStone(t *testing.T) {
 		t.Fatalf("exit %d state %s load %s cnu %s", code, res.State, res.Load, res.CNU)
 	}
 	want := append([]string{"term11.default.loads=ok"}, withOutcome("ok", sccp.ImageNames()...)...)
-	want = append(want, "CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName+"=ok",
-		"SIP11.9-4-2SR1-1S.loads=ok")
-	want = append(want, withOutcome("ok", sip.ImageNames()...)...)
-	want = append(want, sipBoot...)
+	want = append(want, sipInstall("CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName+"=ok",
+		"SIP11.9-4-2SR1-1S.loads=ok")...)
 	if diff := cmp.Diff(want, names(res)); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
@@ -177,9 +182,7 @@ func TestIntegrationPowerCutMidImage(t *testing.T) {
 	if code != 0 || res.State != "done" || res.PowerCuts != 1 || res.FlashWrites != 1 {
 		t.Fatalf("exit %d state %s power cuts %d flash writes %d", code, res.State, res.PowerCuts, res.FlashWrites)
 	}
-	want := []string{"CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName + "=ok", "SIP11.9-4-2SR1-1S.loads=ok"}
-	want = append(want, withOutcome("ok", sip.ImageNames()...)...)
-	want = append(want, sipBoot...)
+	want := sipInstall("CTLSEP002290BAD777.tlv=not-found", "ITLSEP002290BAD777.tlv=not-found", sepName+"=ok", "SIP11.9-4-2SR1-1S.loads=ok")
 	if diff := cmp.Diff(want, names(res)); diff != "" {
 		t.Errorf("requests after power-on (-want +got):\n%s", diff)
 	}
@@ -193,7 +196,6 @@ func TestIntegrationPowerCutMidImage(t *testing.T) {
 func TestIntegrationFlashWriteCut(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 5)
-	sip := fwgen.SIP942()
 	b.serveSIP(t, "abcdefghijklmnopqrstuvwxyz012345")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sccp852", "-cut-at", "flash-write")
@@ -204,8 +206,7 @@ func TestIntegrationFlashWriteCut(t *testing.T) {
 	if code != 0 || res.Load != "SIP11.9-4-2SR1-1S" || res.PowerCuts != 1 {
 		t.Fatalf("exit %d load %s power cuts %d", code, res.Load, res.PowerCuts)
 	}
-	want := append([]string{"SIP11.9-4-2SR1-1S.loads=ok"}, withOutcome("ok", sip.ImageNames()...)...)
-	want = append(want, sipBoot...)
+	want := sipInstall("SIP11.9-4-2SR1-1S.loads=ok")
 	if diff := cmp.Diff(want, names(res)); diff != "" {
 		t.Errorf("requests after power-on (-want +got):\n%s", diff)
 	}
@@ -272,15 +273,13 @@ func TestIntegrationIdleSIGTERM(t *testing.T) {
 func TestIntegrationNewCNUTakesSIPTermFile(t *testing.T) {
 	t.Parallel()
 	b := newBench(t, 8)
-	sip := fwgen.SIP942()
 	b.serveSIP(t, "secret12")
 	flash := filepath.Join(b.dir, "flash.json")
 	code, res := b.run(flash, "-scenario", "sccp852", "-keyed-reset", "-until", "done")
 	if code != 0 || res.Load != "SIP11.9-4-2SR1-1S" || res.Resets != 1 || res.FlashWrites != 1 || res.Reboots != 2 {
 		t.Fatalf("exit %d load %s resets %d flash writes %d reboots %d", code, res.Load, res.Resets, res.FlashWrites, res.Reboots)
 	}
-	want := append([]string{"term11.default.loads=ok"}, withOutcome("ok", sip.ImageNames()...)...)
-	want = append(want, sipBoot...)
+	want := sipInstall("term11.default.loads=ok")
 	if diff := cmp.Diff(want, names(res)); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}

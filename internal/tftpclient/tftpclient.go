@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // Opcodes (RFC 1350, RFC 2347).
@@ -135,10 +137,7 @@ type transfer struct {
 }
 
 func (t *transfer) run(ctx context.Context, rrq []byte) error {
-	timeout := t.c.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	timeout := defaults.Positive(t.c.Timeout, DefaultTimeout)
 	if err := t.send(rrq, 1); err != nil {
 		return fmt.Errorf("send RRQ: %w", err)
 	}

@@ -13,32 +13,29 @@ import (
 	"github.com/phoneflash/phoneflash/internal/udpsock"
 )
 
-func sockopt(t *testing.T, c *net.UDPConn, level, name int) int {
+// getsockopt reads one option of c's socket with get.
+func getsockopt[T any](t *testing.T, c *net.UDPConn, get func(fd int) (T, error)) T {
 	t.Helper()
 	rc, err := c.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v int
+	var v T
 	var gerr error
-	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), level, name) }); err != nil || gerr != nil {
+	if err := rc.Control(func(fd uintptr) { v, gerr = get(int(fd)) }); err != nil || gerr != nil {
 		t.Fatal(err, gerr)
 	}
 	return v
 }
 
+func sockopt(t *testing.T, c *net.UDPConn, level, name int) int {
+	t.Helper()
+	return getsockopt(t, c, func(fd int) (int, error) { return unix.GetsockoptInt(fd, level, name) })
+}
+
 func device(t *testing.T, c *net.UDPConn) string {
 	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dev string
-	var gerr error
-	if err := rc.Control(func(fd uintptr) { dev, gerr = unix.GetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE) }); err != nil || gerr != nil {
-		t.Fatal(err, gerr)
-	}
-	return dev
+	return getsockopt(t, c, func(fd int) (string, error) { return unix.GetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE) })
 }
 
 // TestOptions: the options asked for are on the socket the kernel made,
