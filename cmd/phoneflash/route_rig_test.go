@@ -155,11 +155,8 @@ type peer struct {
 func listen(t *testing.T, ns, network, addr string) *peer {
 	t.Helper()
 	p := &peer{from: make(chan string, 64)}
-	err := nettest.Do(ns, func() error {
-		var err error
-		p.l, err = net.Listen(network, addr)
-		return err
-	})
+	var err error
+	p.l, err = inNS(ns, func() (net.Listener, error) { return net.Listen(network, addr) })
 	if err != nil {
 		t.Fatalf("listening on %s in %s: %v", addr, ns, err)
 	}
@@ -185,12 +182,7 @@ func listen(t *testing.T, ns, network, addr string) *peer {
 // reach opens a TCP connection from namespace ns to addr and reads the
 // peer's greeting: nil means ns reached it.
 func reach(ns, addr string, timeout time.Duration) error {
-	var c net.Conn
-	err := nettest.Do(ns, func() error {
-		var err error
-		c, err = net.DialTimeout("tcp", addr, timeout)
-		return err
-	})
+	c, err := inNS(ns, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, timeout) })
 	if err != nil {
 		return err
 	}
@@ -210,12 +202,8 @@ func reach(ns, addr string, timeout time.Duration) error {
 // sender's address.
 func udpEcho(t *testing.T, ns, addr string) {
 	t.Helper()
-	var c net.PacketConn
-	if err := nettest.Do(ns, func() error {
-		var err error
-		c, err = net.ListenPacket("udp4", addr)
-		return err
-	}); err != nil {
+	c, err := inNS(ns, func() (net.PacketConn, error) { return net.ListenPacket("udp4", addr) })
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
@@ -233,12 +221,8 @@ func udpEcho(t *testing.T, ns, addr string) {
 
 // udpAsk sends one datagram from ns to addr and returns the answer.
 func udpAsk(ns, addr string) (string, error) {
-	var c net.Conn
-	if err := nettest.Do(ns, func() error {
-		var err error
-		c, err = net.Dial("udp4", addr)
-		return err
-	}); err != nil {
+	c, err := inNS(ns, func() (net.Conn, error) { return net.Dial("udp4", addr) })
+	if err != nil {
 		return "", err
 	}
 	defer c.Close()
