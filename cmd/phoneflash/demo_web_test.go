@@ -14,11 +14,8 @@ import (
 func TestIntegrationWebProxy(t *testing.T) {
 	nettest.RequireRoot(t)
 	ns := nettest.NS(t, nettest.Unique("pfdw"))
-	var ln net.Listener
-	if err := nettest.Do(ns, func() (err error) {
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-		return err
-	}); err != nil {
+	ln, err := inNS(ns, func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") })
+	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -19,8 +19,10 @@ import (
 // target load's files and a README on serving it). It only reads the
 // state and firmware directories, so it works while the appliance runs.
 func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("phoneflash export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("export", "Usage: phoneflash export -out FILE.zip [-state DIR] [-firmware DIR] [flags]\n\n"+
+		"Writes the office bundle: every handled phone's SEP<MAC>.cnf.xml pointing at the real PBX,\n"+
+		"XMLDefault.cnf.xml, dialplan.xml, the target load's files and a README.txt on serving it\n"+
+		"from the office's TFTP server (FreePBX, dnsmasq, ISC/Kea option 150, or Alternate TFTP).\nGive it the account settings serve had.", stderr)
 	var cfg appliance.Config
 	fs.StringVar(&cfg.StateDir, "state", permDir+"/state", "the appliance's state `dir`ectory: its journal says which phones were handled, with which account")
 	fs.StringVar(&cfg.FirmwareDir, "firmware", permDir+"/firmware", "firmware store `dir`ectory holding the target load")
@@ -29,13 +31,6 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.PBXPreset, "pbx-preset", "", "the -pbx-preset the appliance ran with (`preset`)")
 	fs.StringVar(&cfg.DialPlanFile, "dialplan", "", "the -dialplan the appliance ran with (`file`)")
 	fs.StringVar(&cfg.Target, "target", appliance.DefaultTarget, "the `load` the phones run")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: phoneflash export -out FILE.zip [-state DIR] [-firmware DIR] [flags]\n\n"+
-			"Writes the office bundle: every handled phone's SEP<MAC>.cnf.xml pointing at the real PBX,\n"+
-			"XMLDefault.cnf.xml, dialplan.xml, the target load's files and a README.txt on serving it\n"+
-			"from the office's TFTP server (FreePBX, dnsmasq, ISC/Kea option 150, or Alternate TFTP).\nGive it the account settings serve had.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}

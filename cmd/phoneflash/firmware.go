@@ -56,14 +56,9 @@ func runFirmware(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // firmwareFlags is a FlagSet with the -firmware and -state flags every
 // subcommand has.
 func firmwareFlags(name, synopsis, about string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet("phoneflash firmware "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("firmware "+name, fmt.Sprintf("Usage: phoneflash firmware %s %s\n\n%s", name, synopsis, about), stderr)
 	dir := fs.String("firmware", permDir+"/firmware", "firmware store `dir`ectory")
 	fs.String("state", permDir+"/state", "state `dir`ectory of serve: its "+firmware.ModelFileName+" adds rows to the model table (if it exists)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: phoneflash firmware %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
-		fs.PrintDefaults()
-	}
 	return fs, dir
 }
 

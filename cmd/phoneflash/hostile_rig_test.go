@@ -365,11 +365,8 @@ type spoofer struct{ fd int }
 
 func newSpoofer(t *testing.T, ns string) *spoofer {
 	t.Helper()
-	var fd int
-	err := nettest.Do(ns, func() error {
-		var err error
-		fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, syscall.IPPROTO_RAW)
-		return err
+	fd, err := inNS(ns, func() (int, error) {
+		return syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, syscall.IPPROTO_RAW)
 	})
 	if err != nil {
 		t.Fatalf("raw socket: %v", err)

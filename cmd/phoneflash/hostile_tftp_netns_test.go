@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
@@ -22,12 +21,7 @@ type tftpConn struct{ *net.UDPConn }
 
 func newTFTPConn(t *testing.T, ns string) tftpConn {
 	t.Helper()
-	var conn *net.UDPConn
-	err := nettest.Do(ns, func() error {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{})
-		conn = c
-		return err
-	})
+	conn, err := inNS(ns, func() (*net.UDPConn, error) { return net.ListenUDP("udp4", &net.UDPAddr{}) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,12 +174,8 @@ func TestIntegrationHostileTFTP(t *testing.T) {
 // error when a block came more than twice (one retransmission is allowed)
 // or the download took longer than timeout.
 func lockstep(ns, name string, dup int, timeout time.Duration) ([]byte, error) {
-	var conn *net.UDPConn
-	if err := nettest.Do(ns, func() error {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{})
-		conn = c
-		return err
-	}); err != nil {
+	conn, err := inNS(ns, func() (*net.UDPConn, error) { return net.ListenUDP("udp4", &net.UDPAddr{}) })
+	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
@@ -199,7 +189,7 @@ func lockstep(ns, name string, dup int, timeout time.Duration) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var out bytes.Buffer
-	_, err := c.Get(ctx, conn, server69, name, &out)
+	_, err = c.Get(ctx, conn, server69, name, &out)
 	return out.Bytes(), err
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -85,10 +84,7 @@ func newRouteBench(t *testing.T) *routeBench {
 	if err := os.WriteFile(b.hook, []byte("#!/bin/sh\n[ \"$1\" = bound ] && echo \"lease ip=$ip router=$router dns=$dns\"\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b.bin = filepath.Join(dir, "phoneflash")
-	if out, err := exec.Command("go", "build", "-o", b.bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	b.bin = buildPhoneflash(t, dir)
 	return b
 }
 
@@ -109,41 +105,9 @@ func (b *routeBench) dnsmasq(t *testing.T) {
 // and both ports' addresses.
 func (b *routeBench) serve(t *testing.T, extra ...string) *server {
 	t.Helper()
-	s := &server{log: &logtest.Buffer{}, done: make(chan error, 1)}
-	args := append([]string{b.bin, "serve", "-ports", b.p1 + "," + b.p2, "-uplink", b.uplink, "-board", "none",
+	argv := append([]string{b.bin, "serve", "-ports", b.p1 + "," + b.p2, "-uplink", b.uplink, "-board", "none",
 		"-firmware", b.fw, "-state", b.state, "-http", ":8079"}, extra...)
-	s.cmd = nettest.Command(b.app, args...)
-	s.cmd.Stderr = s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.done <- s.cmd.Wait() }()
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		err := <-s.done
-		s.done <- err
-		t.Logf("phoneflash serve %s log:\n%s", strings.Join(extra, " "), s.log)
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		a1, _ := nettest.Run(b.app, "ip", "-o", "addr", "show", "dev", b.p1)
-		a2, _ := nettest.Run(b.app, "ip", "-o", "addr", "show", "dev", b.p2)
-		if strings.Contains(a1, "10.79.1.1/24") && strings.Contains(a2, "10.79.2.1/24") &&
-			strings.Contains(s.log.String(), "msg=\"bench route\"") {
-			time.Sleep(300 * time.Millisecond) // the servers open their sockets
-			return s
-		}
-		select {
-		case err := <-s.done:
-			s.done <- err
-			t.Fatalf("phoneflash serve ended at start: %v\n%s", err, s.log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bench not up after 60 s:\n%s\n%s\nlog:\n%s", a1, a2, s.log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return startServe(t, b.app, b.p1, b.p2, 60*time.Second, `msg="bench route"`, argv...)
 }
 
 // kill ends the server with SIGKILL, as gokrazy does 100 s after SIGTERM.
@@ -191,11 +155,8 @@ type peer struct {
 func listen(t *testing.T, ns, network, addr string) *peer {
 	t.Helper()
 	p := &peer{from: make(chan string, 64)}
-	err := nettest.Do(ns, func() error {
-		var err error
-		p.l, err = net.Listen(network, addr)
-		return err
-	})
+	var err error
+	p.l, err = inNS(ns, func() (net.Listener, error) { return net.Listen(network, addr) })
 	if err != nil {
 		t.Fatalf("listening on %s in %s: %v", addr, ns, err)
 	}
@@ -221,12 +182,7 @@ func listen(t *testing.T, ns, network, addr string) *peer {
 // reach opens a TCP connection from namespace ns to addr and reads the
 // peer's greeting: nil means ns reached it.
 func reach(ns, addr string, timeout time.Duration) error {
-	var c net.Conn
-	err := nettest.Do(ns, func() error {
-		var err error
-		c, err = net.DialTimeout("tcp", addr, timeout)
-		return err
-	})
+	c, err := inNS(ns, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, timeout) })
 	if err != nil {
 		return err
 	}
@@ -246,12 +202,8 @@ func reach(ns, addr string, timeout time.Duration) error {
 // sender's address.
 func udpEcho(t *testing.T, ns, addr string) {
 	t.Helper()
-	var c net.PacketConn
-	if err := nettest.Do(ns, func() error {
-		var err error
-		c, err = net.ListenPacket("udp4", addr)
-		return err
-	}); err != nil {
+	c, err := inNS(ns, func() (net.PacketConn, error) { return net.ListenPacket("udp4", addr) })
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
@@ -269,12 +221,8 @@ func udpEcho(t *testing.T, ns, addr string) {
 
 // udpAsk sends one datagram from ns to addr and returns the answer.
 func udpAsk(ns, addr string) (string, error) {
-	var c net.Conn
-	if err := nettest.Do(ns, func() error {
-		var err error
-		c, err = net.Dial("udp4", addr)
-		return err
-	}); err != nil {
+	c, err := inNS(ns, func() (net.Conn, error) { return net.Dial("udp4", addr) })
+	if err != nil {
 		return "", err
 	}
 	defer c.Close()

@@ -54,7 +54,7 @@ func flagWording(err error) error {
 
 // serveFlags parses the flags of `phoneflash serve`.
 func serveFlags(args []string, stderr io.Writer) (serveOpts, error) {
-	fs := flag.NewFlagSet("phoneflash serve", flag.ContinueOnError)
+	fs := newFlags("serve", "Usage: phoneflash serve -ports IF[,IF...] [flags]\n\nRuns the appliance: configures the bench ports, serves DHCP and TFTP on them,\nwalks every phone to the target load and shows progress.\n\nExit codes: 125 a configuration that cannot work (one line says what to change;\ngokrazy does not restart it), 1 a failure (gokrazy restarts it), 143 stopped by\nSIGTERM or SIGINT, 0 only for -h.", stderr)
 	var o serveOpts
 	cfg := &o.cfg
 	ports := fs.String("ports", "", "bench `NICs`, comma-separated, in port order (port 1 first). Port i owns 10.79.(i+1).1/24\nand leases .100-.199; override one with NAME=ADDR/BITS, e.g. eth1=10.80.0.1/24. Required.")
@@ -79,10 +79,6 @@ func serveFlags(args []string, stderr io.Writer) (serveOpts, error) {
 	fs.Var(appliance.RouteFlag(&cfg.Route), "route", "route the bench ports to -uplink with NAT (DHCP names the port as router and the uplink's resolvers);\nfalse forwards nothing. Either way bench ports reach only DHCP, TFTP and SIP on the appliance")
 	fs.BoolVar(&cfg.WaitPorts, "wait-ports", false, "a bench NIC missing at start is not an error: it is configured and served when it appears\n(USB NICs plugged in after boot; the gokrazy image sets it)")
 	fs.BoolVar(&o.permFallback, "perm-fallback", false, "when -firmware or -state cannot be used (a missing or read-only /perm), run from a temporary\ndirectory and show the problem on the display, the page and /healthz instead of exiting (the gokrazy image sets it)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: phoneflash serve -ports IF[,IF...] [flags]\n\nRuns the appliance: configures the bench ports, serves DHCP and TFTP on them,\nwalks every phone to the target load and shows progress.\n\nExit codes: 125 a configuration that cannot work (one line says what to change;\ngokrazy does not restart it), 1 a failure (gokrazy restarts it), 143 stopped by\nSIGTERM or SIGINT, 0 only for -h.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	// A mistake is one line (gokrazy shows the last lines of the log); the
 	// usage is printed for -h only.
 	fs.SetOutput(io.Discard)
@@ -221,6 +217,18 @@ func openBoard(cfg appliance.Config, profile board.Profile, log *slog.Logger) (b
 		return pi.Open(profile, names, log)
 	}
 	return nil, fmt.Errorf("-board %q: unknown board; use sim, pi or none", cfg.Board)
+}
+
+// newFlags is the FlagSet of `phoneflash name`, writing to stderr, whose -h
+// prints usage (the synopsis and what the command does) and then the flags.
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("phoneflash "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 // flagExit maps a flag parsing error to an exit code: -h is not an error.

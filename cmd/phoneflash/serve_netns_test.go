@@ -71,11 +71,30 @@ func newBench(t *testing.T) *bench {
 	if err := os.Symlink(b.secret, filepath.Join(b.fw, "link.sbn")); err != nil {
 		t.Fatal(err)
 	}
-	b.bin = filepath.Join(dir, "phoneflash")
-	if out, err := exec.Command("go", "build", "-o", b.bin, ".").CombinedOutput(); err != nil {
+	b.bin = buildPhoneflash(t, dir)
+	return b
+}
+
+// buildPhoneflash builds this command into dir and returns the binary.
+func buildPhoneflash(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "phoneflash")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return b
+	return bin
+}
+
+// inNS returns what open returns, called inside namespace ns: the socket
+// it opens stays there.
+func inNS[T any](ns string, open func() (T, error)) (T, error) {
+	var v T
+	err := nettest.Do(ns, func() error {
+		var err error
+		v, err = open()
+		return err
+	})
+	return v, err
 }
 
 func writeFile(t *testing.T, name string, b []byte) {
@@ -95,9 +114,18 @@ type server struct {
 // both ports carry their addresses.
 func (b *bench) start(t *testing.T) *server {
 	t.Helper()
+	return startServe(t, b.srv, b.p1, b.p2, 10*time.Second, "", b.bin, "serve", "-ports", b.p1+","+b.p2, "-uplink", b.uplink,
+		"-board", "none", "-firmware", b.fw, "-state", b.state, "-http", "")
+}
+
+// startServe runs argv (the binary, "serve" and its flags) in namespace ns
+// and waits, up to wait, until bench ports p1 and p2 carry their addresses
+// and the log holds ready ("" for nothing more); it fails the test if serve
+// ends first.
+func startServe(t *testing.T, ns, p1, p2 string, wait time.Duration, ready string, argv ...string) *server {
+	t.Helper()
 	s := &server{log: &logtest.Buffer{}, done: make(chan error, 1)}
-	s.cmd = nettest.Command(b.srv, b.bin, "serve", "-ports", b.p1+","+b.p2, "-uplink", b.uplink, "-board", "none",
-		"-firmware", b.fw, "-state", b.state, "-http", "")
+	s.cmd = nettest.Command(ns, argv...)
 	s.cmd.Stderr = s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -105,19 +133,26 @@ func (b *bench) start(t *testing.T) *server {
 	go func() { s.done <- s.cmd.Wait() }()
 	t.Cleanup(func() {
 		s.cmd.Process.Kill()
-		<-s.done
-		t.Logf("phoneflash serve log:\n%s", s.log)
+		err := <-s.done
+		s.done <- err
+		t.Logf("phoneflash %s log:\n%s", strings.Join(argv[1:], " "), s.log)
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(wait)
 	for {
-		a1, _ := nettest.Run(b.srv, "ip", "-o", "addr", "show", "dev", b.p1)
-		a2, _ := nettest.Run(b.srv, "ip", "-o", "addr", "show", "dev", b.p2)
-		if strings.Contains(a1, "10.79.1.1/24") && strings.Contains(a2, "10.79.2.1/24") {
-			time.Sleep(200 * time.Millisecond) // the servers open their sockets
+		a1, _ := nettest.Run(ns, "ip", "-o", "addr", "show", "dev", p1)
+		a2, _ := nettest.Run(ns, "ip", "-o", "addr", "show", "dev", p2)
+		if strings.Contains(a1, "10.79.1.1/24") && strings.Contains(a2, "10.79.2.1/24") && strings.Contains(s.log.String(), ready) {
+			time.Sleep(300 * time.Millisecond) // the servers open their sockets
 			return s
 		}
+		select {
+		case err := <-s.done:
+			s.done <- err
+			t.Fatalf("phoneflash serve ended at start: %v\n%s", err, s.log)
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bench ports not configured after 10 s:\n%s\n%s\nlog:\n%s", a1, a2, s.log)
+			t.Fatalf("bench not up after %v:\n%s\n%s\nlog:\n%s", wait, a1, a2, s.log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -16,14 +15,9 @@ import (
 // runStatus prints every phone of the journal and optionally writes the CSV
 // report. It only reads the journal, so it works while the appliance runs.
 func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("phoneflash status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("status", "Usage: phoneflash status [-state DIR] [-csv FILE]\n\nPrints every phone the appliance has handled, with its stage, load, account and\nthe reason for anything a person must do. Works while the appliance runs or not.", stderr)
 	state := fs.String("state", permDir+"/state", "the appliance's state `dir`ectory (the -state of phoneflash serve); its journal/ holds every phone's history")
 	csvFile := fs.String("csv", "", "also write the report to this `file` (one line per phone: mac, model, from_load, to_load,\naccount, result, duration_s, registration, extension, pbx, registered_at); - writes it to standard output instead of the table")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: phoneflash status [-state DIR] [-csv FILE]\n\nPrints every phone the appliance has handled, with its stage, load, account and\nthe reason for anything a person must do. Works while the appliance runs or not.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
