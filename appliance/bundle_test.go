@@ -1,9 +1,7 @@
 package appliance
 
 import (
-	"archive/zip"
 	"bytes"
-	"io"
 	"net/http"
 	"net/netip"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/ziptest"
 )
 
 // TestBundleDownloadFromThePage: after a phone finished on a loopback
@@ -40,7 +39,7 @@ func TestBundleDownloadFromThePage(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("download: %d %q", code, body)
 		}
-		files = unzipBytes(t, []byte(body))
+		files = ziptest.Files(t, []byte(body))
 		_, ok := files["SEP"+p.key()+".cnf.xml"]
 		return ok
 	})
@@ -63,22 +62,4 @@ func TestBundleDownloadFromThePage(t *testing.T) {
 			t.Errorf("%s names the bench port's subnet", name)
 		}
 	}
-}
-
-func unzipBytes(t *testing.T, data []byte) map[string][]byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatalf("not a zip: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name], _ = io.ReadAll(r)
-		r.Close()
-	}
-	return out
 }

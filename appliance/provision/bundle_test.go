@@ -15,6 +15,7 @@ import (
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/fwtest"
+	"github.com/phoneflash/phoneflash/internal/ziptest"
 )
 
 // testStore is a firmware store holding the synthetic SIP target.
@@ -37,28 +38,6 @@ func testStore(t *testing.T) (*firmware.Store, firmware.Load) {
 
 func storeOpener(s *firmware.Store) func(load, file string) (io.ReadCloser, error) {
 	return func(load, file string) (io.ReadCloser, error) { return s.Open(load, file) }
-}
-
-func unzip(t *testing.T, data []byte) map[string][]byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name] = b
-	}
-	return out
 }
 
 // TestBundle: the bundle holds each phone's final config (for phones with
@@ -91,7 +70,7 @@ func TestBundle(t *testing.T) {
 	if err := p.WriteBundle(&buf, b); err != nil {
 		t.Fatal(err)
 	}
-	files := unzip(t, buf.Bytes())
+	files := ziptest.Files(t, buf.Bytes())
 	want := []string{"README.txt", "SEP001BD4790602.cnf.xml", "SEP001BD4790606.cnf.xml", "SEP001BD4791101.cnf.xml", "XMLDefault.cnf.xml", "dialplan.xml"}
 	for _, f := range load.Files {
 		want = append(want, f.Name)

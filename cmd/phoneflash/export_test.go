@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
+	"github.com/phoneflash/phoneflash/internal/ziptest"
 )
 
 // exportBench is a state directory as a bench leaves it (a journal of
@@ -51,28 +51,6 @@ func exportBench(t *testing.T) (state, fw string) {
 	return state, fw
 }
 
-func readZip(t *testing.T, name string) map[string][]byte {
-	t.Helper()
-	zr, err := zip.OpenReader(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name], err = io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
 // TestExport: phoneflash export writes, from real state and firmware
 // directories, a zip holding the config of the phone with an account (its
 // preset's TCP, its time zone, the real PBX), nothing for the phone
@@ -88,7 +66,7 @@ func TestExport(t *testing.T) {
 	if !strings.Contains(stdout.String(), "wrote "+out) {
 		t.Errorf("stdout %q", stdout.String())
 	}
-	files := readZip(t, out)
+	files := ziptest.File(t, out)
 	cfg := string(files["SEP001BD4791101.cnf.xml"])
 	for _, want := range []string{"<processNodeName>192.0.2.10</processNodeName>", "<transportLayerProtocol>1</transportLayerProtocol>",
 		"<timeZone>GMT Standard/Daylight Time</timeZone>", "<authPassword>pw1001</authPassword>", "<dialTemplate>dialplan.xml</dialTemplate>"} {

@@ -21,6 +21,7 @@ import (
 	"github.com/phoneflash/phoneflash/internal/kamailio/kamailiotest"
 	"github.com/phoneflash/phoneflash/internal/logtest"
 	"github.com/phoneflash/phoneflash/internal/namespace"
+	"github.com/phoneflash/phoneflash/internal/ziptest"
 )
 
 // officeResult is the part of phonesim's result the office test reads.
@@ -171,7 +172,7 @@ func unpackBundle(t *testing.T, bundle string) string {
 	if err := os.Chmod(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range readZip(t, bundle) {
+	for name, data := range ziptest.File(t, bundle) {
 		if strings.ContainsAny(name, "/\\") {
 			t.Fatalf("bundle entry %q is not at the top level", name)
 		}
