@@ -71,6 +71,7 @@ func (ch *chaos) cycle(t *testing.T, c int, macs []string) {
 		p := &faultPhone{cut: make(chan struct{}, 1), remove: make(chan struct{}, 1), done: make(chan struct{}),
 			sp: b.simPhone(ns, name, mac, models[i%2], scenarios[(i+c)%len(scenarios)],
 				[]string{"-max-time", plan.CycleTimeout.String(), "-seed", fmt.Sprint(ch.rnd.Uint64())})}
+		p.started.Store(time.Now().UnixNano())
 		phones = append(phones, p)
 		go p.supervise(rand.New(rand.NewPCG(ch.rnd.Uint64(), 1)))
 	}
@@ -80,12 +81,11 @@ func (ch *chaos) cycle(t *testing.T, c int, macs []string) {
 		defer close(chaosDone)
 		ch.run(t, stop, phones)
 	}()
-	deadline := time.After(plan.CycleTimeout + 30*time.Second)
+	// Each phone stops itself after -max-time (the cycle's timeout) from
+	// its last start; one still running 30 s later is hung.
 	for _, p := range phones {
-		select {
-		case <-p.done:
-		case <-deadline:
-			t.Errorf("cycle %d: phone %s still running; log:\n%s", c, p.sp.MAC, tail(p.sp.LogFile))
+		if !p.wait(plan.CycleTimeout, 30*time.Second) {
+			t.Errorf("cycle %d: phone %s still running 30 s after its -max-time %s; log:\n%s", c, p.sp.MAC, plan.CycleTimeout, tail(p.sp.LogFile))
 		}
 	}
 	close(stop)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ var (
 	shortPlan = faultPlan{Ports: 2, PhonesPerPort: 2, Cycles: 1, FWScale: 0.002, Loss: 0.05, Reorder: 0.1,
 		CutEvery: 3 * time.Second, KillEvery: 25 * time.Second, MaxCuts: 1,
 		DiskFull: 2 * time.Second, ReadOnly: 2 * time.Second, DiskFullAt: 2 * time.Second, ReadOnlyAt: 5 * time.Second,
-		CycleTimeout: 90 * time.Second, MinDone: 0.75}
+		CycleTimeout: 2 * time.Minute, MinDone: 0.75}
 	soakPlan = faultPlan{Ports: 4, PhonesPerPort: 8, Cycles: 5, FWScale: 0.005, Loss: 0.05, Reorder: 0.1,
 		CutEvery: 700 * time.Millisecond, KillEvery: 30 * time.Second, MaxCuts: 2,
 		DiskFull: 4 * time.Second, ReadOnly: 4 * time.Second, DiskFullAt: 5 * time.Second, ReadOnlyAt: 15 * time.Second,
@@ -113,6 +114,7 @@ type faultPhone struct {
 	cuts    int
 	err     error
 	removed bool
+	started atomic.Int64 // unix nanoseconds of the process's last start: its -max-time runs from there
 
 	// the operator's, from the journal
 	replugs int
@@ -122,6 +124,7 @@ type faultPhone struct {
 func (p *faultPhone) supervise(r *rand.Rand) {
 	defer close(p.done)
 	for {
+		p.started.Store(time.Now().UnixNano())
 		cmd, err := p.sp.start()
 		if err != nil {
 			p.err = err
@@ -147,6 +150,23 @@ func (p *faultPhone) supervise(r *rand.Rand) {
 }
 
 func (p *faultPhone) result() (phoneResult, error) { return readPhoneResult(p.sp.Result) }
+
+// wait waits until the phone's process has ended for good, or until grace
+// after its own -max-time (maxTime from its last start, since a power cut
+// starts it again) has passed; it reports whether the phone ended.
+func (p *faultPhone) wait(maxTime, grace time.Duration) bool {
+	for {
+		last := time.Unix(0, p.started.Load())
+		select {
+		case <-p.done:
+			return true
+		case <-time.After(time.Until(last.Add(maxTime + grace))):
+			if p.started.Load() == last.UnixNano() {
+				return false
+			}
+		}
+	}
+}
 
 // retries counts the phone's TFTP requests that timed out or failed and
 // its DHCP retransmissions.
