@@ -1,6 +1,7 @@
 // Package promtext writes metrics in the Prometheus text exposition format,
 // version 0.0.4, without client_golang (which, with its protobuf and
-// procfs dependencies, made the appliance's binary about 6 MB larger).
+// procfs dependencies, made the linux/arm64 appliance binary 3.1 MB, 14%,
+// larger).
 //
 // The pure part is Write: families in, text out, sorted as client_golang
 // sorts them. Vec holds labelled counters and gauges for many goroutines.
