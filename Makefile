@@ -34,6 +34,9 @@ TEST_DEPS = iproute2 busybox udhcpc isc-dhcp-client tftp-hpa curl tcpdump chromi
 # The office of the bundle test: tftpd-hpa serves the exported bundle
 # (dnsmasq-base, below, is the office router's DHCP with option 150).
 TEST_DEPS += tftpd-hpa
+# The web UI's /metrics test: promtool (Debian package prometheus) parses
+# and lints the page.
+TEST_DEPS += prometheus
 
 ## test: lint, cross, depcheck and every test. Tests that need root (network
 ## namespaces) skip with a message when not root; as root they run, and the

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/phoneflash/phoneflash/appliance/dhcpd"
 	"github.com/phoneflash/phoneflash/appliance/journal"
 	"github.com/phoneflash/phoneflash/appliance/netconf"
@@ -61,7 +59,7 @@ func newBench(cfg Config, hw board.Hardware, log *slog.Logger) (*bench, error) {
 // openBench is newBench with the journal's options (tests block or fail
 // its syncs).
 func openBench(cfg Config, hw board.Hardware, log *slog.Logger, jopts journal.Options) (*bench, error) {
-	b := &bench{cfg: cfg, hw: hw, log: log, start: time.Now(), metrics: web.NewMetrics(prometheus.NewRegistry()),
+	b := &bench{cfg: cfg, hw: hw, log: log, start: time.Now(), metrics: web.NewMetrics(),
 		answerWait: answerWait}
 	for _, p := range cfg.Problems {
 		b.problem(p)

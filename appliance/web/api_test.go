@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
@@ -93,7 +92,7 @@ func TestFirmwareAPI(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	m := NewMetrics(prometheus.NewRegistry())
+	m := NewMetrics()
 	ts, _ := newTestServer(t, Options{Metrics: m})
 	m.TransferDone("eth1", 1234)
 	m.TransferFailed("eth1")

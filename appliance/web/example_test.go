@@ -7,8 +7,6 @@ import (
 	"log"
 	"net/netip"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/appliance/web"
 	"github.com/phoneflash/phoneflash/firmware"
@@ -25,7 +23,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	metrics := web.NewMetrics(prometheus.NewRegistry())
+	metrics := web.NewMetrics()
 	srv, err := web.New(web.Options{
 		Phones:   m,
 		Retry:    m.Retry,

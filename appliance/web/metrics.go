@@ -1,81 +1,61 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
+	"strconv"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/phoneflash/phoneflash/appliance/session"
+	"github.com/phoneflash/phoneflash/appliance/web/promtext"
 )
 
 // Metrics are the appliance's Prometheus metrics, on a registry of its own
-// (never the global one). The appliance calls its methods from the event
-// callbacks of dhcpd, tftpd and the board; phones by stage are counted from
-// the Phones snapshot at scrape time.
+// (never a global one). The appliance calls its methods from the event
+// callbacks of dhcpd, tftpd and the board, from many goroutines; phones by
+// stage are counted from the Phones snapshot at scrape time. /metrics also
+// carries the Go runtime's go_* and the process's process_* metrics.
 type Metrics struct {
-	reg       *prometheus.Registry
-	transfers *prometheus.CounterVec
-	bytes     *prometheus.CounterVec
-	leases    *prometheus.GaugeVec
-	errors    *prometheus.CounterVec
-	poe       *prometheus.GaugeVec
-	stageDesc *prometheus.Desc
-	regDesc   *prometheus.Desc
+	transfers *promtext.Vec
+	bytes     *promtext.Vec
+	leases    *promtext.Vec
+	errors    *promtext.Vec
+	poe       *promtext.Vec
 
 	mu     sync.Mutex
 	phones Phones
 }
 
-// NewMetrics registers the metrics on reg, along with the Go runtime and
-// process collectors.
-func NewMetrics(reg *prometheus.Registry) *Metrics {
-	m := &Metrics{
-		reg: reg,
-		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "phoneflash_transfers_total",
-			Help: "TFTP transfers finished, by bench port and result (done or failed)."}, []string{"port", "result"}),
-		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "phoneflash_bytes_served_total",
-			Help: "Bytes sent by completed TFTP transfers, by bench port."}, []string{"port"}),
-		leases: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "phoneflash_dhcp_leases",
-			Help: "Active DHCP leases, by bench port."}, []string{"port"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "phoneflash_errors_total",
-			Help: "Errors, by kind."}, []string{"kind"}),
-		poe: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "phoneflash_poe_current_amperes",
-			Help: "PoE current drawn, by bench port."}, []string{"port"}),
-		stageDesc: prometheus.NewDesc("phoneflash_phones", "Phones by stage.", []string{"stage"}, nil),
-		regDesc: prometheus.NewDesc("phoneflash_registrations", "Phones with their SIP config, by how their registration "+
-			"ended (waiting: no answer yet; not-checked: no uplink to watch it on).", []string{"outcome"}, nil),
+// NewMetrics returns metrics with no series yet.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		transfers: promtext.NewCounterVec("phoneflash_transfers_total",
+			"TFTP transfers finished, by bench port and result (done or failed).", "port", "result"),
+		bytes: promtext.NewCounterVec("phoneflash_bytes_served_total",
+			"Bytes sent by completed TFTP transfers, by bench port.", "port"),
+		leases: promtext.NewGaugeVec("phoneflash_dhcp_leases", "Active DHCP leases, by bench port.", "port"),
+		errors: promtext.NewCounterVec("phoneflash_errors_total", "Errors, by kind.", "kind"),
+		poe:    promtext.NewGaugeVec("phoneflash_poe_current_amperes", "PoE current drawn, by bench port.", "port"),
 	}
-	reg.MustRegister(m.transfers, m.bytes, m.leases, m.errors, m.poe, stageCollector{m},
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }
 
 // TransferDone counts a completed transfer of n bytes on port.
 func (m *Metrics) TransferDone(port string, n int64) {
-	m.transfers.WithLabelValues(port, "done").Inc()
-	m.bytes.WithLabelValues(port).Add(float64(n))
+	m.transfers.Add(1, port, "done")
+	m.bytes.Add(float64(n), port)
 }
 
 // TransferFailed counts a failed transfer on port.
-func (m *Metrics) TransferFailed(port string) {
-	m.transfers.WithLabelValues(port, "failed").Inc()
-}
+func (m *Metrics) TransferFailed(port string) { m.transfers.Add(1, port, "failed") }
 
 // DHCPLease sets the number of active leases on port.
-func (m *Metrics) DHCPLease(port string, count int) {
-	m.leases.WithLabelValues(port).Set(float64(count))
-}
+func (m *Metrics) DHCPLease(port string, count int) { m.leases.Set(float64(count), port) }
 
 // Error counts one error of kind (e.g. "dhcp", "tftp", "poe", "journal").
-func (m *Metrics) Error(kind string) { m.errors.WithLabelValues(kind).Inc() }
+func (m *Metrics) Error(kind string) { m.errors.Add(1, kind) }
 
 // PoECurrent sets the current port draws, in amperes.
-func (m *Metrics) PoECurrent(port string, amps float64) {
-	m.poe.WithLabelValues(port).Set(amps)
-}
+func (m *Metrics) PoECurrent(port string, amps float64) { m.poe.Set(amps, port) }
 
 func (m *Metrics) watch(p Phones) {
 	m.mu.Lock()
@@ -83,20 +63,31 @@ func (m *Metrics) watch(p Phones) {
 	m.mu.Unlock()
 }
 
-func (m *Metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+// families gathers every family, the phoneflash_* ones and the Go runtime
+// and process ones.
+func (m *Metrics) families() []promtext.Family {
+	fams := []promtext.Family{m.transfers.Family(), m.bytes.Family(), m.leases.Family(), m.errors.Family(), m.poe.Family()}
+	fams = append(fams, m.stages()...)
+	fams = append(fams, promtext.GoFamilies()...)
+	return append(fams, promtext.ProcessFamilies()...)
 }
 
-// stageCollector reports phones by stage and by registration outcome,
-// every stage and outcome always present.
-type stageCollector struct{ m *Metrics }
+func (m *Metrics) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		promtext.Write(&b, m.families()) // a bytes.Buffer does not fail
+		w.Header().Set("Content-Type", promtext.ContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+		w.Write(b.Bytes())
+	})
+}
 
-func (c stageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.stageDesc; ch <- c.m.regDesc }
-
-func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
-	c.m.mu.Lock()
-	p := c.m.phones
-	c.m.mu.Unlock()
+// stages reports phones by stage and by registration outcome, every stage
+// and outcome always present.
+func (m *Metrics) stages() []promtext.Family {
+	m.mu.Lock()
+	p := m.phones
+	m.mu.Unlock()
 	counts := map[session.Stage]int{}
 	regs := map[session.RegState]int{}
 	if p != nil {
@@ -107,10 +98,17 @@ func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
+	stages := promtext.Family{Name: "phoneflash_phones", Help: "Phones by stage.", Type: promtext.Gauge}
 	for _, st := range session.Stages {
-		ch <- prometheus.MustNewConstMetric(c.m.stageDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
+		stages.Metrics = append(stages.Metrics, promtext.Metric{
+			Labels: []promtext.Label{{Name: "stage", Value: string(st)}}, Value: float64(counts[st])})
 	}
+	outcomes := promtext.Family{Name: "phoneflash_registrations", Type: promtext.Gauge,
+		Help: "Phones with their SIP config, by how their registration " +
+			"ended (waiting: no answer yet; not-checked: no uplink to watch it on)."}
 	for _, st := range session.RegStates {
-		ch <- prometheus.MustNewConstMetric(c.m.regDesc, prometheus.GaugeValue, float64(regs[st]), string(st))
+		outcomes.Metrics = append(outcomes.Metrics, promtext.Metric{
+			Labels: []promtext.Label{{Name: "outcome", Value: string(st)}}, Value: float64(regs[st])})
 	}
+	return []promtext.Family{stages, outcomes}
 }

@@ -20,8 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware"
 )
@@ -134,7 +132,7 @@ func New(opt Options) (*Server, error) {
 	rand.Read(s.key)
 	s.metrics = opt.Metrics
 	if s.metrics == nil {
-		s.metrics = NewMetrics(prometheus.NewRegistry())
+		s.metrics = NewMetrics()
 	}
 	s.metrics.watch(opt.Phones)
 	s.routes()
