@@ -22,25 +22,37 @@ type seen struct {
 }
 
 // fakeDHCPServer ignores the first ignore packets, answers the others
-// (OFFER, ACK) and reports the first n packets it saw.
+// (OFFER, ACK) until srv is closed, and reports the first n packets it saw
+// (a retransmission after them is still answered, so a client late to
+// read an answer fails the test by its packets, not by a hang).
 func fakeDHCPServer(t *testing.T, srv net.PacketConn, ignore, n int) <-chan []seen {
 	got := make(chan []seen, 1)
 	go func() {
 		var log []seen
+		defer func() {
+			if len(log) < n {
+				got <- log
+			}
+		}()
 		buf := make([]byte, 1500)
-		for len(log) < n {
-			srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for i := 1; ; i++ {
+			srv.SetReadDeadline(time.Now().Add(30 * time.Second))
 			k, from, err := srv.ReadFrom(buf)
 			if err != nil {
-				break
+				return
 			}
 			m, err := dhcpv4.FromBytes(buf[:k])
 			if err != nil || k != bootpSize {
 				t.Errorf("packet of %d bytes (want 548): %v", k, err)
-				break
+				return
 			}
-			log = append(log, seen{buf[242], binary.BigEndian.Uint32(buf[4:8]), binary.BigEndian.Uint16(buf[8:10])})
-			if len(log) <= ignore {
+			if len(log) < n {
+				log = append(log, seen{buf[242], binary.BigEndian.Uint32(buf[4:8]), binary.BigEndian.Uint16(buf[8:10])})
+				if len(log) == n {
+					got <- log
+				}
+			}
+			if i <= ignore {
 				continue
 			}
 			mt := dhcpv4.MessageTypeOffer
@@ -51,7 +63,6 @@ func fakeDHCPServer(t *testing.T, srv net.PacketConn, ignore, n int) <-chan []se
 				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.IPv4(192, 0, 2, 1))))
 			srv.WriteTo(resp.ToBytes(), from)
 		}
-		got <- log
 	}()
 	return got
 }
@@ -71,9 +82,12 @@ func TestDHCPBackoff(t *testing.T) {
 	}
 	defer cli.Close()
 	got := fakeDHCPServer(t, srv, 5, 7)
+	// At time scale 50 the back-off takes 2.5 s and the shortest wait for
+	// an answer is 80 ms: room for a loaded machine (at 1000 it was 4 ms,
+	// and a CI run under load timed out here).
 	c := &dhcpClient{id: Identity{MAC: testMAC, Model: "11"}, conn: cli, dst: srv.LocalAddr(),
-		clock: simClock{scale: 1000, rng: rand.New(rand.NewPCG(1, 2))}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		clock: simClock{scale: 50, rng: rand.New(rand.NewPCG(1, 2))}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	l, ex, err := c.acquire(ctx, nil)
 	if err != nil {
