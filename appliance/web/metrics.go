@@ -10,8 +10,8 @@ import (
 	"github.com/phoneflash/phoneflash/appliance/web/promtext"
 )
 
-// Metrics are the appliance's Prometheus metrics, on a registry of its own
-// (never a global one). The appliance calls its methods from the event
+// Metrics are the appliance's Prometheus metrics, written in the text
+// format by promtext (no global state). The appliance calls its methods from the event
 // callbacks of dhcpd, tftpd and the board, from many goroutines; phones by
 // stage are counted from the Phones snapshot at scrape time. /metrics also
 // carries the Go runtime's go_* and the process's process_* metrics.

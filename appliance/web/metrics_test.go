@@ -2,31 +2,16 @@ package web
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"testing"
-)
 
-// promtoolPath finds promtool (Debian package prometheus, in the
-// Makefile's TEST_DEPS), or skips when it is missing and the test cannot
-// install it; as root (CI, which installs TEST_DEPS) a missing promtool
-// fails, as a missing chromium does.
-func promtoolPath(t *testing.T) string {
-	p, err := exec.LookPath("promtool")
-	if err == nil {
-		return p
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("promtool is not installed (Debian package prometheus; .ci/run installs it as root): skipping the /metrics check")
-	}
-	t.Fatal("promtool is not installed: apt-get install prometheus (.ci/run does)")
-	return ""
-}
+	"github.com/phoneflash/phoneflash/appliance/web/webtest"
+)
 
 // TestMetricsPromtool has Prometheus's own promtool parse and lint the
 // /metrics page, with label values that need escaping.
 func TestMetricsPromtool(t *testing.T) {
-	promtool := promtoolPath(t)
+	promtool := webtest.Program(t, "prometheus", "promtool")
 	m := NewMetrics()
 	ts, _ := newTestServer(t, Options{Metrics: m})
 	m.TransferDone("eth1", 1234)

@@ -51,15 +51,24 @@ type cdpError struct {
 // ChromiumPath finds Debian's chromium (the binary itself, not the shell
 // wrapper), or skips when it is missing and the test cannot install it.
 func ChromiumPath(t *testing.T) string {
-	for _, p := range []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium"} {
-		if _, err := os.Stat(p); err == nil {
+	return Program(t, "chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium")
+}
+
+// Program returns the first of names (a path, or a command looked up in
+// PATH) that exists, a peer program from the Debian package pkg. When none
+// does, the test skips unless it runs as root: as root (CI, where .ci/run
+// installs the Makefile's TEST_DEPS) a missing peer fails the test.
+func Program(t testing.TB, pkg string, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
 			return p
 		}
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("chromium is not installed (Debian package chromium; .ci/run installs it as root): skipping the browser test")
+		t.Skipf("%s is not installed (Debian package %s; .ci/run installs it as root): skipping", names[0], pkg)
 	}
-	t.Fatal("chromium is not installed: apt-get install chromium (.ci/run does)")
+	t.Fatalf("%s is not installed: apt-get install %s (.ci/run does)", names[0], pkg)
 	return ""
 }
 
