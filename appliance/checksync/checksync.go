@@ -19,6 +19,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // DefaultTimeout bounds one NOTIFY transaction when Request.Timeout is 0.
@@ -36,9 +38,7 @@ type Request struct {
 // Send sends the NOTIFY and returns the phone's final answer, e.g. "200 OK".
 // An answer from 300 up is an error naming it.
 func Send(ctx context.Context, r Request) (string, error) {
-	if r.Timeout <= 0 {
-		r.Timeout = DefaultTimeout
-	}
+	r.Timeout = defaults.Positive(r.Timeout, DefaultTimeout)
 	log := slog.New(slog.DiscardHandler)
 	if r.Log != nil {
 		log = slog.New(warnings{r.Log.Handler()})
