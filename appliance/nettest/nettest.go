@@ -94,6 +94,10 @@ func Must(t testing.TB, ns string, args ...string) string {
 // sockets and netlink handles there: they stay in ns after fn returns.
 func Do(ns string, fn func() error) error { return namespace.Do(ns, fn) }
 
+// Open returns what open returns, called inside namespace ns: the socket
+// it opens stays there.
+func Open[T any](ns string, open func() (T, error)) (T, error) { return namespace.Open(ns, open) }
+
 // Handle returns a handle of namespace ns, closed when the test ends.
 func Handle(t testing.TB, ns string) netns.NsHandle {
 	t.Helper()

@@ -63,8 +63,8 @@ func newBench(t *testing.T, timeout time.Duration) *bench {
 	nettest.Must(t, b.phoneNS, "ip", "route", "add", "default", "via", "10.79.1.1")
 	nettest.Must(t, b.officeNS, "ip", "route", "add", "10.79.1.0/24", "via", "198.51.100.254")
 	nettest.Must(t, b.routerNS, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
-	var conn *Conn
-	if err := nettest.Do(b.routerNS, func() (err error) { conn, err = Listen(b.benchIf, DefaultPorts); return err }); err != nil {
+	conn, err := nettest.Open(b.routerNS, func() (*Conn, error) { return Listen(b.benchIf, DefaultPorts) })
+	if err != nil {
 		t.Fatal(err)
 	}
 	b.watcher = New(Options{Port: b.benchIf, Timeout: timeout, Log: logtest.New(t, slog.LevelWarn),
@@ -219,8 +219,8 @@ func TestIntegrationWatchLatency(t *testing.T) {
 func TestIntegrationWatchHostile(t *testing.T) {
 	b := newBench(t, 10*time.Second)
 	b.office(t, kamailio.Config{})
-	var udp net.Conn
-	if err := nettest.Do(b.phoneNS, func() (err error) { udp, err = net.Dial("udp4", b.pbxPort.String()); return err }); err != nil {
+	udp, err := nettest.Open(b.phoneNS, func() (net.Conn, error) { return net.Dial("udp4", b.pbxPort.String()) })
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer udp.Close()
@@ -250,7 +250,7 @@ func TestIntegrationWatchHostile(t *testing.T) {
 	var conns []net.Conn
 	half := register("TCP", 1, "z9hG4bKt", false)
 	half = half[:len(half)/2]
-	err := nettest.Do(b.phoneNS, func() error {
+	err = nettest.Do(b.phoneNS, func() error {
 		for range 400 {
 			c, err := net.Dial("tcp4", b.pbxPort.String())
 			if err != nil {

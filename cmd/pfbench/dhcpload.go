@@ -160,10 +160,7 @@ func mean(v []float64) float64 {
 // listenDHCPClient opens 0.0.0.0:68 in ns, bound to ifname, with
 // SO_BROADCAST: broadcast replies of any server arrive there.
 func listenDHCPClient(ns, ifname string) (net.PacketConn, error) {
-	var conn net.PacketConn
-	err := namespace.Do(ns, func() (err error) {
-		conn, err = udpsock.Listen(context.Background(), ifname, "0.0.0.0:68", udpsock.RecvBuffer(4<<20))
-		return err
+	return namespace.Open(ns, func() (net.PacketConn, error) {
+		return udpsock.Listen(context.Background(), ifname, "0.0.0.0:68", udpsock.RecvBuffer(4<<20))
 	})
-	return conn, err
 }

@@ -222,10 +222,8 @@ func (r *rig) waitTFTP(ctx context.Context, p *proc, name string) error {
 		if ok, err := p.exited(); ok {
 			return fmt.Errorf("pfbench: %s exited: %v (log %s)", p.name, err, p.log.Name())
 		}
-		var conn *net.UDPConn
-		err := namespace.Do(r.cli, func() (err error) {
-			conn, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(clientAddr, 0)))
-			return err
+		conn, err := namespace.Open(r.cli, func() (*net.UDPConn, error) {
+			return net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(clientAddr, 0)))
 		})
 		if err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 func TestIntegrationWebProxy(t *testing.T) {
 	nettest.RequireRoot(t)
 	ns := nettest.NS(t, nettest.Unique("pfdw"))
-	ln, err := inNS(ns, func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") })
+	ln, err := nettest.Open(ns, func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") })
 	if err != nil {
 		t.Fatal(err)
 	}

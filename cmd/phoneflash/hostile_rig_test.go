@@ -365,7 +365,7 @@ type spoofer struct{ fd int }
 
 func newSpoofer(t *testing.T, ns string) *spoofer {
 	t.Helper()
-	fd, err := inNS(ns, func() (int, error) {
+	fd, err := nettest.Open(ns, func() (int, error) {
 		return syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, syscall.IPPROTO_RAW)
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoneflash/phoneflash/appliance/nettest"
 	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/tftpclient"
 )
@@ -21,7 +22,7 @@ type tftpConn struct{ *net.UDPConn }
 
 func newTFTPConn(t *testing.T, ns string) tftpConn {
 	t.Helper()
-	conn, err := inNS(ns, func() (*net.UDPConn, error) { return net.ListenUDP("udp4", &net.UDPAddr{}) })
+	conn, err := nettest.Open(ns, func() (*net.UDPConn, error) { return net.ListenUDP("udp4", &net.UDPAddr{}) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestIntegrationHostileTFTP(t *testing.T) {
 // error when a block came more than twice (one retransmission is allowed)
 // or the download took longer than timeout.
 func lockstep(ns, name string, dup int, timeout time.Duration) ([]byte, error) {
-	conn, err := inNS(ns, func() (*net.UDPConn, error) { return net.ListenUDP("udp4", &net.UDPAddr{}) })
+	conn, err := nettest.Open(ns, func() (*net.UDPConn, error) { return net.ListenUDP("udp4", &net.UDPAddr{}) })
 	if err != nil {
 		return nil, err
 	}

@@ -156,7 +156,7 @@ func listen(t *testing.T, ns, network, addr string) *peer {
 	t.Helper()
 	p := &peer{from: make(chan string, 64)}
 	var err error
-	p.l, err = inNS(ns, func() (net.Listener, error) { return net.Listen(network, addr) })
+	p.l, err = nettest.Open(ns, func() (net.Listener, error) { return net.Listen(network, addr) })
 	if err != nil {
 		t.Fatalf("listening on %s in %s: %v", addr, ns, err)
 	}
@@ -182,7 +182,7 @@ func listen(t *testing.T, ns, network, addr string) *peer {
 // reach opens a TCP connection from namespace ns to addr and reads the
 // peer's greeting: nil means ns reached it.
 func reach(ns, addr string, timeout time.Duration) error {
-	c, err := inNS(ns, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, timeout) })
+	c, err := nettest.Open(ns, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, timeout) })
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func reach(ns, addr string, timeout time.Duration) error {
 // sender's address.
 func udpEcho(t *testing.T, ns, addr string) {
 	t.Helper()
-	c, err := inNS(ns, func() (net.PacketConn, error) { return net.ListenPacket("udp4", addr) })
+	c, err := nettest.Open(ns, func() (net.PacketConn, error) { return net.ListenPacket("udp4", addr) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func udpEcho(t *testing.T, ns, addr string) {
 
 // udpAsk sends one datagram from ns to addr and returns the answer.
 func udpAsk(ns, addr string) (string, error) {
-	c, err := inNS(ns, func() (net.Conn, error) { return net.Dial("udp4", addr) })
+	c, err := nettest.Open(ns, func() (net.Conn, error) { return net.Dial("udp4", addr) })
 	if err != nil {
 		return "", err
 	}

@@ -85,18 +85,6 @@ func buildPhoneflash(t *testing.T, dir string) string {
 	return bin
 }
 
-// inNS returns what open returns, called inside namespace ns: the socket
-// it opens stays there.
-func inNS[T any](ns string, open func() (T, error)) (T, error) {
-	var v T
-	err := nettest.Do(ns, func() error {
-		var err error
-		v, err = open()
-		return err
-	})
-	return v, err
-}
-
 func writeFile(t *testing.T, name string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(name, b, 0o644); err != nil {

@@ -44,8 +44,8 @@ func newSIPBench(t *testing.T, n int) *sipBench {
 	subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte(b.serverIP.To4())), 24).Masked()
 	nettest.Must(t, b.officeNS, "ip", "route", "add", subnet.String(), "via", "198.51.100.254")
 	nettest.Must(t, b.srvNS, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
-	var conn *sipwatch.Conn
-	if err := nettest.Do(b.srvNS, func() (err error) { conn, err = sipwatch.Listen(b.srvIf, sipwatch.DefaultPorts); return err }); err != nil {
+	conn, err := nettest.Open(b.srvNS, func() (*sipwatch.Conn, error) { return sipwatch.Listen(b.srvIf, sipwatch.DefaultPorts) })
+	if err != nil {
 		t.Fatal(err)
 	}
 	w := sipwatch.New(sipwatch.Options{Port: b.srvIf, Timeout: 3 * time.Second, OnEvent: func(e sipwatch.Event) {

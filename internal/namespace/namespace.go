@@ -121,6 +121,18 @@ func Do(ns string, fn func() error) error {
 	return nil
 }
 
+// Open returns what open returns, called inside namespace ns as Do calls
+// fn: the socket or handle it opens stays in ns.
+func Open[T any](ns string, open func() (T, error)) (T, error) {
+	var v T
+	err := Do(ns, func() error {
+		var err error
+		v, err = open()
+		return err
+	})
+	return v, err
+}
+
 // DoHandle is Do for the namespace behind an open handle.
 func DoHandle(h netns.NsHandle, fn func() error) error {
 	errc := make(chan error, 1)

@@ -53,11 +53,13 @@ func TestIntegrationBench(t *testing.T) {
 	if err := namespace.Bridge(sw, "br0", prefix+"d1", prefix+"d2"); err != nil {
 		t.Fatal(err)
 	}
-	var rx, tx net.PacketConn
-	if err := namespace.Do(ph2, func() (err error) { rx, err = net.ListenPacket("udp4", "192.0.2.2:4000"); return }); err != nil {
+	// rx through Open, tx through Do: 192.0.2.2 exists only in ph2.
+	rx, err := namespace.Open(ph2, func() (net.PacketConn, error) { return net.ListenPacket("udp4", "192.0.2.2:4000") })
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer rx.Close()
+	var tx net.PacketConn
 	if err := namespace.Do(ph1, func() (err error) { tx, err = net.ListenPacket("udp4", ":0"); return }); err != nil {
 		t.Fatal(err)
 	}
