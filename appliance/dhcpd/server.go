@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // Options configure a Server.
@@ -86,15 +88,9 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	if opts.OnEvent == nil {
-		opts.OnEvent = func(Event) {}
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Log = defaults.Logger(opts.Log)
+	opts.OnEvent = defaults.Callback(opts.OnEvent)
+	opts.Now = defaults.Clock(opts.Now)
 	if opts.StateDir != "" {
 		recs, err := readLeases(opts.StateDir, opts.Port)
 		if err != nil {

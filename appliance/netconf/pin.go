@@ -10,6 +10,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // Pin ties a bench port's name to one NIC, so that ports are named by what
@@ -170,9 +172,7 @@ func (s PinSet) apply(h *netlink.Handle, log *slog.Logger) []Rename {
 	if len(s.Pins) == 0 {
 		return nil
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = defaults.Logger(log)
 	sys := s.Sys
 	if sys == "" {
 		sys = SysClassNet

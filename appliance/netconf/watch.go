@@ -11,6 +11,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // EventKind says what happened to a bench port.
@@ -64,9 +66,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		h = nh
 	}
 	log := w.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = defaults.Logger(log)
 	byName := map[string]Port{}
 	for _, p := range w.Ports {
 		byName[p.Name] = p

@@ -128,15 +128,9 @@ func New(opts Options) (*Registrar, error) {
 }
 
 func withDefaults(o Options) Options {
-	if o.OnRegister == nil {
-		o.OnRegister = func(Registration) {}
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.OnRegister = defaults.Callback(o.OnRegister)
+	o.Log = defaults.Logger(o.Log)
+	o.Now = defaults.Clock(o.Now)
 	o.MinExpires = defaults.Positive(o.MinExpires, DefaultMinExpires)
 	o.MaxExpires = defaults.Positive(o.MaxExpires, DefaultMaxExpires)
 	o.Idle = defaults.Positive(o.Idle, DefaultIdle)

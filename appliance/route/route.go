@@ -54,6 +54,8 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netns"
+
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 // Service keeps phoneflash's table in place while it runs.
@@ -70,9 +72,7 @@ type Service struct {
 // in place; the bench must not be served unfiltered.
 func (s *Service) Run(ctx context.Context) error {
 	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = defaults.Logger(log)
 	lock, err := s.claim()
 	if err != nil {
 		return err

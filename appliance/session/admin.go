@@ -29,41 +29,44 @@ func (m Machine) Retry(s State, now time.Time) (State, []Action, error) {
 
 // Retry gives the phone with mac a fresh attempt (see Machine.Retry).
 func (m *Manager) Retry(mac string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	mac = NormalizeMAC(mac)
-	s, ok := m.phones[mac]
-	if !ok {
-		return fmt.Errorf("session: retry %s: no such phone", mac)
-	}
-	now := m.cfg.Now()
-	next, acts, err := m.cfg.Machine.Retry(s, now)
-	if err != nil {
-		return fmt.Errorf("session: retry %s: %w", mac, err)
-	}
-	m.phones[mac] = next
-	m.carryOut(next, Tick{}, acts, now)
-	m.notify()
-	return nil
+	return m.operate("retry", mac, func(mac string, s State, now time.Time) error {
+		next, acts, err := m.cfg.Machine.Retry(s, now)
+		if err != nil {
+			return err
+		}
+		m.phones[mac] = next
+		m.carryOut(next, Tick{}, acts, now)
+		return nil
+	})
 }
 
 // Forget drops the phone with mac from the sessions; its journal keeps the
 // history, ending with a forget record. If it asks again it starts afresh.
 func (m *Manager) Forget(mac string) error {
+	return m.operate("forget", mac, func(mac string, s State, now time.Time) error {
+		delete(m.phones, mac)
+		m.cfg.Log.Info("phone forgotten by the operator", "port", s.Port, "mac", mac, "stage", string(s.Stage))
+		if m.cfg.Journal != nil {
+			if err := m.cfg.Journal.Record(RecordOf(s, ForgetKind, "operator forgot the phone at stage "+string(s.Stage), now)); err != nil {
+				m.cfg.Log.Error("journal", "mac", mac, "err", err)
+			}
+		}
+		return nil
+	})
+}
+
+// operate runs an operator's verb on the known phone with mac under the
+// manager's lock, and tells the watchers when it succeeded.
+func (m *Manager) operate(verb, mac string, f func(mac string, s State, now time.Time) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mac = NormalizeMAC(mac)
 	s, ok := m.phones[mac]
 	if !ok {
-		return fmt.Errorf("session: forget %s: no such phone", mac)
+		return fmt.Errorf("session: %s %s: no such phone", verb, mac)
 	}
-	now := m.cfg.Now()
-	delete(m.phones, mac)
-	m.cfg.Log.Info("phone forgotten by the operator", "port", s.Port, "mac", mac, "stage", string(s.Stage))
-	if m.cfg.Journal != nil {
-		if err := m.cfg.Journal.Record(RecordOf(s, ForgetKind, "operator forgot the phone at stage "+string(s.Stage), now)); err != nil {
-			m.cfg.Log.Error("journal", "mac", mac, "err", err)
-		}
+	if err := f(mac, s, m.cfg.Now()); err != nil {
+		return fmt.Errorf("session: %s %s: %w", verb, mac, err)
 	}
 	m.notify()
 	return nil

@@ -95,15 +95,9 @@ func New(opts Options) *Watcher {
 	opts.MaxFlows = defaults.Positive(opts.MaxFlows, DefaultMaxFlows)
 	opts.MaxMessage = defaults.Positive(opts.MaxMessage, DefaultMaxMessage)
 	opts.FlowIdle = defaults.Positive(opts.FlowIdle, DefaultFlowIdle)
-	if opts.OnEvent == nil {
-		opts.OnEvent = func(Event) {}
-	}
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.OnEvent = defaults.Callback(opts.OnEvent)
+	opts.Log = defaults.Logger(opts.Log)
+	opts.Now = defaults.Clock(opts.Now)
 	p := sip.NewParser()
 	p.MaxMessageLength = opts.MaxMessage
 	return &Watcher{opts: opts, parser: p,

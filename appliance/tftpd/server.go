@@ -91,15 +91,9 @@ type Server struct {
 
 // New returns a Server; it does nothing until Serve.
 func New(opts Options) *Server {
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	if opts.OnEvent == nil {
-		opts.OnEvent = func(Event) {}
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Log = defaults.Logger(opts.Log)
+	opts.OnEvent = defaults.Callback(opts.OnEvent)
+	opts.Now = defaults.Clock(opts.Now)
 	opts.Timeout = defaults.Positive(opts.Timeout, DefaultTimeout)
 	opts.Retries = defaults.Positive(opts.Retries, DefaultRetries)
 	opts.MaxBlockSize = defaults.Positive(opts.MaxBlockSize, DefaultMaxBlockSize)

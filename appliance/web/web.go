@@ -22,6 +22,7 @@ import (
 
 	"github.com/phoneflash/phoneflash/appliance/session"
 	"github.com/phoneflash/phoneflash/firmware"
+	"github.com/phoneflash/phoneflash/internal/defaults"
 )
 
 //go:embed assets
@@ -115,12 +116,8 @@ func New(opt Options) (*Server, error) {
 	if opt.Phones == nil {
 		return nil, errors.New("web: Options.Phones is required")
 	}
-	if opt.Log == nil {
-		opt.Log = slog.New(slog.DiscardHandler)
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
+	opt.Log = defaults.Logger(opt.Log)
+	opt.Now = defaults.Clock(opt.Now)
 	if opt.KeepAlive <= 0 {
 		opt.KeepAlive = 15 * time.Second
 	}
@@ -189,28 +186,39 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	s.mux = m
-	static := http.FileServerFS(assets)
-	m.Handle("GET /assets/", static)
-	m.HandleFunc("GET /healthz", s.healthz)
-	m.HandleFunc("GET /{$}", s.viewer(s.index))
-	m.HandleFunc("GET /login", s.loginPage)
-	m.HandleFunc("POST /login", s.login)
-	m.HandleFunc("POST /logout", s.logout)
-	m.HandleFunc("GET /events", s.viewer(s.events))
-	m.HandleFunc("GET /oled.png", s.viewer(s.oled))
-	m.HandleFunc("GET /api/phones", s.viewer(s.phones))
-	m.HandleFunc("GET /api/phones/{mac}", s.viewer(s.phone))
-	m.HandleFunc("GET /api/phones/{mac}/history", s.viewer(s.history))
-	m.HandleFunc("GET /api/firmware", s.viewer(s.firmwareList))
-	m.HandleFunc("GET /api/summary", s.viewer(s.summary))
-	m.Handle("GET /metrics", s.viewer(s.metrics.handler().ServeHTTP))
-	m.HandleFunc("GET /report.csv", s.action(s.report))
-	m.HandleFunc("GET /bundle.zip", s.action(s.bundle))
-	m.HandleFunc("POST /api/ports/{port}/power-cycle", s.action(s.powerCycle))
-	m.HandleFunc("POST /api/phones/{mac}/retry", s.action(s.retry))
-	m.HandleFunc("POST /api/phones/{mac}/forget", s.action(s.forget))
-	m.HandleFunc("POST /api/firmware", s.action(s.uploadFirmware))
-	m.HandleFunc("POST /api/accounts", s.action(s.uploadAccounts))
+	open := func(h http.HandlerFunc) http.HandlerFunc { return h }
+	// Every route with who may call it: open to anyone, viewer (the page's
+	// password when ProtectPage is set) or action (the password always,
+	// with the CSRF token of a login cookie).
+	for _, r := range []struct {
+		pattern string
+		guard   func(http.HandlerFunc) http.HandlerFunc
+		h       http.HandlerFunc
+	}{
+		{"GET /assets/", open, http.FileServerFS(assets).ServeHTTP},
+		{"GET /healthz", open, s.healthz},
+		{"GET /login", open, s.loginPage},
+		{"POST /login", open, s.login},
+		{"POST /logout", open, s.logout},
+		{"GET /{$}", s.viewer, s.index},
+		{"GET /events", s.viewer, s.events},
+		{"GET /oled.png", s.viewer, s.oled},
+		{"GET /api/phones", s.viewer, s.phones},
+		{"GET /api/phones/{mac}", s.viewer, s.phone},
+		{"GET /api/phones/{mac}/history", s.viewer, s.history},
+		{"GET /api/firmware", s.viewer, s.firmwareList},
+		{"GET /api/summary", s.viewer, s.summary},
+		{"GET /metrics", s.viewer, s.metrics.handler().ServeHTTP},
+		{"GET /report.csv", s.action, s.report},
+		{"GET /bundle.zip", s.action, s.bundle},
+		{"POST /api/ports/{port}/power-cycle", s.action, s.powerCycle},
+		{"POST /api/phones/{mac}/retry", s.action, s.retry},
+		{"POST /api/phones/{mac}/forget", s.action, s.forget},
+		{"POST /api/firmware", s.action, s.uploadFirmware},
+		{"POST /api/accounts", s.action, s.uploadAccounts},
+	} {
+		m.HandleFunc(r.pattern, r.guard(r.h))
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
