@@ -71,8 +71,7 @@ type Service struct {
 // and then undoes both. It returns an error when the table cannot be put
 // in place; the bench must not be served unfiltered.
 func (s *Service) Run(ctx context.Context) error {
-	log := s.Log
-	log = defaults.Logger(log)
+	log := defaults.Logger(s.Log)
 	lock, err := s.claim()
 	if err != nil {
 		return err
