@@ -30,6 +30,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 // options are the command's flags.
@@ -42,6 +44,7 @@ type options struct {
 	bin                    string
 	arm64                  string
 	timescale              float64
+	models                 []firmware.Model // whole bench: the phones' models, given in turn
 	dhcpSecs               int
 	only                   []string // servers to run; empty = all
 	blkN                   int      // client count of the blksize 1428 row; 0 = none
@@ -66,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.bin, "bin", "", "`dir`ectory with phoneflash and phonesim (default: next to pfbench)")
 	fs.StringVar(&o.arm64, "arm64", "", "the arm64 phoneflash binary whose size is reported")
 	fs.Float64Var(&o.timescale, "timescale", 1, "whole bench: phone-side delays are divided by this")
+	models := fs.String("models", "7906,7911", "whole bench: the phones' `models`, comma-separated, given to the 16 phones in turn\n(each a row of the model table: "+firmware.BuiltinModels().Names()+")")
 	fs.IntVar(&o.dhcpSecs, "dhcp-secs", 10, "seconds per perfdhcp cell")
 	only := fs.String("servers", "", "run only these servers, comma-separated (phoneflash, tftpd-hpa, dnsmasq, dnsmasq-noping, atftpd, kea)")
 	fs.IntVar(&o.blkN, "blksize-n", 16, "client count of the blksize 1428 TFTP row (0: no such row)")
@@ -90,6 +94,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			return o, fmt.Errorf("-n %q: want client counts from 1 to 250", *n)
 		}
 		o.ns = append(o.ns, v)
+	}
+	for _, name := range strings.Split(*models, ",") {
+		m, err := firmware.BuiltinModels().Parse(name)
+		if err != nil {
+			return o, fmt.Errorf("-models: %w", err)
+		}
+		o.models = append(o.models, m)
 	}
 	if o.quick {
 		o.reps, o.ns, o.dhcpSecs = 1, []int{1, 16}, 3
@@ -193,7 +204,7 @@ func runBench(ctx context.Context, o options, stdout io.Writer) error {
 		e.Undo()
 	}
 	if o.bench {
-		wb, err := runWholeBench(ctx, e, o.bin, o.timescale)
+		wb, err := runWholeBench(ctx, e, o.bin, o.timescale, o.models)
 		if err != nil {
 			return err
 		}

@@ -164,11 +164,11 @@ func (r *report) dhcpSection(b *strings.Builder) {
 
 func (r *report) wholeSection(b *strings.Builder) {
 	w := r.Whole
-	fmt.Fprintf(b, "\n## Whole bench\n\n%d simulated phones (phonesim, formatted with an old loader, 7906 and 7911 alternating) on %d ports, "+
-		"4 per port behind a bridge, all powered on at once; phoneflash takes each through the SCCP 8.5(2) stepping stone to SIP 9.4(2)SR1 "+
+	fmt.Fprintf(b, "\n## Whole bench\n\n%d simulated phones (phonesim, formatted with an old loader, models %s in turn) on %d ports, "+
+		"4 per port behind a bridge, all powered on at once; phoneflash takes each through its family's SCCP 8.5(2) stepping stone to its SIP 9.4(2) target "+
 		"and a SIP config. Time scale %g: phone-side delays (1 s cold boot, 15 s per reboot, 10 s per MiB of flash write) are divided by %g; "+
 		"TFTP runs in real time. A phone's own delay is the sum of those delays over its boots, reboots and flash writes.\n\n",
-		w.Phones, benchPorts, w.Timescale, w.Timescale)
+		w.Phones, strings.Join(w.Models, ", "), benchPorts, w.Timescale, w.Timescale)
 	if w.Err != "" {
 		fmt.Fprintf(b, "**Incomplete**: %s\n\n", w.Err)
 	}

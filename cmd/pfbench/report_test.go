@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/phoneflash/phoneflash/firmware"
 )
 
 func TestOwnDelay(t *testing.T) {
@@ -46,10 +47,43 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || !cmp.Equal(o.ns, []int{4, 8}) || o.reps != 3 || !o.want("dnsmasq") || o.want("phoneflash") {
 		t.Errorf("-tftp -n 4,8 = %+v, %v", o, err)
 	}
-	for _, bad := range [][]string{{}, {"-tftp", "-n", "0"}, {"-tftp", "-reps", "0"}, {"-tftp", "extra"}} {
+	o, err = parseFlags([]string{"-bench", "-models", "7906, CP-7942G,70"}, &strings.Builder{})
+	var names []string
+	for _, m := range o.models {
+		names = append(names, string(m.Name))
+	}
+	if err != nil || !cmp.Equal(names, []string{"CP-7906G", "CP-7942G", "CP-7970G"}) {
+		t.Errorf("-bench -models 7906,CP-7942G,70 = %v, %v", names, err)
+	}
+	o, _ = parseFlags([]string{"-bench"}, &strings.Builder{})
+	if len(o.models) != 2 || o.models[0].Name != "CP-7906G" || o.models[1].Name != "CP-7911G" {
+		t.Errorf("-bench: models %v, want the 7906 and the 7911", o.models)
+	}
+	for _, bad := range [][]string{{}, {"-tftp", "-n", "0"}, {"-tftp", "-reps", "0"}, {"-tftp", "extra"}, {"-bench", "-models", "7906,8945"}} {
 		if _, err := parseFlags(bad, &strings.Builder{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)
 		}
+	}
+}
+
+// The whole bench's firmware: each family's stepping stone and target,
+// once however many of its models the bench has.
+func TestWholeLoads(t *testing.T) {
+	var models []firmware.Model
+	for _, name := range []string{"7906", "7911", "7942", "7962", "7970"} {
+		m, err := firmware.BuiltinModels().Parse(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models = append(models, m)
+	}
+	var got []string
+	for _, l := range wholeLoads(models) {
+		got = append(got, l.Name)
+	}
+	want := []string{"SCCP11.8-5-2S", "SIP11.9-4-2SR1-1S", "SCCP42.8-5-2S", "SIP42.9-4-2SR3-1S", "SCCP70.8-5-2S", "SIP70.9-4-2SR3-1S"}
+	if !cmp.Equal(got, want) {
+		t.Errorf("wholeLoads = %v, want %v", got, want)
 	}
 }
 
@@ -67,6 +101,8 @@ func TestMarkdown(t *testing.T) {
 			{Server: "kea", Client: "perfdhcp", Rate: 0, Secs: 10, Err: "boom"},
 		},
 		Mem: memFigures{IdleKB: 8000, IdleProcs: 1, IdleThr: 7, Arm64Bytes: 10 << 20},
+		Whole: &wholeBench{Phones: 2, Models: []string{"7906", "7942"}, Done: 2, Timescale: 1, Wall: 110 * time.Second,
+			Own: []time.Duration{90 * time.Second, 100 * time.Second}, PerPhone: []time.Duration{100 * time.Second, 110 * time.Second}},
 	}
 	md := r.markdown()
 	for _, want := range []string{
@@ -79,6 +115,8 @@ func TestMarkdown(t *testing.T) {
 		"Target at 2000/s (client mode): phoneflash completed 2000 DORA/s with 0 drops, Kea 1999",
 		"- at 64 concurrent transfers: 12000 KB PSS peak (median of 1)\n",
 		"- linux/arm64 binary: 10485760 bytes (10.0 MiB)\n",
+		"2 simulated phones (phonesim, formatted with an old loader, models 7906, 7942 in turn) on 4 ports",
+		"| 2/2 | 110.0 s | 100.0 s | 10.0 % |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q\n%s", want, md)

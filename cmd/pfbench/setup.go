@@ -45,22 +45,22 @@ func (r *rig) prepareFirmware() ([]image, string, error) {
 		}
 	}
 	r.fwDir = filepath.Join(r.e.workDir, "firmware")
-	if err := importFirmware(r.bin, r.fwDir, filepath.Join(r.e.workDir, "cop")); err != nil {
+	if err := importFirmware(r.bin, r.fwDir, filepath.Join(r.e.workDir, "cop"), fwgen.Loads()); err != nil {
 		return nil, "", err
 	}
 	return images, sip.LoadsFile(), nil
 }
 
-// importFirmware writes both loads' COP files and imports them with
+// importFirmware writes the loads' COP files and imports them with
 // `phoneflash firmware import`.
-func importFirmware(bin, fwDir, copDir string) error {
+func importFirmware(bin, fwDir, copDir string, loads []fwgen.Load) error {
 	if err := os.MkdirAll(copDir, 0o755); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(fwDir, 0o755); err != nil {
 		return err
 	}
-	for _, l := range fwgen.Loads() {
+	for _, l := range loads {
 		cop, err := fwgen.WriteCOP(copDir, l, 1)
 		if err != nil {
 			return err

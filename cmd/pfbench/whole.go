@@ -7,17 +7,21 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/phoneflash/phoneflash/firmware"
+	"github.com/phoneflash/phoneflash/firmware/fwgen"
 	"github.com/phoneflash/phoneflash/internal/namespace"
 )
 
 // The whole bench: phoneflash in an appliance namespace with 4 ports, each
 // port a bridge there with 4 phone namespaces behind it, 16 phonesim
-// processes that start formatted with an old loader, and an account table
-// so every phone ends done on SIP through the stepping stone.
+// processes that start formatted with an old loader (of the models asked
+// for, in turn), and an account table so every phone ends done on its
+// family's SIP target through the family's stepping stone.
 const (
 	benchPorts    = 4
 	phonesPerPort = 4
@@ -69,6 +73,7 @@ func (p phoneResult) ownDelay() time.Duration {
 // wholeBench is part 3's figures.
 type wholeBench struct {
 	Phones    int
+	Models    []string // the phones' models, given in turn
 	Done      int
 	Timescale float64
 	Wall      time.Duration   // first phone started .. last phone done
@@ -97,11 +102,14 @@ func slicesMaxDur(v []time.Duration) time.Duration {
 }
 
 // runWholeBench builds the bench, runs it to the end and tears it down.
-func runWholeBench(ctx context.Context, e *env, bin string, timescale float64) (wholeBench, error) {
+func runWholeBench(ctx context.Context, e *env, bin string, timescale float64, models []firmware.Model) (wholeBench, error) {
 	wb := wholeBench{Phones: benchPorts * phonesPerPort, Timescale: timescale}
+	for _, m := range models {
+		wb.Models = append(wb.Models, m.Number())
+	}
 	defer e.Undo()
 	dir := filepath.Join(e.workDir, "whole")
-	app, ports, phones, err := wholeNetwork(e)
+	app, ports, phones, err := wholeNetwork(e, wb.Models)
 	if err != nil {
 		return wb, err
 	}
@@ -109,7 +117,7 @@ func runWholeBench(ctx context.Context, e *env, bin string, timescale float64) (
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return wb, err
 	}
-	if err := importFirmware(bin, fw, filepath.Join(dir, "cop")); err != nil {
+	if err := importFirmware(bin, fw, filepath.Join(dir, "cop"), wholeLoads(models)); err != nil {
 		return wb, err
 	}
 	acc := filepath.Join(dir, "accounts.csv")
@@ -160,9 +168,25 @@ type benchPhone struct {
 	ns, ifname, mac, model string
 }
 
+// wholeLoads are the stepping stone and the SIP target of every family
+// among models, each once.
+func wholeLoads(models []firmware.Model) []fwgen.Load {
+	var loads []fwgen.Load
+	var seen []string
+	for _, m := range models {
+		if slices.Contains(seen, m.Family) {
+			continue
+		}
+		seen = append(seen, m.Family)
+		f := fwgen.Builtin(m.Family)
+		loads = append(loads, f.Stone(), f.Target())
+	}
+	return loads
+}
+
 // wholeNetwork creates the appliance namespace with one bridge per port
-// and the phones' namespaces behind them.
-func wholeNetwork(e *env) (app string, ports []string, phones []benchPhone, err error) {
+// and the phones' namespaces behind them; phone k is of models[k%len].
+func wholeNetwork(e *env, models []string) (app string, ports []string, phones []benchPhone, err error) {
 	if app, err = e.ns("app"); err != nil {
 		return
 	}
@@ -179,7 +203,7 @@ func wholeNetwork(e *env) (app string, ports []string, phones []benchPhone, err 
 				return
 			}
 			members = append(members, a)
-			model := []string{"7906", "7911"}[j%2]
+			model := models[len(phones)%len(models)]
 			phones = append(phones, benchPhone{ns: ns, ifname: b, mac: fmt.Sprintf("00:22:90:00:%02x:%02x", i+1, j+1), model: model})
 		}
 		if err = namespace.Bridge(app, br, members...); err != nil {
