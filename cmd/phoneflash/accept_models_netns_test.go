@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,10 +126,12 @@ func TestIntegrationAcceptMixedBench(t *testing.T) {
 // asks for term89.default.loads) gets its address and a file-not-found and
 // is shown with what it asked for and "not supported yet"; a 7962 whose
 // option 60 names no model the table knows (79XX) is known by its term file.
+// A 7960 (option 60 CP-7960G) on SCCP asking for its SEP config is shown as
+// another journey, and gets no file: it stays idle without a config.
 func TestIntegrationAcceptUnknownModel(t *testing.T) {
 	f42 := fwgen.Builtin("42")
 	fw := modelStore(t, "", f42.Stone(), f42.Target())
-	macs := []string{"00:22:90:ad:01:01", "00:22:90:ad:01:02"}
+	macs := []string{"00:22:90:ad:01:01", "00:22:90:ad:01:02", "00:22:90:ad:01:03"}
 	b := newBenchWithPrefix(t, "pfm", fw, 1, accounts(macs...))
 	b.serve()
 	sim := filepath.Join(b.dir, "phone-models.json") // the phone's own idea of itself, not the appliance's
@@ -137,6 +140,7 @@ func TestIntegrationAcceptUnknownModel(t *testing.T) {
 	}
 	unknown := b.phone(0, "u", macs[0], "8945", "formatted-old", "-models", sim, "-until", "load-missing")
 	known := b.phone(0, "k", macs[1], "7962", "formatted-old", "-vendor-class", "79XX")
+	other := b.phone(0, "o", macs[2], "7911", "sccp852", "-vendor-class", "CP-7960G", "-until", "idle")
 	s := b.waitStage(macKey(macs[0]), 30*time.Second, "failed")
 	if want := "CP-8945 (DHCP option 60) asks for term89.default.loads: not supported yet: no row of the model table has term89.default.loads; add one for this model to models.json"; !strings.HasPrefix(s.Reason, want) {
 		t.Errorf("unknown model: %q, want it to start %q", s.Reason, want)
@@ -154,6 +158,23 @@ func TestIntegrationAcceptUnknownModel(t *testing.T) {
 	}
 	if sum, _ := b.summary(macKey(macs[1])); sum.Model != "CP-7962G" || sum.Stage != "done" {
 		t.Errorf("the appliance says %s is a %q in %s", macs[1], sum.Model, sum.Stage)
+	}
+	res, err = other.wait(t, 60*time.Second)
+	if err != nil || res.State != "idle" {
+		t.Fatalf("the CP-7960G: %v: %s, want idle without a config:\n%s", err, res.State, other.log())
+	}
+	for _, q := range res.Requests {
+		if q.Outcome != "not-found" {
+			t.Errorf("the CP-7960G was served %s (%s); a 7940/7960 must get no file of the 79x1 journey", q.Name, q.Outcome)
+		}
+	}
+	if got := requestNames(res); !slices.Contains(got, "SEP"+macKey(macs[2])+".cnf.xml:not-found") {
+		t.Errorf("the CP-7960G's requests: %v, want its SEP config not found", got)
+	}
+	s = b.waitStage(macKey(macs[2]), 30*time.Second, "failed")
+	if !strings.HasPrefix(s.Reason, "CP-7960G (DHCP option 60) asks for ") ||
+		!strings.Contains(s.Reason, "not supported yet: a different journey: SIP via OS79XX.TXT and P0S3 loads") {
+		t.Errorf("the CP-7960G: %q, want it shown as a 7940/7960's other journey", s.Reason)
 	}
 }
 
