@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
 
 // rec is a test line: a key and a sequence number.
@@ -235,8 +238,9 @@ func TestIntegrationAppendOnFullDisk(t *testing.T) {
 		t.Skipf("mount tmpfs: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	logs := newLogSink()
-	j := open(t, dir, Options{Log: logs.logger()})
+	logs := &logtest.Sink{}
+	errorLogged := logs.Await(logtest.AtLeast(slog.LevelError))
+	j := open(t, dir, Options{Log: logs.Logger()})
 	r := func(i int) rec { return rec{"001122334455", i, strings.Repeat("x", 300)} }
 	appendAll(t, j, r(0))
 	if err := j.Flush(context.Background()); err != nil {
@@ -246,8 +250,8 @@ func TestIntegrationAppendOnFullDisk(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		appendAll(t, j, r(i))
 	}
-	awaitSignal(t, logs.errors, "error logged")
-	if logs.count("no space left on device") != 1 {
+	awaitSignal(t, errorLogged, "error logged")
+	if logs.Count("no space left on device") != 1 {
 		t.Fatalf("the error logged is not the full disk:\n%s", logs)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -268,7 +272,7 @@ func TestIntegrationAppendOnFullDisk(t *testing.T) {
 	if len(got) != 22 || rl[0].Damaged != 0 || got[20].N != 20 || got[21].N != 99 {
 		t.Fatalf("history after a full disk: %d damaged lines, %d records", rl[0].Damaged, len(got))
 	}
-	if n := logs.count("cannot write"); n != 1 || logs.count("writing again") != 1 {
+	if n := logs.Count("cannot write"); n != 1 || logs.Count("writing again") != 1 {
 		t.Errorf("%d error lines for one full-disk burst, want 1 and one recovery:\n%s", n, logs)
 	}
 }
@@ -291,7 +295,7 @@ func fill(t *testing.T, name string) {
 
 func TestRetriesAfterFailedSync(t *testing.T) {
 	dir := t.TempDir()
-	logs := newLogSink()
+	logs := &logtest.Sink{}
 	fails := 3
 	sync := func(f *os.File) error {
 		if fi, _ := f.Stat(); fi.IsDir() || fails == 0 { // only the writer goroutine calls it
@@ -300,7 +304,7 @@ func TestRetriesAfterFailedSync(t *testing.T) {
 		fails--
 		return fmt.Errorf("injected: %w", syscall.EIO)
 	}
-	j := open(t, dir, Options{Log: logs.logger(), Sync: sync})
+	j := open(t, dir, Options{Log: logs.Logger(), Sync: sync})
 	for i := range 10 {
 		appendAll(t, j, rec{"001122AABB01", i, ""})
 	}
@@ -315,7 +319,7 @@ func TestRetriesAfterFailedSync(t *testing.T) {
 			t.Fatalf("record %d is %d", i, r.N)
 		}
 	}
-	if logs.count("cannot write") != 1 || logs.count("input/output error") != 1 || logs.count("writing again") != 1 {
+	if logs.Count("cannot write") != 1 || logs.Count("input/output error") != 1 || logs.Count("writing again") != 1 {
 		t.Errorf("want one error line and one recovery line for the burst:\n%s", logs)
 	}
 }

@@ -4,53 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
-
-// logSink is a slog.Handler that keeps each line as text and tells when an
-// error is logged.
-type logSink struct {
-	mu     sync.Mutex
-	lines  []string
-	errors chan struct{} // 1-buffered
-}
-
-func newLogSink() *logSink { return &logSink{errors: make(chan struct{}, 1)} }
-
-func (l *logSink) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logSink) WithAttrs([]slog.Attr) slog.Handler       { return l }
-func (l *logSink) WithGroup(string) slog.Handler            { return l }
-
-func (l *logSink) Handle(_ context.Context, r slog.Record) error {
-	line := r.Level.String() + " " + r.Message
-	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
-	l.mu.Lock()
-	l.lines = append(l.lines, line)
-	l.mu.Unlock()
-	if r.Level >= slog.LevelError {
-		select {
-		case l.errors <- struct{}{}:
-		default:
-		}
-	}
-	return nil
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
-
-func (l *logSink) count(s string) int { return strings.Count(l.String(), s) }
-
-func (l *logSink) logger() *slog.Logger { return slog.New(l) }
 
 // awaitSignal waits for a value on ch, for what.
 func awaitSignal(t *testing.T, ch <-chan struct{}, what string) {
@@ -171,9 +133,9 @@ func TestOrderUnderConcurrency(t *testing.T) {
 func TestQueueBounded(t *testing.T) {
 	dir := t.TempDir()
 	g := newGate()
-	logs := newLogSink()
+	logs := &logtest.Sink{}
 	const max = 2000
-	j := open(t, dir, Options{Sync: g.sync, MaxQueued: max, Log: logs.logger()})
+	j := open(t, dir, Options{Sync: g.sync, MaxQueued: max, Log: logs.Logger()})
 	for _, key := range []string{"001122AABB01", "001122AABB02"} {
 		appendAll(t, j, rec{key, 0, ""})
 		awaitSignal(t, g.entered, "sync") // record 0 is in the key's writer's hands
@@ -202,7 +164,7 @@ func TestQueueBounded(t *testing.T) {
 			}
 		}
 	}
-	if logs.count("the disk is behind") != 1 || logs.count("dropped=") != 1 {
+	if logs.Count("the disk is behind") != 1 || logs.Count("dropped=") != 1 {
 		t.Errorf("want one line when the disk fell behind and one when it caught up:\n%s", logs)
 	}
 }

@@ -3,16 +3,15 @@ package route
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/phoneflash/phoneflash/appliance/nettest"
+	"github.com/phoneflash/phoneflash/internal/logtest"
 )
 
 // nsBench is a namespace with the interfaces a Config names.
@@ -52,15 +51,16 @@ func sysctlIn(t *testing.T, ns string) string {
 }
 
 // start runs a Service in ns until the test stops it, and returns once
-// Run has put its table in place and set ip_forward (its "bench route" log
-// record). Polling for the table is not enough: after a killed run the old
+// Run has put its table in place and set ip_forward: its "bench route" log
+// record. Polling for the table is not enough: after a killed run the old
 // table is already there before Run has done anything.
 func start(t *testing.T, ns string, cfg Config) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	ready := &onMessage{msg: "bench route", ch: make(chan struct{})}
-	s := &Service{Config: cfg, NetNS: nettest.Handle(t, ns), Log: slog.New(ready)}
+	logs := &logtest.Sink{}
+	ready := logs.Await(logtest.Message("bench route"))
+	s := &Service{Config: cfg, NetNS: nettest.Handle(t, ns), Log: logs.Logger()}
 	go func() { done <- s.Run(ctx) }()
 	stopped := false
 	stop = func() error {
@@ -79,9 +79,9 @@ func start(t *testing.T, ns string, cfg Config) (stop func() error) {
 	}
 	t.Cleanup(func() { stop() })
 	select {
-	case <-ready.ch:
+	case <-ready:
 	case err := <-done:
-		t.Fatalf("route service ended at start: %v", err)
+		t.Fatalf("route service ended at start: %v\n%s", err, logs)
 	case <-time.After(30 * time.Second):
 		t.Fatal("table not in place after 30 s")
 	}
@@ -89,24 +89,6 @@ func start(t *testing.T, ns string, cfg Config) (stop func() error) {
 		t.Fatal("the service said its table is in place; nft lists none")
 	}
 	return stop
-}
-
-// onMessage is a log handler that closes ch at the first record whose
-// message is msg, and drops every record.
-type onMessage struct {
-	msg  string
-	ch   chan struct{}
-	once sync.Once
-}
-
-func (h *onMessage) Enabled(context.Context, slog.Level) bool { return true }
-func (h *onMessage) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *onMessage) WithGroup(string) slog.Handler            { return h }
-func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == h.msg {
-		h.once.Do(func() { close(h.ch) })
-	}
-	return nil
 }
 
 // The table the kernel holds, read back by nft (an independent peer), is

@@ -66,3 +66,34 @@ func TestNewDropsRecordsAfterTheTest(t *testing.T) {
 		t.Errorf("logged %q, want only the record from before the test finished (t.Log panics after it)", f.lines)
 	}
 }
+
+func TestSink(t *testing.T) {
+	var s logtest.Sink
+	log := s.Logger()
+	ready := s.Await(logtest.Message("ready"))
+	failed := s.Await(logtest.AtLeast(slog.LevelError))
+	log.Info("starting", "port", 1)
+	select {
+	case <-ready:
+		t.Fatal("Await(Message(ready)) fired at another message")
+	case <-failed:
+		t.Fatal("Await(AtLeast(Error)) fired at an info record")
+	default:
+	}
+	log.Info("ready")
+	log.Error("disk full", "err", "no space")
+	for what, ch := range map[string]<-chan struct{}{"ready": ready, "error": failed} {
+		select {
+		case <-ch:
+		default:
+			t.Errorf("the wait for %s did not fire", what)
+		}
+	}
+	log.Info("ready") // a second match closes nothing twice
+	if got, want := s.String(), "INFO starting port=1\nINFO ready\nERROR disk full err=no space\nINFO ready"; got != want {
+		t.Errorf("lines:\n%s\nwant:\n%s", got, want)
+	}
+	if n := s.Count("ready"); n != 2 {
+		t.Errorf("Count(ready) = %d, want 2", n)
+	}
+}
