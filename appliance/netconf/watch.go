@@ -65,8 +65,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		defer nh.Close()
 		h = nh
 	}
-	log := w.Log
-	log = defaults.Logger(log)
+	log := defaults.Logger(w.Log)
 	byName := map[string]Port{}
 	for _, p := range w.Ports {
 		byName[p.Name] = p

@@ -1,6 +1,7 @@
 // Package logtest has the log helpers the module's tests share: a logger
-// that writes through t.Log, and a buffer that collects a process's or a
-// logger's output while the test reads it.
+// that writes through t.Log, a buffer that collects a process's or a
+// logger's output while the test reads it, and a Sink that keeps records
+// and tells the test when one it waits for arrives.
 package logtest
 
 import (
